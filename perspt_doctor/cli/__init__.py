@@ -1,0 +1,18 @@
+"""The `perspt` command line. `main()` answers `--version` before importing anything heavy."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"] or args == ["-V"]:
+        from perspt_doctor._version import __version__
+
+        sys.stdout.write(f"perspt {__version__}\n")
+        raise SystemExit(0)
+    from perspt_doctor.cli.errors import run_guarded
+    from perspt_doctor.cli.root import cli
+
+    run_guarded(cli, args)

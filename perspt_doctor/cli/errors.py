@@ -1,0 +1,99 @@
+"""The outermost layer: user errors become one clear line (exit 2 for usage and config errors),
+everything goes through the redactor, and a traceback appears only with --debug."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any, NoReturn
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line with an optional hint."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None, exit_code: int | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+def _debug_requested(args: list[str]) -> bool:
+    return "--debug" in args or os.environ.get("PERSPT_DEBUG", "") not in ("", "0", "false")
+
+
+def _emit(line: str) -> None:
+    from perspt_doctor.redact import redact
+
+    sys.stderr.write(redact(line).rstrip("\n") + "\n")
+
+
+def run_guarded(command: Any, args: list[str]) -> NoReturn:
+    import click
+
+    from perspt_doctor.settings.diagnostics import ConfigError
+
+    debug = _debug_requested(args)
+    try:
+        command.main(args=args, prog_name="perspt", standalone_mode=False)
+    except click.exceptions.Abort:
+        _emit("Aborted.")
+        raise SystemExit(130) from None
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.ClickException as exc:
+        from perspt_doctor.redact import redact
+
+        sys.stderr.write(redact(_click_message(exc)))
+        raise SystemExit(exc.exit_code) from None
+    except ConfigError as exc:
+        if debug:
+            _emit(traceback.format_exc())
+        _emit(f"Error: {exc}")
+        raise SystemExit(exc.exit_code) from None
+    except UserError as exc:
+        if debug:
+            _emit(traceback.format_exc())
+        _emit(f"Error: {exc}")
+        if exc.hint:
+            _emit(f"Hint: {exc.hint}")
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        _emit("Interrupted.")
+        raise SystemExit(130) from None
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        raise SystemExit(0) from None
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            _emit(traceback.format_exc())
+        _emit(f"Error: internal error: {type(exc).__name__}: {exc}")
+        _emit("Hint: run again with --debug for details, and `perspt report` to file a bug")
+        raise SystemExit(70) from None
+    raise SystemExit(0)
+
+
+def _click_message(exc: Any) -> str:
+    import io
+
+    buffer = io.StringIO()
+    original = sys.stderr
+    try:
+        sys.stderr = buffer
+        exc.show()
+    finally:
+        sys.stderr = original
+    return buffer.getvalue()
+
+
+def _quiet_broken_pipe() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass

@@ -1,0 +1,145 @@
+"""The root command: chat by default, the seed guide's flags as aliases of the subcommands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from perspt_doctor._version import __version__
+from perspt_doctor.cli.context import AppContext
+from perspt_doctor.cli.lazy import LazyGroup
+
+SUBCOMMANDS = {
+    "doctor": "perspt_doctor.cli.doctor_cmd:doctor",
+    "report": "perspt_doctor.cli.report_cmd:report",
+    "triage": "perspt_doctor.cli.triage_cmd:triage",
+    "models": "perspt_doctor.cli.models_cmd:models",
+    "config": "perspt_doctor.cli.config_cmd:config",
+    "keys": "perspt_doctor.cli.keys_cmd:keys",
+    "history": "perspt_doctor.cli.history_cmd:history",
+}
+
+SHORT_HELP = {
+    "doctor": "Find out why perspt does not work here, and how to fix it.",
+    "report": "Write a sanitized Markdown issue report.",
+    "triage": "Support: rank root causes across users' reports.",
+    "models": "List the models a provider offers (live).",
+    "config": "Show, check, create, migrate or reset the config file.",
+    "keys": "Store API keys in the OS keyring.",
+    "history": "List, show, export, import or clear conversations.",
+}
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"perspt {__version__}")
+        ctx.exit(0)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands=SUBCOMMANDS,
+    invoke_without_command=True,
+    context_settings=CONTEXT_SETTINGS,
+    help="Chat with LLMs from many providers. Run `perspt doctor` when something does not work.",
+)
+@click.option("-q", "--question", "question", metavar="TEXT", help="Ask one question, print the answer, exit.")
+@click.option("-p", "--provider-type", "--provider", "provider", metavar="ID",
+              help="Provider: openai, anthropic, google, groq, cohere, xai, deepseek, mistral, openrouter, ollama, "
+                   "openai-compatible.")
+@click.option("-m", "--model", metavar="NAME", help="Model name (case-sensitive).")
+@click.option("-k", "--api-key", metavar="KEY",
+              help="API key (visible to other users in the process list: prefer `perspt keys set`).")
+@click.option("--base-url", metavar="URL", help="Base URL of the provider's API.")
+@click.option("-c", "--config", "config_file", metavar="FILE", help="Config file to read.")
+@click.option("--no-config", is_flag=True, help="Ignore the config file.")
+@click.option("--force-provider", metavar="ID", help="Use this provider whatever the config says.")
+@click.option("--force-model", metavar="NAME", help="Use this model whatever the config says.")
+@click.option("--stream/--no-stream", default=None, help="Stream the reply as it arrives.")
+@click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
+@click.option("--list-models", is_flag=True, help="Same as `perspt models`.")
+@click.option("--test-connection", is_flag=True, help="Check DNS, TLS, key, model and a one-token reply, step by step.")
+@click.option("--validate-config", is_flag=True, help="Same as `perspt config validate`.")
+@click.option("--fix-issues", is_flag=True, help="With --validate-config: apply the safe fixes.")
+@click.option("--dry-run", is_flag=True, help="With --fix-issues: show what would change, change nothing.")
+@click.option("--create-config", "--create-default-config", "create_config", is_flag=True,
+              help="Same as `perspt config create`.")
+@click.option("--setup", "--reconfigure", "setup", is_flag=True, help="Interactive set-up: provider, model, key.")
+@click.option("--config-from-env", is_flag=True, help="Same as `perspt config from-env`.")
+@click.option("--migrate-config", is_flag=True, help="Same as `perspt config migrate`.")
+@click.option("--export-history", metavar="FILE", help="Same as `perspt history export FILE`.")
+@click.option("-v", "--verbose", is_flag=True, help="Say more.")
+@click.option("--debug", is_flag=True, help="Debug logging, and tracebacks for errors.")
+@click.option("--log-level", metavar="LEVEL",
+              type=click.Choice(["trace", "debug", "info", "warning", "warn", "error", "critical"],
+                                case_sensitive=False),
+              help="Log level for the console and the log file.")
+@click.option("-V", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Print the version and exit.")
+@click.pass_context
+def cli(ctx: click.Context, **opts: Any) -> None:
+    app = ctx.ensure_object(AppContext)
+    flags = app.flags
+    flags.provider = opts["force_provider"] or opts["provider"]
+    flags.model = opts["force_model"] or opts["model"]
+    flags.api_key = opts["api_key"]
+    flags.base_url = opts["base_url"]
+    flags.config = opts["config_file"]
+    flags.no_config = opts["no_config"]
+    flags.stream = opts["stream"]
+    if opts["system_prompt"] is not None:
+        flags.extra["system_prompt"] = opts["system_prompt"]
+    app.verbose = opts["verbose"]
+    app.debug = opts["debug"]
+    app.log_level = opts["log_level"]
+    if flags.api_key:
+        from perspt_doctor.redact import register_secret
+
+        register_secret(flags.api_key, "--api-key")
+    if ctx.invoked_subcommand is not None:
+        return
+    _run_alias_or_chat(ctx, app, opts)
+
+
+def _invoke_sub(ctx: click.Context, name: str, sub: str | None = None, **kwargs: Any) -> None:
+    group = ctx.command
+    assert isinstance(group, click.Group)
+    command = group.get_command(ctx, name)
+    assert command is not None
+    if sub is not None:
+        assert isinstance(command, click.Group)
+        sub_ctx = command.make_context(name, [], parent=ctx, resilient_parsing=True)
+        subcommand = command.get_command(sub_ctx, sub)
+        assert subcommand is not None
+        with sub_ctx:
+            sub_ctx.invoke(subcommand, **kwargs)
+        return
+    ctx.invoke(command, **kwargs)
+
+
+def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]) -> None:
+    if opts["list_models"]:
+        _invoke_sub(ctx, "models")
+    elif opts["validate_config"]:
+        _invoke_sub(ctx, "config", "validate", fix_issues=opts["fix_issues"], dry_run=opts["dry_run"])
+    elif opts["create_config"]:
+        _invoke_sub(ctx, "config", "create")
+    elif opts["setup"]:
+        _invoke_sub(ctx, "config", "setup")
+    elif opts["config_from_env"]:
+        _invoke_sub(ctx, "config", "from-env")
+    elif opts["migrate_config"]:
+        _invoke_sub(ctx, "config", "migrate")
+    elif opts["export_history"]:
+        _invoke_sub(ctx, "history", "export", output=opts["export_history"])
+    elif opts["test_connection"]:
+        from perspt_doctor.client.connection_test import run_connection_test
+
+        ctx.exit(run_connection_test(app))
+    else:
+        from perspt_doctor.client.app import run_chat
+
+        ctx.exit(run_chat(app, question=opts["question"]))

@@ -1,0 +1,175 @@
+"""The check model: what a check declares, what it returns, and what it may use while running.
+
+This module is the contract between the engine and every check, built-in or plugin. Keep it
+small and stable; plugins import it through `perspt_doctor.api`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import functools
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from perspt_doctor.settings.resolve import Settings
+
+T = TypeVar("T")
+
+CATEGORIES: tuple[str, ...] = (
+    "config", "env", "keys", "keyring", "security", "proxy", "dns", "tcp", "tls", "http",
+    "auth", "model", "ratelimit", "ollama", "memory", "gpu", "disk", "terminal", "runtime",
+)
+"""Report order. A check's category must be one of these."""
+
+
+class Status(str, enum.Enum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass
+class Result:
+    """What a check found. `summary` is one line; everything else is optional."""
+
+    status: Status
+    summary: str
+    details: list[str] = field(default_factory=list)
+    hint: str | None = None
+    fix_commands: list[str] = field(default_factory=list)
+    docs: str | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, summary: str, **kw: Any) -> Result:
+        return cls(Status.OK, summary, **kw)
+
+    @classmethod
+    def warn(cls, summary: str, **kw: Any) -> Result:
+        return cls(Status.WARN, summary, **kw)
+
+    @classmethod
+    def fail(cls, summary: str, **kw: Any) -> Result:
+        return cls(Status.FAIL, summary, **kw)
+
+    @classmethod
+    def skip(cls, summary: str, **kw: Any) -> Result:
+        return cls(Status.SKIP, summary, **kw)
+
+    @classmethod
+    def error(cls, summary: str, **kw: Any) -> Result:
+        return cls(Status.ERROR, summary, **kw)
+
+
+Applies = Callable[["CheckContext"], "bool | str"]
+"""Return True to run; False or a reason string to skip."""
+
+CheckFunc = Callable[["CheckContext"], "Awaitable[Result] | Result"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A declared probe. With `per_provider=True`, `{provider}` in `id` and `depends_on` is
+    replaced for each provider in scope: `keys.{provider}` -> `keys.openai`, `keys.groq`, ..."""
+
+    id: str
+    title: str
+    category: str
+    func: CheckFunc
+    depends_on: tuple[str, ...] = ()
+    """Check ids or globs (`dns.{provider}`, `config.*`). A failed dependency makes this check `skip`."""
+    timeout: float = 5.0
+    needs_network: bool = False
+    """Skipped under --offline, except when the provider's endpoint is on loopback."""
+    per_provider: bool = False
+    applies: Applies | None = None
+    docs: str | None = None
+    provider: str | None = None
+    origin: str = "builtin"
+    """Where the check came from: `builtin`, an entry-point distribution, or a file path."""
+
+    def for_provider(self, provider: str) -> Check:
+        return replace(
+            self,
+            id=self.id.replace("{provider}", provider),
+            title=self.title.replace("{provider}", provider),
+            depends_on=tuple(d.replace("{provider}", provider) for d in self.depends_on),
+            docs=self.docs.replace("{provider}", provider) if self.docs else None,
+            provider=provider,
+            per_provider=False,
+        )
+
+
+@dataclass
+class CheckContext:
+    """What a running check may use. Everything here comes from the same layers the client uses."""
+
+    settings: Settings
+    provider: str | None
+    offline: bool
+    live: bool = False
+    verbose: bool = False
+    results: Mapping[str, Result] = field(default_factory=dict)
+    """Results of the checks this one depends on, by id."""
+    shared: dict[str, Any] = field(default_factory=dict)
+    """One dict for the whole run, for results several checks need (e.g. a models list)."""
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        return self.settings.env
+
+    async def run_blocking(self, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking work (a socket, a subprocess, a file scan) in a worker thread."""
+        return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+
+    async def once(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
+        """Compute `factory()` once per run and share it between checks (per key)."""
+        if key in self.shared:
+            return self.shared[key]
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            if key not in self.shared:
+                self.shared[key] = await factory()
+        return self.shared[key]
+
+
+CHECK_ATTRIBUTE = "__perspt_check__"
+
+
+def check(
+    id: str,
+    title: str,
+    category: str,
+    *,
+    depends_on: tuple[str, ...] | list[str] = (),
+    timeout: float = 5.0,
+    needs_network: bool = False,
+    per_provider: bool = False,
+    applies: Applies | None = None,
+    docs: str | None = None,
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Declare a check. The decorated function receives a `CheckContext` and returns a `Result`
+    (it may be async). Discovery finds decorated functions in any loaded module."""
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
+    if per_provider and "{provider}" not in id:
+        raise ValueError(f"per-provider check id {id!r} must contain '{{provider}}'")
+
+    def decorate(func: CheckFunc) -> CheckFunc:
+        declared = Check(
+            id=id, title=title, category=category, func=func, depends_on=tuple(depends_on), timeout=timeout,
+            needs_network=needs_network, per_provider=per_provider, applies=applies, docs=docs,
+        )
+        setattr(func, CHECK_ATTRIBUTE, declared)
+        return func
+
+    return decorate

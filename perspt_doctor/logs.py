@@ -1,0 +1,104 @@
+"""Logging: a size-rotated file in the platform log dir, every record passed through the redactor."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+LEVELS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+          "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
+logging.addLevelName(5, "TRACE")
+DEFAULT_ROTATION_BYTES = 10 * 1024 * 1024
+
+
+class RedactingFilter(logging.Filter):
+    """Formats the message with its arguments, then redacts it, so no argument escapes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from perspt_doctor.redact import redact
+
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info:
+            import traceback
+
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+            record.exc_info = None
+        return True
+
+
+def parse_size(value: Any, default: int = DEFAULT_ROTATION_BYTES) -> int:
+    """`"10MB"` -> 10485760. Numbers are bytes. Unreadable values give the default."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, (int, float)):
+        return int(value) if value > 0 else default
+    if not isinstance(value, str):
+        return default
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(i?[bB])?\s*", value)
+    if not match:
+        return default
+    number = float(match.group(1))
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+    size = int(number * factor)
+    return size if size > 0 else default
+
+
+def resolve_level(name: str | None) -> int:
+    if not name:
+        return logging.WARNING
+    return LEVELS.get(name.strip().lower(), logging.INFO)
+
+
+def configure_logging(app: Any) -> None:
+    """Called once the settings are known. Console logging only with --verbose/--debug."""
+    import sys
+    from logging.handlers import RotatingFileHandler
+    from pathlib import Path
+
+    from perspt_doctor import paths
+
+    root = logging.getLogger("perspt")
+    root.handlers.clear()
+    root.propagate = False
+    settings = app._settings
+    debug_cfg = settings.get("debug", {}) if settings is not None else {}
+    debug_cfg = debug_cfg if isinstance(debug_cfg, dict) else {}
+    level_name = app.log_level or ("debug" if app.debug else None) or (
+        debug_cfg.get("log_level") if debug_cfg.get("enabled") else None) or ("info" if app.verbose else None)
+    level = resolve_level(level_name) if level_name else logging.INFO
+    root.setLevel(min(level, logging.INFO))
+    redactor = RedactingFilter()
+    if app.verbose or app.debug or app.log_level:
+        console = logging.StreamHandler(sys.stderr)
+        console.setLevel(level)
+        console.addFilter(redactor)
+        console.setFormatter(logging.Formatter("perspt: %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(console)
+    if not _file_logging_wanted(app, debug_cfg):
+        return
+    log_path = Path(str(debug_cfg.get("log_file") or paths.log_file())).expanduser()
+    rotation = parse_size(settings.get("resource_limits.log_rotation_size") if settings else None)
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = RotatingFileHandler(log_path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True)
+    except OSError:
+        return
+    handler.setLevel(min(level, logging.INFO))
+    handler.addFilter(redactor)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+
+
+def _file_logging_wanted(app: Any, debug_cfg: dict[str, Any]) -> bool:
+    """The doctor is read-only: it logs to a file only when asked to (it keeps its own run records)."""
+    return bool(getattr(app, "file_logging", True))
+
+
+def get_logger(name: str) -> logging.Logger:
+    return logging.getLogger(f"perspt.{name}")

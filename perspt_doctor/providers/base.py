@@ -1,0 +1,93 @@
+"""The adapter contract shared by the chat client and the doctor.
+
+Adapters speak one wire protocol each over an httpx client built by the transport layer; they
+return plain data and raise the typed errors of `perspt_doctor.providers.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass
+class ChatRequest:
+    model: str
+    messages: list[Message]
+    system: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    frequency_penalty: float | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Provider-specific options (Ollama `options`: num_ctx, num_gpu, ...)."""
+
+
+@dataclass
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+    @property
+    def total_tokens(self) -> int | None:
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+
+@dataclass
+class ChatChunk:
+    """One streamed piece: text, and on the last chunk the finish reason and usage."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+@dataclass
+class ChatResponse:
+    text: str
+    model: str
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass
+class ModelInfo:
+    id: str
+    display_name: str | None = None
+    owned_by: str | None = None
+    context_length: int | None = None
+    size_bytes: int | None = None
+    """Ollama: the size of the model on disk."""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelList:
+    models: list[ModelInfo]
+    headers: dict[str, str] = field(default_factory=dict)
+    """Response headers (rate-limit headers live here)."""
+    status_code: int = 200
+
+
+class Adapter(Protocol):
+    provider_id: str
+
+    async def list_models(self) -> ModelList: ...
+
+    async def chat(self, request: ChatRequest) -> ChatResponse: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,204 @@
+"""Reading the config file: bytes -> JSON object, with a one-line diagnosis for every way a
+file can be broken. Reading never changes the file."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+@dataclass
+class LoadedConfig:
+    path: Path
+    reason: str
+    """Why this file: `--config`, `PERSPT_CONFIG (environment)`, `default location`."""
+    exists: bool
+    data: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    mode: int | None = None
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+
+def read_config(path: Path, reason: str = "--config", *, required: bool = False) -> LoadedConfig:
+    """Parse `path`. A missing file is fine unless `required` (then: ConfigError).
+    A broken file raises ConfigError with line and column."""
+    shown = str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if required:
+            raise ConfigError(Diagnostic(
+                "error", "not-found", "config file not found", file=shown,
+                hint="create one with `perspt config create`, or check the path")) from None
+        return LoadedConfig(path, reason, exists=False)
+    except OSError as exc:
+        raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
+                                     file=shown)) from None
+    if path.is_dir():
+        raise ConfigError(Diagnostic("error", "is-directory", "config path is a directory, not a file", file=shown,
+                                     hint=f"point at the file inside it, e.g. {path / 'config.json'}"))
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(Diagnostic(
+            "error", "too-large", f"config file is {st.st_size} bytes; the limit is {MAX_CONFIG_BYTES}",
+            file=shown, line=1, column=1, hint="is this really the config file? It holds a few settings only"))
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        raise ConfigError(Diagnostic("error", "unreadable", "permission denied reading config file", file=shown,
+                                     hint=f"chmod 600 {path}")) from None
+    except OSError as exc:
+        raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
+                                     file=shown)) from None
+    data, diagnostics = parse_config_bytes(raw, shown)
+    loaded = LoadedConfig(path, reason, exists=True, data=data, diagnostics=diagnostics,
+                          mode=st.st_mode & 0o777 if os.name == "posix" else None)
+    return loaded
+
+
+def parse_config_bytes(raw: bytes, shown: str) -> tuple[dict[str, Any], list[Diagnostic]]:
+    notes: list[Diagnostic] = []
+    text = _decode(raw, shown, notes)
+    if not text.strip():
+        raise ConfigError(Diagnostic("error", "empty", "config file is empty", file=shown, line=1, column=1,
+                                     hint='a minimal config is {"provider": "openai", "model": "gpt-4o-mini"}'))
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates(shown, text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(_syntax_diagnostic(exc, text, shown)) from None
+    except _DuplicateKey as dup:
+        raise ConfigError(dup.diagnostic) from None
+    except RecursionError:
+        raise ConfigError(Diagnostic("error", "too-deep", "config file is nested too deeply", file=shown,
+                                     line=1, column=1)) from None
+    if not isinstance(data, dict):
+        kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
+            type(data), "null")
+        raise ConfigError(Diagnostic("error", "not-object", f"config file holds {kind}, not a JSON object", file=shown,
+                                     line=1, column=1, hint="the whole file must be one object: { \"key\": value }"))
+    return data, notes
+
+
+def _decode(raw: bytes, shown: str, notes: list[Diagnostic]) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) >= 2 and (raw[0] == 0 or raw[1] == 0)):
+        raise ConfigError(Diagnostic(
+            "error", "utf16", "config file is UTF-16 encoded; perspt reads UTF-8", file=shown, line=1, column=1,
+            hint="save it as UTF-8 (in PowerShell: Set-Content -Encoding utf8; in an editor: 'Save with encoding')"))
+    if raw.startswith(b"\xef\xbb\xbf"):
+        notes.append(Diagnostic("warning", "bom", "config file starts with a UTF-8 byte-order mark", file=shown,
+                                line=1, column=1, hint="harmless here, but other JSON tools reject it; save without BOM"))
+        raw = raw[3:]
+    if b"\x00" in raw or _looks_binary(raw):
+        raise ConfigError(Diagnostic("error", "binary", "config file holds binary data, not JSON text", file=shown,
+                                     line=1, column=1, hint="restore it from a backup or recreate it with `perspt config create`"))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _offset_to_line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
+        raise ConfigError(Diagnostic("error", "encoding", "config file is not valid UTF-8", file=shown, line=line,
+                                     column=col, hint="save the file as UTF-8")) from None
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:4096]
+    if not sample:
+        return False
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return control / len(sample) > 0.1
+
+
+def _offset_to_line_col(text: str, _offset: int) -> tuple[int, int]:
+    line = text.count("\n") + 1
+    col = len(text) - (text.rfind("\n") + 1) + 1
+    return line, col
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        self.diagnostic = diagnostic
+
+
+def _reject_duplicates(shown: str, text: str):  # type: ignore[no-untyped-def]
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in result:
+                match = list(re.finditer(r'"' + re.escape(key) + r'"\s*:', text))
+                line = col = None
+                if len(match) >= 2:
+                    line, col = _offset_to_line_col(text[: match[1].start()], match[1].start())
+                raise _DuplicateKey(Diagnostic(
+                    "error", "duplicate-key", f"key `{key}` appears twice", file=shown, line=line, column=col,
+                    key_path=key, hint="keep one of them; JSON readers silently drop one or the other"))
+            result[key] = value
+        return result
+
+    return hook
+
+
+def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, shown: str) -> Diagnostic:
+    line, col = exc.lineno, exc.colno
+    lines = text.splitlines() or [""]
+    current = lines[line - 1] if 0 < line <= len(lines) else ""
+    before = text[: exc.pos]
+    hint = _syntax_hint(exc, text, before, current)
+    message = f"invalid JSON: {exc.msg.lower()}"
+    comment = re.search(r"(//|/\*|#)", current)
+    if comment and not _inside_string(current, comment.start()):
+        message = "invalid JSON: comments are not allowed"
+    return Diagnostic("error", "json-syntax", message, file=shown, line=line, column=col, hint=hint)
+
+
+def _inside_string(line: str, index: int) -> bool:
+    quotes = 0
+    escaped = False
+    for ch in line[:index]:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quotes += 1
+    return quotes % 2 == 1
+
+
+def _syntax_hint(exc: json.JSONDecodeError, text: str, before: str, current: str) -> str:
+    rest = text[exc.pos:]
+    stripped_before = before.rstrip()
+    if re.match(r"\s*(//|/\*|#)", rest) or (re.search(r"(//|/\*)", current) and not _inside_string(
+            current, current.find("/"))):
+        return "JSON has no comments: delete the // or /* */ text (or move it into a \"_comment\" key)"
+    if stripped_before.endswith(",") and re.match(r"\s*[}\]]", rest):
+        return "remove the comma before the closing bracket (trailing commas are not allowed in JSON)"
+    if rest[:1] == "'" or (exc.msg.startswith("Expecting property name") and rest.lstrip()[:1] == "'"):
+        return "JSON needs double quotes: \"key\": \"value\", not single quotes"
+    if exc.msg.startswith("Expecting property name") and re.match(r"\s*[A-Za-z_]", rest):
+        return "put the key in double quotes: \"key\": value"
+    if exc.msg.startswith("Expecting value") and re.match(r"[A-Za-z_./:~-]", rest) and not re.match(
+            r"(true|false|null)\b", rest):
+        return "put the text value in double quotes: \"key\": \"value\""
+    if exc.msg.startswith("Expecting ',' delimiter") or exc.msg.startswith("Expecting ':' delimiter"):
+        if re.match(r'\s*"', rest) and stripped_before and stripped_before[-1] not in ",{[":
+            return "add a comma at the end of the previous line"
+        return "check for a missing comma, colon or quote just before this point"
+    if exc.msg.startswith("Unterminated string"):
+        return "a string is missing its closing double quote"
+    if exc.msg.startswith("Extra data"):
+        return "there is text after the closing }; the file must hold exactly one JSON object"
+    if exc.msg.startswith("Expecting value") and not rest.strip():
+        return "the file ends too early: a closing } or ] is missing"
+    if exc.msg.startswith("Invalid control character"):
+        return "a string holds a raw tab or line break; write it as \\t or \\n"
+    if exc.msg.startswith("Invalid \\escape"):
+        return "backslashes in strings must be doubled (C:\\\\Users\\\\...) or use forward slashes"
+    return "check the JSON syntax near this point (`python -m json.tool FILE` shows the same position)"

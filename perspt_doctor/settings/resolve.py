@@ -1,0 +1,369 @@
+"""Resolution: flag > environment > keyring (keys only) > config file > built-in default.
+
+Each resolved value keeps its source so that `perspt config show` and the doctor can say where
+it came from. Secrets are registered with the redactor the moment they are read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from perspt_doctor import paths, redact
+from perspt_doctor.providers import catalog
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.loader import LoadedConfig, read_config
+from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, validate
+from perspt_doctor.settings.sources import Resolved, Shadowed, Source
+
+ENV_PREFIX = "PERSPT_"
+
+
+@dataclass
+class Flags:
+    """Values given on the command line. None means "not given"."""
+
+    provider: str | None = None
+    model: str | None = None
+    api_key: str | None = None
+    base_url: str | None = None
+    config: str | None = None
+    no_config: bool = False
+    stream: bool | None = None
+    timeout: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Any other dotted setting given by a flag, e.g. {"temperature": 0.2}."""
+
+
+@dataclass
+class KeyLookup:
+    """How the key for one provider was found, including the ones that lost."""
+
+    provider: str
+    resolved: Resolved[str | None]
+    env_present: dict[str, str]
+    """Variable name -> raw value, for every key variable of this provider that is set."""
+    keyring_error: str | None = None
+
+
+class Settings:
+    """The resolved settings of one perspt process."""
+
+    def __init__(self, *, flags: Flags, env: Mapping[str, str], config: LoadedConfig | None,
+                 keyring_lookup: Any | None = None) -> None:
+        self.flags = flags
+        self.env = env
+        self.config = config
+        self._keyring_lookup = keyring_lookup
+        self._keys: dict[str, KeyLookup] = {}
+        self._file: dict[str, Any] = _normalised(config.data if config else {})
+        if flags.api_key:
+            redact.register_secret(flags.api_key, "--api-key")
+        for key in _secret_values(self._file):
+            redact.register_secret(key, "config file")
+        self._register_proxy_secrets()
+
+    # ---- generic settings -------------------------------------------------------------
+    def resolved(self, dotted: str) -> Resolved[Any]:
+        spec = field_at(dotted)
+        candidates: list[Resolved[Any]] = []
+        flag_value = self._flag_value(dotted)
+        if flag_value is not None:
+            candidates.append(Resolved(flag_value, Source.FLAG, "command line"))
+        env_name = ENV_PREFIX + dotted.upper().replace(".", "_")
+        if env_name in self.env and self.env[env_name] != "":
+            candidates.append(Resolved(_coerce(self.env[env_name], spec), Source.ENV, f"{env_name} (environment)"))
+        file_value = _dig(self._file, dotted)
+        if file_value is not _MISSING:
+            candidates.append(Resolved(file_value, Source.CONFIG, f"{self.config_name}: {dotted}"))
+        default = spec.default if spec is not None else None
+        candidates.append(Resolved(default, Source.DEFAULT, "default"))
+        winner = candidates[0]
+        shadowed = tuple(Shadowed(c.origin, c.value, c.value != winner.value) for c in candidates[1:-1])
+        return Resolved(winner.value, winner.source, winner.origin, shadowed, secret=bool(spec and spec.secret))
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        value = self.resolved(dotted).value
+        return default if value is None else value
+
+    def _flag_value(self, dotted: str) -> Any:
+        direct = {"provider": self.flags.provider, "model": self.flags.model, "stream": self.flags.stream,
+                  "timeout": self.flags.timeout}
+        if dotted in direct and direct[dotted] is not None:
+            return direct[dotted]
+        return self.flags.extra.get(dotted)
+
+    @property
+    def config_name(self) -> str:
+        return self.config.path.name if self.config else "config"
+
+    # ---- provider, model --------------------------------------------------------------
+    @property
+    def provider(self) -> Resolved[str]:
+        raw = self.resolved("provider")
+        canonical = catalog.canonical_id(str(raw.value)) if raw.value else None
+        return Resolved(canonical or str(raw.value), raw.source, raw.origin, raw.shadowed)
+
+    @property
+    def provider_is_known(self) -> bool:
+        return catalog.canonical_id(str(self.resolved("provider").value or "")) is not None
+
+    @property
+    def model(self) -> Resolved[str]:
+        raw = self.resolved("model")
+        if raw.value:
+            return Resolved(str(raw.value), raw.source, raw.origin, raw.shadowed)
+        pid = self.provider.value
+        default = catalog.PROVIDERS[pid].default_model if pid in catalog.PROVIDERS else ""
+        return Resolved(default, Source.DEFAULT, f"default model of {pid}")
+
+    # ---- keys --------------------------------------------------------------------------
+    def key_lookup(self, provider: str) -> KeyLookup:
+        pid = catalog.canonical_id(provider) or provider
+        if pid not in self._keys:
+            self._keys[pid] = self._lookup_key(pid)
+        return self._keys[pid]
+
+    def key_for(self, provider: str) -> Resolved[str | None]:
+        return self.key_lookup(provider).resolved
+
+    def _lookup_key(self, pid: str) -> KeyLookup:
+        spec = catalog.PROVIDERS.get(pid)
+        found: list[Resolved[str | None]] = []
+        if self.flags.api_key and pid == self.provider.value:
+            found.append(Resolved(self.flags.api_key, Source.FLAG, "--api-key (command line)", secret=True))
+        env_present: dict[str, str] = {}
+        for name in spec.key_env if spec else ():
+            value = self.env.get(name)
+            if value is not None and value != "":
+                env_present[name] = value
+                redact.register_secret(value, name)
+                found.append(Resolved(value, Source.ENV, f"{name} (environment)", secret=True))
+        keyring_error: str | None = None
+        if self._keyring_lookup is not None:
+            try:
+                stored = self._keyring_lookup(pid)
+            except Exception as exc:  # noqa: BLE001 - a broken keyring must not stop the client
+                stored = None
+                keyring_error = redact.redact(f"{type(exc).__name__}: {exc}")
+            if stored:
+                redact.register_secret(stored, "keyring")
+                found.append(Resolved(stored, Source.KEYRING, f"keyring (service perspt, user {pid})", secret=True))
+        file_key = self._file_key(pid)
+        if file_key is not None:
+            found.append(Resolved(file_key[1], Source.CONFIG, f"{self.config_name}: {file_key[0]}", secret=True))
+        if not found:
+            return KeyLookup(pid, Resolved(None, Source.DEFAULT, "not set", secret=True), env_present, keyring_error)
+        winner = found[0]
+        shadowed = tuple(Shadowed(f.origin, f.value, f.value != winner.value) for f in found[1:])
+        return KeyLookup(pid, Resolved(winner.value, winner.source, winner.origin, shadowed, secret=True),
+                         env_present, keyring_error)
+
+    def _file_key(self, pid: str) -> tuple[str, str] | None:
+        keys = self._file.get("api_keys")
+        if isinstance(keys, Mapping):
+            for name, value in keys.items():
+                if catalog.canonical_id(str(name)) == pid and isinstance(value, str) and value:
+                    return f"api_keys.{name}", value
+        main = self._file.get("api_key")
+        file_provider = catalog.canonical_id(str(self._file.get("provider") or "openai"))
+        if isinstance(main, str) and main and file_provider == pid:
+            return "api_key", main
+        return None
+
+    # ---- endpoints ---------------------------------------------------------------------
+    def base_url_for(self, provider: str) -> Resolved[str]:
+        pid = catalog.canonical_id(provider) or provider
+        spec = catalog.PROVIDERS.get(pid)
+        found: list[Resolved[str]] = []
+        if self.flags.base_url and pid == self.provider.value:
+            found.append(Resolved(self.flags.base_url, Source.FLAG, "--base-url (command line)"))
+        for name in spec.base_url_env if spec else ():
+            value = self.env.get(name, "").strip()
+            if value:
+                found.append(Resolved(value, Source.ENV, f"{name} (environment)"))
+        file_provider = catalog.canonical_id(str(self._file.get("provider") or "openai"))
+        base = self._file.get("base_url")
+        if isinstance(base, str) and base.strip() and file_provider == pid:
+            found.append(Resolved(base.strip(), Source.CONFIG, f"{self.config_name}: base_url"))
+        endpoints = self._file.get("provider_endpoints")
+        if isinstance(endpoints, Mapping):
+            for name, value in endpoints.items():
+                if catalog.canonical_id(str(name)) == pid and isinstance(value, str) and value.strip():
+                    found.append(Resolved(value.strip(), Source.CONFIG,
+                                          f"{self.config_name}: provider_endpoints.{name}"))
+        found.append(Resolved(spec.base_url if spec else "", Source.DEFAULT, "built-in default"))
+        winner = found[0]
+        shadowed = tuple(Shadowed(f.origin, f.value, f.value != winner.value) for f in found[1:-1])
+        return Resolved(winner.value, winner.source, winner.origin, shadowed)
+
+    # ---- scope -------------------------------------------------------------------------
+    def fallback_providers(self) -> list[tuple[str, str | None]]:
+        """(provider id, model or None) for `fallback_provider` and each `fallback_chain` entry."""
+        out: list[tuple[str, str | None]] = []
+        single = self.get("fallback_provider")
+        if isinstance(single, str) and single:
+            out.append((catalog.canonical_id(single) or single, None))
+        chain = self.get("fallback_chain")
+        if isinstance(chain, list):
+            for entry in chain:
+                if isinstance(entry, Mapping):
+                    name = entry.get("provider") or entry.get("provider_type")
+                    if isinstance(name, str) and name:
+                        model = entry.get("model")
+                        out.append((catalog.canonical_id(name) or name, model if isinstance(model, str) else None))
+        return out
+
+    def providers_in_scope(self, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """The configured provider, the fallbacks, every provider with a key anywhere, and `extra`."""
+        scope: list[str] = []
+
+        def add(name: str) -> None:
+            pid = catalog.canonical_id(name)
+            if pid and pid not in scope:
+                scope.append(pid)
+
+        if extra:
+            for name in extra:
+                add(name)
+            return scope
+        add(self.provider.value)
+        for pid, _model in self.fallback_providers():
+            add(pid)
+        for pid, spec in catalog.PROVIDERS.items():
+            if any(self.env.get(name) for name in spec.key_env) or self._file_key(pid):
+                add(pid)
+        if self.env.get("OLLAMA_HOST"):
+            add("ollama")
+        return scope
+
+    def _register_proxy_secrets(self) -> None:
+        from urllib.parse import urlsplit
+
+        values: list[str] = []
+        proxy = self._file.get("proxy")
+        if isinstance(proxy, str):
+            values.append(proxy)
+        elif isinstance(proxy, Mapping):
+            values.extend(v for v in proxy.values() if isinstance(v, str))
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            if self.env.get(name):
+                values.append(self.env[name])
+        for value in values:
+            try:
+                parts = urlsplit(value if "://" in value else "http://" + value)
+            except ValueError:
+                continue
+            if parts.password:
+                redact.register_secret(parts.password, "proxy password")
+                from urllib.parse import unquote
+
+                redact.register_secret(unquote(parts.password), "proxy password")
+
+
+_MISSING = object()
+
+
+def _dig(data: Mapping[str, Any], dotted: str) -> Any:
+    current: Any = data
+    for part in dotted.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            return _MISSING
+        current = current[part]
+    return current
+
+
+def _normalised(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Legacy spellings read as their current names; the current name wins when both exist."""
+    out = dict(data)
+    for old, new in LEGACY_KEYS.items():
+        if old in out and new not in out:
+            out[new] = out[old]
+    debug = out.get("debug")
+    if isinstance(debug, bool):
+        out["debug"] = {"enabled": debug}
+    proxy = out.get("proxy")
+    if isinstance(proxy, str):
+        out["proxy"] = {"http": proxy, "https": proxy}
+    return out
+
+
+def _secret_values(data: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    if isinstance(data.get("api_key"), str):
+        found.append(data["api_key"])
+    keys = data.get("api_keys")
+    if isinstance(keys, Mapping):
+        found.extend(v for v in keys.values() if isinstance(v, str))
+    return found
+
+
+def _coerce(raw: str, spec: Field | None) -> Any:
+    if spec is None:
+        return raw
+    text = raw.strip()
+    if "boolean" in spec.types and text.lower() in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        return text.lower() in ("1", "true", "yes", "on")
+    if "integer" in spec.types:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    if "number" in spec.types:
+        try:
+            return float(text)
+        except ValueError:
+            pass
+    if "array" in spec.types:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return raw
+
+
+def keyring_lookup_default(provider: str) -> str | None:
+    from perspt_doctor.settings.keystore import get_key
+
+    return get_key(provider)
+
+
+def load_settings(flags: Flags | None = None, env: Mapping[str, str] | None = None, *,
+                  use_keyring: bool = True) -> Settings:
+    """Find and read the config file, then resolve. Raises ConfigError for a broken file."""
+    flags = flags or Flags()
+    environ = dict(os.environ if env is None else env)
+    config: LoadedConfig | None = None
+    if not flags.no_config:
+        where = paths.locate_config(flags.config, environ)
+        config = read_config(where.path, where.reason, required=where.reason != "default location")
+        config.diagnostics.extend(validate(config.data, str(where.path)))
+        fatal = [d for d in config.diagnostics if d.severity == "error"]
+        if fatal:
+            config_error = ConfigError(fatal[0])
+            config_error.all_diagnostics = fatal  # type: ignore[attr-defined]
+            raise config_error
+    return Settings(flags=flags, env=environ, config=config,
+                    keyring_lookup=keyring_lookup_default if use_keyring else None)
+
+
+def describe_all(settings: Settings) -> list[tuple[str, Resolved[Any]]]:
+    """Every schema setting, resolved, for `perspt config show`."""
+    rows: list[tuple[str, Resolved[Any]]] = []
+    for spec in SCHEMA:
+        if spec.name in ("api_key", "api_keys"):
+            continue
+        if spec.children and spec.name != "proxy":
+            for child in spec.children:
+                rows.append((f"{spec.name}.{child.name}", settings.resolved(f"{spec.name}.{child.name}")))
+        else:
+            rows.append((spec.name, settings.resolved(spec.name)))
+    return rows
+
+
+def config_diagnostics(settings: Settings) -> list[Diagnostic]:
+    return list(settings.config.diagnostics) if settings.config else []
+
+
+def config_path(settings: Settings) -> Path | None:
+    return settings.config.path if settings.config else None

@@ -1,0 +1,308 @@
+"""The typed model of the config file: every key the troubleshooting guide shows, plus ours.
+
+One table (`SCHEMA`) drives validation, the legacy-key migration, `perspt config show`, the
+configuration reference in the docs and the JSON Schema for editors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from perspt_doctor.settings.diagnostics import Diagnostic
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    types: tuple[str, ...]
+    """JSON types accepted: string, integer, number, boolean, object, array."""
+    doc: str
+    default: Any = None
+    children: tuple[Field, ...] = ()
+    open_object: bool = False
+    """An object whose own keys are free (provider_endpoints, options)."""
+    secret: bool = False
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    items: Field | None = None
+
+
+def _f(name: str, types: str | tuple[str, ...], doc: str, default: Any = None, **kw: Any) -> Field:
+    return Field(name, (types,) if isinstance(types, str) else types, doc, default, **kw)
+
+
+RATE_LIMITING = (
+    _f("requests_per_minute", ("integer", "number"), "Client-side cap on requests per minute.", None, minimum=0),
+    _f("delay_between_requests", ("integer", "number"), "Minimum seconds between two requests.", None, minimum=0),
+    _f("max_retries", "integer", "Retries for rate-limited requests (overrides retry_attempts for 429).", None,
+       minimum=0),
+)
+
+DEBUG = (
+    _f("enabled", "boolean", "Write debug records to the log.", False),
+    _f("log_level", "string", "Log level: trace, debug, info, warning, error.", "info",
+       choices=("trace", "debug", "info", "warning", "warn", "error", "critical")),
+    _f("log_file", "string", "Log file path (default: the platform log dir).", None),
+)
+
+RESOURCE_LIMITS = (
+    _f("max_history_size", "integer", "Conversations kept in history (older ones are pruned).", None, minimum=0),
+    _f("cache_size_mb", ("integer", "number"), "Cache size cap in MB.", None, minimum=0),
+    _f("log_rotation_size", ("string", "integer"), "Rotate the log at this size, e.g. \"10MB\".", "10MB"),
+    _f("cleanup_interval", "string", "How often to prune old data, e.g. \"24h\".", None),
+)
+
+NETWORK = (
+    _f("keep_alive", "boolean", "Reuse connections.", True),
+    _f("connection_pool_size", "integer", "Maximum pooled connections.", 10, minimum=1),
+    _f("dns_cache", "boolean", "Cache DNS lookups (accepted for compatibility).", True),
+    _f("compression", "boolean", "Accept compressed responses.", True),
+    _f("dns_servers", "array", "DNS servers the doctor's resolver probes ask (e.g. a VPN's resolver).", None,
+       items=_f("server", "string", "IP address, optionally with :port")),
+    _f("trust_store", "string", "Which CA certificates to trust: auto, certifi, system.", "auto",
+       choices=("auto", "certifi", "system")),
+    _f("ca_bundle", "string", "A PEM file of extra CA certificates (e.g. a corporate proxy's root).", None),
+    _f("verify_tls", "boolean", "Verify TLS certificates. Turning this off is unsafe.", True),
+    _f("connect_timeout", ("integer", "number"), "Seconds to wait for a connection.", 10, minimum=0),
+    _f("read_timeout", ("integer", "number"), "Seconds to wait between bytes of a reply.", None, minimum=0),
+    _f("write_timeout", ("integer", "number"), "Seconds to wait while sending.", 30, minimum=0),
+    _f("pool_timeout", ("integer", "number"), "Seconds to wait for a free pooled connection.", 10, minimum=0),
+)
+
+PERFORMANCE = (
+    _f("max_tokens", "integer", "Upper bound on reply length.", None, minimum=1),
+    _f("stream", "boolean", "Stream replies.", True),
+    _f("timeout", ("integer", "number"), "Request timeout in seconds.", None, minimum=0),
+    _f("parallel_requests", "integer", "Accepted for compatibility.", None, minimum=1),
+    _f("cache_responses", "boolean", "Accepted for compatibility.", False),
+)
+
+DOCTOR = (
+    _f("suppress", "array", "Check ids or globs whose warnings and failures are acknowledged.", None,
+       items=_f("pattern", "string", "check id or glob")),
+    _f("timeout", ("integer", "number"), "Whole-run time budget in seconds.", None, minimum=0),
+    _f("history_size", "integer", "Doctor runs kept for `perspt doctor --diff`.", 50, minimum=1),
+)
+
+PROXY = (
+    _f("http", "string", "Proxy for http:// URLs.", None, secret=True, nullable=True),
+    _f("https", "string", "Proxy for https:// URLs.", None, secret=True, nullable=True),
+    _f("no_proxy", ("string", "array"), "Hosts that bypass the proxy.", None),
+)
+
+FALLBACK_ENTRY = (
+    _f("provider", "string", "Provider id.", None),
+    _f("provider_type", "string", "Legacy spelling of provider.", None),
+    _f("model", "string", "Model name.", None),
+    _f("on_failure", "string", "What to do if this entry fails: next or fail.", "next", choices=("next", "fail")),
+)
+
+SCHEMA: tuple[Field, ...] = (
+    _f("provider", "string", "Provider id: openai, anthropic, google (gemini), groq, cohere, xai, deepseek, "
+       "mistral, openrouter, ollama, openai-compatible.", "openai"),
+    _f("model", "string", "Model name (case-sensitive).", None),
+    _f("api_key", "string", "API key for `provider`. Prefer the keyring: `perspt keys set PROVIDER`.", None,
+       secret=True, nullable=True),
+    _f("api_keys", "object", "API keys per provider id. Prefer the keyring.", None, open_object=True, secret=True),
+    _f("base_url", "string", "Base URL for `provider` (e.g. a vLLM or Ollama server).", None),
+    _f("provider_endpoints", "object", "Base URL per provider id.", None, open_object=True),
+    _f("proxy", ("object", "string"), "HTTP(S) proxy; an object with http/https, or one URL for both.", None,
+       children=PROXY),
+    _f("timeout", ("integer", "number"), "Request timeout in seconds.", 60, minimum=0),
+    _f("stream_timeout", ("integer", "number"), "Seconds to wait between streamed chunks.", 30, minimum=0),
+    _f("retry_attempts", "integer", "Retries after a transient failure.", 2, minimum=0, maximum=20),
+    _f("stream", "boolean", "Stream replies as they arrive.", True),
+    _f("buffer_size", "integer", "Accepted for compatibility; has no effect.", None, minimum=0),
+    _f("max_tokens", "integer", "Upper bound on reply length.", None, minimum=1),
+    _f("temperature", ("integer", "number"), "Sampling temperature.", None, minimum=0, maximum=2),
+    _f("top_p", ("integer", "number"), "Nucleus sampling.", None, minimum=0, maximum=1),
+    _f("frequency_penalty", ("integer", "number"), "Penalty on repeated tokens.", None, minimum=-2, maximum=2),
+    _f("system_prompt", "string", "System prompt sent first in every conversation.", None),
+    _f("conversation_history_limit", "integer", "Messages of history sent with each request.", 50, minimum=0),
+    _f("rate_limiting", "object", "Client-side rate limiting.", None, children=RATE_LIMITING),
+    _f("fallback_provider", "string", "Provider to try when the main one fails.", None),
+    _f("fallback_chain", "array", "Ordered providers to try.", None,
+       items=_f("entry", "object", "A provider and model to try.", children=FALLBACK_ENTRY)),
+    _f("options", "object", "Ollama model options (num_ctx, num_gpu, num_thread, ...).", None, open_object=True),
+    _f("debug", ("object", "boolean"), "Debug logging.", None, children=DEBUG),
+    _f("resource_limits", "object", "Limits on history, cache and logs.", None, children=RESOURCE_LIMITS),
+    _f("network", "object", "Connections, TLS trust, DNS and timeouts.", None, children=NETWORK),
+    _f("performance", "object", "Performance tuning.", None, children=PERFORMANCE),
+    _f("doctor", "object", "perspt doctor settings.", None, children=DOCTOR),
+)
+
+LEGACY_KEYS: dict[str, str] = {
+    "provider_type": "provider",
+    "default_provider": "provider",
+    "default_model": "model",
+    "providers": "provider_endpoints",
+}
+
+FIELDS: dict[str, Field] = {f.name: f for f in SCHEMA}
+
+
+def field_at(path: str) -> Field | None:
+    """`network.ca_bundle` -> its Field."""
+    parts = path.split(".")
+    current: Field | None = FIELDS.get(parts[0])
+    for part in parts[1:]:
+        if current is None:
+            return None
+        current = next((c for c in current.children if c.name == part), None)
+    return current
+
+
+def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str | None:
+    if not candidates:
+        return None
+    lowered = {c.lower(): c for c in candidates}
+    if name.lower() in lowered:
+        return lowered[name.lower()]
+    squashed = {c.replace("_", "").replace("-", "").lower(): c for c in candidates}
+    key = name.replace("_", "").replace("-", "").lower()
+    if key in squashed:
+        return squashed[key]
+    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.7)
+    return lowered[match[0]] if match else None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+def _type_ok(value: Any, types: tuple[str, ...]) -> bool:
+    actual = _json_type(value)
+    return actual in types or (actual == "integer" and "number" in types)
+
+
+def validate(data: Mapping[str, Any], file: str | None = None) -> list[Diagnostic]:
+    """Type and key checks on a parsed config. Errors mean perspt cannot use the value."""
+    out: list[Diagnostic] = []
+    for key, value in data.items():
+        if key in LEGACY_KEYS:
+            out.append(Diagnostic(
+                "warning", "legacy-key", f"`{key}` is an old spelling of `{LEGACY_KEYS[key]}`",
+                file=file, key_path=key,
+                hint="run `perspt config migrate` (or `perspt --migrate-config`) to rename it"))
+            continue
+        spec = FIELDS.get(key)
+        if spec is None:
+            suggestion = did_you_mean(key, [*FIELDS, *LEGACY_KEYS])
+            out.append(Diagnostic(
+                "warning", "unknown-key", f"unknown key `{key}` is ignored", file=file, key_path=key,
+                hint=f"did you mean `{suggestion}`?" if suggestion else "remove it, or see `perspt config show`"))
+            continue
+        out.extend(_validate_value(spec, value, key, file))
+    return out
+
+
+def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> list[Diagnostic]:
+    if value is None:
+        if spec.nullable:
+            return []
+        return [Diagnostic("error", "null-value", f"`{path}` is null; expected {_expected(spec)}", file=file,
+                           key_path=path, hint=f"give it a value or delete the `{path.split('.')[-1]}` line")]
+    if not _type_ok(value, spec.types):
+        return [Diagnostic("error", "wrong-type",
+                           f"`{path}` should be {_expected(spec)}, not {_json_type(value)} ({_preview(value)})",
+                           file=file, key_path=path, hint=_type_hint(spec, value))]
+    out: list[Diagnostic] = []
+    if spec.choices and isinstance(value, str) and value.lower() not in spec.choices:
+        suggestion = did_you_mean(value, spec.choices)
+        out.append(Diagnostic("error", "bad-choice", f"`{path}` is {value!r}; expected one of {', '.join(spec.choices)}",
+                              file=file, key_path=path, hint=f"did you mean {suggestion!r}?" if suggestion else None))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if spec.minimum is not None and value < spec.minimum:
+            out.append(Diagnostic("error", "out-of-range", f"`{path}` is {value}; it must be at least {spec.minimum:g}",
+                                  file=file, key_path=path))
+        if spec.maximum is not None and value > spec.maximum:
+            out.append(Diagnostic("error", "out-of-range", f"`{path}` is {value}; it must be at most {spec.maximum:g}",
+                                  file=file, key_path=path))
+    if isinstance(value, Mapping) and spec.children:
+        names = [c.name for c in spec.children]
+        for child_key, child_value in value.items():
+            child = next((c for c in spec.children if c.name == child_key), None)
+            child_path = f"{path}.{child_key}"
+            if child is None:
+                suggestion = did_you_mean(str(child_key), names)
+                out.append(Diagnostic("warning", "unknown-key", f"unknown key `{child_path}` is ignored", file=file,
+                                      key_path=child_path,
+                                      hint=f"did you mean `{path}.{suggestion}`?" if suggestion else None))
+            else:
+                out.extend(_validate_value(child, child_value, child_path, file))
+    if isinstance(value, list) and spec.items is not None:
+        for index, item in enumerate(value):
+            item_path = f"{path}[{index}]"
+            if spec.items.children and isinstance(item, Mapping):
+                out.extend(_validate_value(spec.items, item, item_path, file))
+            elif not _type_ok(item, spec.items.types):
+                out.append(Diagnostic("error", "wrong-type",
+                                      f"`{item_path}` should be {_expected(spec.items)}, not {_json_type(item)}",
+                                      file=file, key_path=item_path))
+    return out
+
+
+def _expected(spec: Field) -> str:
+    names = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+             "object": "an object", "array": "a list"}
+    return " or ".join(names.get(t, t) for t in spec.types)
+
+
+def _preview(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 30 else text[:27] + "..."
+
+
+def _type_hint(spec: Field, value: Any) -> str | None:
+    if isinstance(value, str) and ("integer" in spec.types or "number" in spec.types):
+        return f"write the number without quotes: \"{spec.name}\": {value.strip()}"
+    if isinstance(value, str) and "boolean" in spec.types and value.lower() in ("true", "false"):
+        return f"write {value.lower()} without quotes"
+    if isinstance(value, (int, float)) and "string" in spec.types:
+        return f"put the value in quotes: \"{spec.name}\": \"{value}\""
+    return None
+
+
+@dataclass
+class Migration:
+    data: dict[str, Any]
+    changes: list[str] = field(default_factory=list)
+
+
+def migrate(data: Mapping[str, Any]) -> Migration:
+    """Rename legacy keys to their current spelling. The newer key wins where both exist."""
+    result: dict[str, Any] = {}
+    changes: list[str] = []
+    for key, value in data.items():
+        target = LEGACY_KEYS.get(key)
+        if target is None:
+            result[key] = value
+            continue
+        if target in data:
+            changes.append(f"removed `{key}` (already set as `{target}`)")
+            continue
+        if key == "providers" and not isinstance(value, Mapping):
+            changes.append("removed `providers` (not a map of provider -> URL)")
+            continue
+        result[target] = value
+        changes.append(f"renamed `{key}` to `{target}`")
+    return Migration(result, changes)
