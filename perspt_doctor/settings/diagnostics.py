@@ -44,6 +44,11 @@ class ConfigError(Exception):
 
     exit_code = 2
 
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.one_line())
+    def __init__(self, diagnostic: Diagnostic, *, more: int = 0,
+                 all_diagnostics: list[Diagnostic] | None = None) -> None:
+        text = diagnostic.one_line()
+        if more > 0:
+            text += f" [and {more} more: run `perspt config validate`]"
+        super().__init__(text)
         self.diagnostic = diagnostic
+        self.all_diagnostics = all_diagnostics or [diagnostic]

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.positions import key_positions
+from perspt_doctor.settings.schema import validate
 
 MAX_CONFIG_BYTES = 1024 * 1024
 
@@ -24,6 +26,9 @@ class LoadedConfig:
     data: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     mode: int | None = None
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Line and column of every key, for messages about values."""
+    has_bom: bool = False
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -61,9 +66,20 @@ def read_config(path: Path, reason: str = "--config", *, required: bool = False)
         raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
                                      file=shown)) from None
     data, diagnostics = parse_config_bytes(raw, shown)
+    text = raw.decode("utf-8-sig")
     loaded = LoadedConfig(path, reason, exists=True, data=data, diagnostics=diagnostics,
-                          mode=st.st_mode & 0o777 if os.name == "posix" else None)
+                          mode=st.st_mode & 0o777 if os.name == "posix" else None,
+                          positions=key_positions(text), has_bom=raw.startswith(b"\xef\xbb\xbf"))
     return loaded
+
+
+def validate_loaded(loaded: LoadedConfig) -> list[Diagnostic]:
+    """Schema checks on a parsed file; each finding carries the line and column of its key."""
+    if not loaded.exists:
+        return []
+    found = validate(loaded.data, str(loaded.path), positions=loaded.positions)
+    loaded.diagnostics.extend(found)
+    return found
 
 
 def parse_config_bytes(raw: bytes, shown: str) -> tuple[dict[str, Any], list[Diagnostic]]:
@@ -72,15 +88,19 @@ def parse_config_bytes(raw: bytes, shown: str) -> tuple[dict[str, Any], list[Dia
     if not text.strip():
         raise ConfigError(Diagnostic("error", "empty", "config file is empty", file=shown, line=1, column=1,
                                      hint='a minimal config is {"provider": "openai", "model": "gpt-4o-mini"}'))
+    foreign = _foreign_format(text, shown)
+    if foreign is not None:
+        raise ConfigError(foreign)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates(shown, text))
+        data = json.loads(text, object_pairs_hook=_reject_duplicates(shown, text),
+                          parse_constant=_reject_constant(shown, text))
     except json.JSONDecodeError as exc:
         raise ConfigError(_syntax_diagnostic(exc, text, shown)) from None
     except _DuplicateKey as dup:
         raise ConfigError(dup.diagnostic) from None
     except RecursionError:
         raise ConfigError(Diagnostic("error", "too-deep", "config file is nested too deeply", file=shown,
-                                     line=1, column=1)) from None
+                                     line=1, column=1, hint="a config file nests a few levels at most")) from None
     if not isinstance(data, dict):
         kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(
             type(data), "null")
@@ -107,6 +127,42 @@ def _decode(raw: bytes, shown: str, notes: list[Diagnostic]) -> str:
         line, col = _offset_to_line_col(raw[: exc.start].decode("utf-8", "replace"), exc.start)
         raise ConfigError(Diagnostic("error", "encoding", "config file is not valid UTF-8", file=shown, line=line,
                                      column=col, hint="save the file as UTF-8")) from None
+
+
+def _foreign_format(text: str, shown: str) -> Diagnostic | None:
+    """YAML or TOML where JSON belongs: say so instead of reporting a puzzling first character."""
+    first = text.lstrip()[:1]
+    if first == "{":
+        return None
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    if not lines:
+        return None
+    number, line = lines[0]
+    column = len(line) - len(line.lstrip()) + 1
+    if re.match(r'\s*"[^"]*"\s*:', line):
+        return Diagnostic("error", "json-syntax", "invalid JSON: the opening { is missing", file=shown,
+                          line=number, column=column, hint="the whole file must be one object: put { before the "
+                          "first key and } after the last value")
+    if re.match(r"\s*\[[A-Za-z0-9_.-]+\]\s*$", line) or re.match(r"\s*[A-Za-z_][\w.-]*\s*=", line):
+        return Diagnostic("error", "not-json", "config file looks like TOML; perspt reads JSON", file=shown,
+                          line=number, column=column,
+                          hint='write it as JSON: {"provider": "openai", "model": "gpt-4o-mini"}')
+    if re.match(r"\s*(-\s+)?[\"']?[A-Za-z_][\w.-]*[\"']?\s*:(\s|$)", line) or line.strip() == "---":
+        return Diagnostic("error", "not-json", "config file looks like YAML; perspt reads JSON", file=shown,
+                          line=number, column=column,
+                          hint='wrap it in { } and quote every key and text value: {"provider": "openai"}')
+    return None
+
+
+def _reject_constant(shown: str, text: str):  # type: ignore[no-untyped-def]
+    def hook(name: str) -> Any:
+        match = re.search(r"(?<![\w\"])-?" + re.escape(name.lstrip("-")) + r"\b", text)
+        line, col = _offset_to_line_col(text[: match.start()], 0) if match else (None, None)
+        raise ConfigError(Diagnostic(
+            "error", "json-syntax", f"invalid JSON: {name} is not a JSON number", file=shown, line=line, column=col,
+            hint="write a plain number such as 0.7"))
+
+    return hook
 
 
 def _looks_binary(raw: bytes) -> bool:
@@ -151,11 +207,24 @@ def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, shown: str) -> Diag
     lines = text.splitlines() or [""]
     current = lines[line - 1] if 0 < line <= len(lines) else ""
     before = text[: exc.pos]
+    rest = text[exc.pos:]
     hint = _syntax_hint(exc, text, before, current)
-    message = f"invalid JSON: {exc.msg.lower()}"
+    message = f"invalid JSON: {exc.msg.lower().removesuffix(' at')}"
     comment = re.search(r"(//|/\*|#)", current)
     if comment and not _inside_string(current, comment.start()):
         message = "invalid JSON: comments are not allowed"
+    elif exc.msg.startswith("Invalid control character") and rest[:1] in ("\n", "\r"):
+        message = "invalid JSON: a string is not closed before the end of the line"
+        hint = "add the closing double quote (\") at the end of the text"
+    elif exc.msg.startswith("Invalid control character"):
+        message = "invalid JSON: a string holds a raw control character"
+    elif not rest.strip():
+        message = "invalid JSON: the file ends too early"
+    trailing = re.search(r",\s*$", before)
+    if trailing and re.match(r"\s*[}\]]", rest) and "comments" not in message:
+        message = "invalid JSON: trailing comma"
+        line = before.count("\n", 0, trailing.start()) + 1
+        col = trailing.start() - (before.rfind("\n", 0, trailing.start()) + 1) + 1
     return Diagnostic("error", "json-syntax", message, file=shown, line=line, column=col, hint=hint)
 
 
@@ -179,15 +248,22 @@ def _syntax_hint(exc: json.JSONDecodeError, text: str, before: str, current: str
             current, current.find("/"))):
         return "JSON has no comments: delete the // or /* */ text (or move it into a \"_comment\" key)"
     if stripped_before.endswith(",") and re.match(r"\s*[}\]]", rest):
-        return "remove the comma before the closing bracket (trailing commas are not allowed in JSON)"
+        return "remove the comma after the last item (JSON allows no comma before } or ])"
+    if not rest.strip():
+        return "a closing } or ] (or a value) is missing at the end; was the file cut short?"
     if rest[:1] == "'" or (exc.msg.startswith("Expecting property name") and rest.lstrip()[:1] == "'"):
         return "JSON needs double quotes: \"key\": \"value\", not single quotes"
+    if re.match(r"\s*[\u2018\u2019\u201c\u201d]", rest) or re.search(r"[\u2018\u2019\u201c\u201d]", current):
+        return ("replace the curly quotes (\u201c \u201d) with straight double quotes (\"); "
+                "a word processor or web page put them in")
     if exc.msg.startswith("Expecting property name") and re.match(r"\s*[A-Za-z_]", rest):
         return "put the key in double quotes: \"key\": value"
     if exc.msg.startswith("Expecting value") and re.match(r"[A-Za-z_./:~-]", rest) and not re.match(
             r"(true|false|null)\b", rest):
         return "put the text value in double quotes: \"key\": \"value\""
-    if exc.msg.startswith("Expecting ',' delimiter") or exc.msg.startswith("Expecting ':' delimiter"):
+    if exc.msg.startswith("Expecting ':' delimiter"):
+        return "put a colon between the key and its value: \"key\": value"
+    if exc.msg.startswith("Expecting ',' delimiter"):
         if re.match(r'\s*"', rest) and stripped_before and stripped_before[-1] not in ",{[":
             return "add a comma at the end of the previous line"
         return "check for a missing comma, colon or quote just before this point"
@@ -195,8 +271,6 @@ def _syntax_hint(exc: json.JSONDecodeError, text: str, before: str, current: str
         return "a string is missing its closing double quote"
     if exc.msg.startswith("Extra data"):
         return "there is text after the closing }; the file must hold exactly one JSON object"
-    if exc.msg.startswith("Expecting value") and not rest.strip():
-        return "the file ends too early: a closing } or ] is missing"
     if exc.msg.startswith("Invalid control character"):
         return "a string holds a raw tab or line break; write it as \\t or \\n"
     if exc.msg.startswith("Invalid \\escape"):

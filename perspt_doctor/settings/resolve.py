@@ -15,8 +15,8 @@ from typing import Any
 from perspt_doctor import paths, redact
 from perspt_doctor.providers import catalog
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
-from perspt_doctor.settings.loader import LoadedConfig, read_config
-from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, validate
+from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at
 from perspt_doctor.settings.sources import Resolved, Shadowed, Source
 
 ENV_PREFIX = "PERSPT_"
@@ -337,12 +337,10 @@ def load_settings(flags: Flags | None = None, env: Mapping[str, str] | None = No
     if not flags.no_config:
         where = paths.locate_config(flags.config, environ)
         config = read_config(where.path, where.reason, required=where.reason != "default location")
-        config.diagnostics.extend(validate(config.data, str(where.path)))
+        validate_loaded(config)
         fatal = [d for d in config.diagnostics if d.severity == "error"]
         if fatal:
-            config_error = ConfigError(fatal[0])
-            config_error.all_diagnostics = fatal  # type: ignore[attr-defined]
-            raise config_error
+            raise ConfigError(fatal[0], more=len(fatal) - 1, all_diagnostics=fatal)
     return Settings(flags=flags, env=environ, config=config,
                     keyring_lookup=keyring_lookup_default if use_keyring else None)
 

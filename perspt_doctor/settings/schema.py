@@ -7,11 +7,12 @@ configuration reference in the docs and the JSON Schema for editors.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from perspt_doctor.settings.diagnostics import Diagnostic
+from perspt_doctor.settings.diagnostics import Diagnostic, Severity
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,18 @@ SCHEMA: tuple[Field, ...] = (
     _f("doctor", "object", "perspt doctor settings.", None, children=DOCTOR),
 )
 
+COMMENT_PREFIX = "_"
+"""Keys such as `_comment` are notes for people; perspt skips them silently."""
+
 LEGACY_KEYS: dict[str, str] = {
     "provider_type": "provider",
     "default_provider": "provider",
     "default_model": "model",
     "providers": "provider_endpoints",
 }
+
+_LEGACY_ORDER: dict[str, tuple[str, ...]] = {"provider": ("provider_type", "default_provider")}
+"""Where two old spellings name the same key, the first one listed wins (as it did upstream)."""
 
 FIELDS: dict[str, Field] = {f.name: f for f in SCHEMA}
 
@@ -194,10 +201,62 @@ def _type_ok(value: Any, types: tuple[str, ...]) -> bool:
     return actual in types or (actual == "integer" and "number" in types)
 
 
-def validate(data: Mapping[str, Any], file: str | None = None) -> list[Diagnostic]:
-    """Type and key checks on a parsed config. Errors mean perspt cannot use the value."""
+def validate(data: Mapping[str, Any], file: str | None = None,
+             positions: Mapping[str, tuple[int, int]] | None = None) -> list[Diagnostic]:
+    """Type and key checks on a parsed config. Errors mean perspt cannot use the value.
+
+    With `positions` (from `positions.key_positions`), each finding names the line and column of its key."""
+    found = _validate(data, file) + _provider_names(data, file)
+    if not positions:
+        return found
+    from perspt_doctor.settings.positions import position_of
+
+    located: list[Diagnostic] = []
+    for diag in found:
+        where = position_of(dict(positions), diag.key_path) if diag.key_path and diag.line is None else None
+        located.append(replace(diag, line=where[0], column=where[1]) if where else diag)
+    return located
+
+
+_PROVIDER_PATHS = ("provider", "provider_type", "default_provider", "fallback_provider")
+
+
+def _provider_names(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
+    """Provider ids anywhere in the file must be ones perspt knows (aliases allowed)."""
+    from perspt_doctor.providers import catalog
+
+    named: list[tuple[str, str, Severity]] = []
+    for key in _PROVIDER_PATHS:
+        value = data.get(key)
+        if isinstance(value, str):
+            named.append((key, value, "error" if key in ("provider", "provider_type") else "warning"))
+    chain = data.get("fallback_chain")
+    if isinstance(chain, list):
+        for index, entry in enumerate(chain):
+            if isinstance(entry, Mapping):
+                for key in ("provider", "provider_type"):
+                    if isinstance(entry.get(key), str):
+                        named.append((f"fallback_chain[{index}].{key}", entry[key], "warning"))
+    for map_key in ("provider_endpoints", "api_keys", "providers"):
+        table = data.get(map_key)
+        if isinstance(table, Mapping):
+            named.extend((f"{map_key}.{name}", str(name), "warning") for name in table)
+    out: list[Diagnostic] = []
+    for path, value, severity in named:
+        if catalog.canonical_id(value) is not None:
+            continue
+        suggestion = did_you_mean(value, catalog.all_names())
+        hint = f"did you mean `{suggestion}`?" if suggestion else "known: " + ", ".join(catalog.all_ids())
+        out.append(Diagnostic(severity, "unknown-provider", f"unknown provider `{value}` at `{path}`",
+                              file=file, key_path=path, hint=hint))
+    return out
+
+
+def _validate(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for key, value in data.items():
+        if key.startswith(COMMENT_PREFIX):
+            continue
         if key in LEGACY_KEYS:
             out.append(Diagnostic(
                 "warning", "legacy-key", f"`{key}` is an old spelling of `{LEGACY_KEYS[key]}`",
@@ -223,7 +282,7 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
                            key_path=path, hint=f"give it a value or delete the `{path.split('.')[-1]}` line")]
     if not _type_ok(value, spec.types):
         return [Diagnostic("error", "wrong-type",
-                           f"`{path}` should be {_expected(spec)}, not {_json_type(value)} ({_preview(value)})",
+                           f"`{path}` should be {_expected(spec)}, not {_actual(value, spec)}",
                            file=file, key_path=path, hint=_type_hint(spec, value))]
     out: list[Diagnostic] = []
     if spec.choices and isinstance(value, str) and value.lower() not in spec.choices:
@@ -242,6 +301,8 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
         for child_key, child_value in value.items():
             child = next((c for c in spec.children if c.name == child_key), None)
             child_path = f"{path}.{child_key}"
+            if child is None and str(child_key).startswith(COMMENT_PREFIX):
+                continue
             if child is None:
                 suggestion = did_you_mean(str(child_key), names)
                 out.append(Diagnostic("warning", "unknown-key", f"unknown key `{child_path}` is ignored", file=file,
@@ -256,15 +317,25 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
                 out.extend(_validate_value(spec.items, item, item_path, file))
             elif not _type_ok(item, spec.items.types):
                 out.append(Diagnostic("error", "wrong-type",
-                                      f"`{item_path}` should be {_expected(spec.items)}, not {_json_type(item)}",
+                                      f"`{item_path}` should be {_expected(spec.items)}, not {_actual(item, spec.items)}",
                                       file=file, key_path=item_path))
     return out
 
 
+_TYPE_NAMES = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+               "object": "an object", "array": "a list", "null": "null"}
+
+
 def _expected(spec: Field) -> str:
-    names = {"string": "a string", "integer": "a whole number", "number": "a number", "boolean": "true or false",
-             "object": "an object", "array": "a list"}
-    return " or ".join(names.get(t, t) for t in spec.types)
+    types = [t for t in spec.types if not (t == "integer" and "number" in spec.types)]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _actual(value: Any, spec: Field) -> str:
+    kind = _TYPE_NAMES.get(_json_type(value), _json_type(value))
+    if spec.secret:
+        return kind
+    return f"{kind} ({_preview(value)})"
 
 
 def _preview(value: Any) -> str:
@@ -273,12 +344,21 @@ def _preview(value: Any) -> str:
 
 
 def _type_hint(spec: Field, value: Any) -> str | None:
+    if spec.name == "proxy" and not isinstance(value, (str, Mapping)):
+        return 'give the proxy URL as text: "proxy": "http://proxy.example.com:8080"'
     if isinstance(value, str) and ("integer" in spec.types or "number" in spec.types):
-        return f"write the number without quotes: \"{spec.name}\": {value.strip()}"
+        number = re.match(r"\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$", value)
+        if number and number.group(2):
+            return f"write a plain number without quotes or units: \"{spec.name}\": {number.group(1)}"
+        if number:
+            return f"write the number without quotes: \"{spec.name}\": {number.group(1)}"
+        return f"write a number without quotes, e.g. \"{spec.name}\": {spec.default if spec.default is not None else 1}"
     if isinstance(value, str) and "boolean" in spec.types and value.lower() in ("true", "false"):
         return f"write {value.lower()} without quotes"
-    if isinstance(value, (int, float)) and "string" in spec.types:
+    if isinstance(value, (int, float)) and "string" in spec.types and not spec.secret:
         return f"put the value in quotes: \"{spec.name}\": \"{value}\""
+    if spec.secret and "string" in spec.types:
+        return "a key is text: put it in double quotes"
     return None
 
 
@@ -297,8 +377,9 @@ def migrate(data: Mapping[str, Any]) -> Migration:
         if target is None:
             result[key] = value
             continue
-        if target in data:
-            changes.append(f"removed `{key}` (already set as `{target}`)")
+        winner = next((k for k in (target, *_LEGACY_ORDER.get(target, ())) if k in data), key)
+        if winner != key:
+            changes.append(f"removed `{key}` (already set as `{winner}`)")
             continue
         if key == "providers" and not isinstance(value, Mapping):
             changes.append("removed `providers` (not a map of provider -> URL)")
@@ -306,3 +387,56 @@ def migrate(data: Mapping[str, Any]) -> Migration:
         result[target] = value
         changes.append(f"renamed `{key}` to `{target}`")
     return Migration(result, changes)
+
+
+JSON_SCHEMA_ID = "urn:perspt:config-schema:1"
+_LEGACY_TYPES: dict[str, dict[str, Any]] = {
+    "provider_type": {"type": "string"},
+    "default_provider": {"type": "string"},
+    "default_model": {"type": "string"},
+    "providers": {"type": "object", "additionalProperties": {"type": "string"}},
+}
+
+
+def config_json_schema() -> dict[str, Any]:
+    """A Draft 2020-12 JSON Schema of the config file, generated from SCHEMA (for editors and CI)."""
+    properties: dict[str, Any] = {spec.name: _field_schema(spec) for spec in SCHEMA}
+    for old, new in LEGACY_KEYS.items():
+        properties[old] = {**_LEGACY_TYPES[old], "deprecated": True,
+                           "description": f"Old spelling of `{new}`; `perspt config migrate` renames it."}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": JSON_SCHEMA_ID,
+        "title": "perspt configuration",
+        "description": "The config file of perspt (config.json). Keys starting with `_` are comments.",
+        "type": "object",
+        "properties": properties,
+        "patternProperties": {f"^{COMMENT_PREFIX}": {}},
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(spec: Field) -> dict[str, Any]:
+    types = [t for t in spec.types if not (t == "integer" and "number" in spec.types)]
+    if spec.nullable:
+        types.append("null")
+    out: dict[str, Any] = {"type": types[0] if len(types) == 1 else types, "description": spec.doc}
+    if spec.default is not None:
+        out["default"] = spec.default
+    if spec.choices:
+        out["enum"] = [*spec.choices, None] if spec.nullable else list(spec.choices)
+    if spec.minimum is not None:
+        out["minimum"] = spec.minimum
+    if spec.maximum is not None:
+        out["maximum"] = spec.maximum
+    if spec.secret:
+        out["writeOnly"] = True
+    if spec.children:
+        out["properties"] = {child.name: _field_schema(child) for child in spec.children}
+        out["patternProperties"] = {f"^{COMMENT_PREFIX}": {}}
+        out["additionalProperties"] = False
+    elif spec.open_object:
+        out["additionalProperties"] = {} if spec.name == "options" else {"type": "string"}
+    if spec.items is not None:
+        out["items"] = _field_schema(spec.items)
+    return out
