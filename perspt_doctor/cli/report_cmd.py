@@ -1,0 +1,161 @@
+"""`perspt report`: run the doctor, then write a sanitized Markdown issue report (and, with
+--bundle, a zip with the doctor's JSON and a log excerpt). `perspt doctor --report` calls
+`write_report` with the document of the run it just made."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.errors import UserError
+
+ISSUES_HINT = "replace every <fill in>, read it through once more, then attach it to your issue"
+
+
+@click.command("report", help="Write a sanitized Markdown issue report: environment, configuration, recent "
+                              "errors and the doctor's results, with every secret removed.")
+@click.option("-o", "--output", metavar="FILE", help="Write the report here (`-` for standard output). Default: "
+              "standard output when it is not a terminal, else ./perspt-report-<time>.md.")
+@click.option("--bundle", metavar="FILE.zip", help="Also write a zip with the report, doctor.json and a log excerpt.")
+@click.option("--from-json", "from_json", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Use the saved output of `perspt doctor --json` instead of running the checks now.")
+@click.option("--provider", "providers", metavar="ID", multiple=True, help="Check this provider (repeatable).")
+@click.option("--offline", is_flag=True, help="Skip checks that need the network (loopback still allowed).")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Time budget for the doctor run.")
+@click.option("-y", "--yes", "assume_yes", is_flag=True, help="Write without the preview and the question.")
+@config_option
+@pass_app
+def report(app: AppContext, output: str | None, bundle: str | None, from_json: str | None,
+           providers: tuple[str, ...], offline: bool, timeout: float | None, assume_yes: bool) -> None:
+    if from_json:
+        document = read_document(Path(from_json))
+    else:
+        document = run_doctor_document(app, providers=providers, offline=offline, timeout=timeout)
+    raise SystemExit(write_report(app, document, output, bundle, assume_yes))
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    from perspt_doctor.report.triage import ReportFormatError, load_report
+
+    try:
+        return load_report(path).document
+    except ReportFormatError as exc:
+        raise UserError(f"{path}: {exc}", hint="pass the output of `perspt doctor --json`", exit_code=2) from None
+
+
+def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), offline: bool = False,
+                        timeout: float | None = None) -> dict[str, Any]:
+    """Run every check once, through the engine, and return the doctor's JSON document."""
+    from perspt_doctor import paths
+    from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, run_doctor
+    from perspt_doctor.report.json_doc import to_document
+
+    app.file_logging = False
+    settings = _settings_even_if_broken(app)
+    options = DoctorOptions(providers=providers, offline=offline, timeout=timeout,
+                            user_checks_dir=paths.checks_dir())
+    try:
+        run = run_doctor(settings, options)
+    except UnknownPattern as exc:
+        raise UserError(f"unknown provider or check: {exc}", exit_code=2) from None
+    return to_document(run)
+
+
+def _settings_even_if_broken(app: AppContext) -> Any:
+    """The app's settings; when the config file is broken, the same flags without the file, so
+    that the network checks still run (the config checks report the broken file themselves)."""
+    from dataclasses import replace
+
+    from perspt_doctor.settings.diagnostics import ConfigError
+    from perspt_doctor.settings.resolve import load_settings
+
+    try:
+        return app.settings()
+    except ConfigError:
+        return load_settings(replace(app.flags, no_config=True))
+
+
+def write_report(app: AppContext, document: Mapping[str, Any], output: str | None, bundle: str | None,
+                 assume_yes: bool) -> int:
+    """Build the report from `document`, scan it, preview it on a terminal, write it. Returns the exit code."""
+    from perspt_doctor.report.bundle import REPORT_NAME, bundle_members
+    from perspt_doctor.report.markdown import build_report
+
+    context, log_path = gather_context(app)
+    text = build_report(document, context)
+    members = bundle_members(text, document, log_path) if bundle else {REPORT_NAME: text}
+    return deliver(members, output, bundle, assume_yes)
+
+
+def gather_context(app: AppContext) -> tuple[Any, Path]:
+    from perspt_doctor import paths
+    from perspt_doctor.report.context import gather
+    from perspt_doctor.settings.diagnostics import ConfigError
+
+    settings = None
+    problem: str | None = None
+    config_path: Path | None = None
+    try:
+        settings = app.settings()
+    except ConfigError as exc:
+        problem = str(exc)
+        if not app.flags.no_config:
+            config_path = paths.locate_config(app.flags.config).path
+    log_path = paths.log_file()
+    if settings is not None:
+        debug_log = settings.get("debug.log_file")
+        if isinstance(debug_log, str) and debug_log:
+            log_path = Path(debug_log).expanduser()
+    context = gather(settings, os.environ, config_path=config_path, config_problem=problem, log_path=log_path)
+    return context, log_path
+
+
+def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, assume_yes: bool) -> int:
+    """The last steps: final scan of every member, preview and consent on a terminal, atomic writes."""
+    from perspt_doctor import fsutil, redact
+    from perspt_doctor.report.bundle import REPORT_NAME, find_leaks, zip_bytes
+
+    text = members[REPORT_NAME]
+    leaks = find_leaks(members)
+    if leaks:
+        for leak in leaks[:20]:
+            _err(f"  {leak.member} line {leak.line}: {leak.excerpt}")
+        _err(f"Error: refusing to write the report: {len(leaks)} line(s) still look like they hold a secret "
+             "(listed above, masked). Nothing was written.")
+        _err("Hint: this is a redaction bug in perspt; please report it without attaching the file")
+        return 1
+    to_stdout = output == "-" or (output is None and not sys.stdout.isatty())
+    target = None if to_stdout else Path(output or f"perspt-report-{time.strftime('%Y%m%d-%H%M%S')}.md")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not assume_yes
+    if interactive:
+        click.echo(text)
+        where = ", ".join(str(p) for p in (target or "standard output", bundle) if p)
+        if not click.confirm(f"This is the report as it will be written. Write it to {where}?", default=True):
+            _err("Nothing was written.")
+            return 1
+    try:
+        if target is None:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()
+        else:
+            fsutil.atomic_write(target, text, mode=0o600)
+            _err(f"Wrote {redact.redact(str(target))}: {ISSUES_HINT}.")
+        if bundle:
+            fsutil.atomic_write(Path(bundle), zip_bytes(members), mode=0o600)
+            _err(f"Wrote {redact.redact(bundle)} ({', '.join(members)}).")
+    except OSError as exc:
+        raise UserError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _err(line: str) -> None:
+    from perspt_doctor.redact import redact
+
+    click.echo(redact(line), err=True)

@@ -1,0 +1,348 @@
+"""Support triage: read users' reports (the Markdown of `perspt report`, or the doctor's JSON),
+rank each one's root causes by network layer, and count causes, versions and platforms across many.
+
+The earliest failing layer is the root cause: a broken config explains a failed key check, a
+refused proxy explains failed DNS, TLS and HTTP checks behind it, and so on down the stack.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+JSON_HEADING = "## Doctor JSON"
+
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("config", ("config", "env", "security")),
+    ("keys", ("keys", "keyring")),
+    ("proxy", ("proxy",)),
+    ("dns", ("dns",)),
+    ("tcp", ("tcp",)),
+    ("tls", ("tls",)),
+    ("http", ("http",)),
+    ("auth", ("auth",)),
+    ("model", ("model", "ratelimit")),
+    ("runtime", ("ollama", "memory", "gpu", "disk", "terminal", "runtime")),
+)
+_LAYER_OF = {category: (index, name) for index, (name, cats) in enumerate(LAYERS) for category in cats}
+_STATUS_RANK = {"fail": 0, "error": 1, "warn": 2}
+
+
+class ReportFormatError(ValueError):
+    """A file that is not a readable report; the message says why in one line."""
+
+
+def layer_of(category: str | None) -> tuple[int, str]:
+    return _LAYER_OF.get(str(category or ""), (len(LAYERS) - 1, "runtime"))
+
+
+def check_anchor(check_id: str, provider: str | None = None) -> str:
+    """The anchor of a check's section in docs/checks.md: `tls.openai` (provider openai) -> `tls-provider`."""
+    declared = check_id
+    if provider:
+        parts = declared.split(".")
+        declared = ".".join("{provider}" if part == provider else part for part in parts)
+    slug = declared.lower().replace("{provider}", "provider")
+    return re.sub(r"[^a-z0-9]+", "-", slug).strip("-")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check_id: str
+    status: str
+    layer: str
+    layer_index: int
+    summary: str
+    hint: str = ""
+    fix_commands: tuple[str, ...] = ()
+    docs: str = ""
+    provider: str | None = None
+    consequence_of: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"check": self.check_id, "status": self.status, "layer": self.layer, "summary": self.summary,
+                "fix": self.hint, "fix_commands": list(self.fix_commands), "runbook": self.docs,
+                "provider": self.provider, "consequence_of": self.consequence_of}
+
+
+def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[Finding]:
+    """Failed and crashed checks, earliest layer first, then warnings. A failure that depends on
+    another failure is listed after the roots of its layer and names what it follows from."""
+    checks = [c for c in document.get("checks") or [] if isinstance(c, Mapping)]
+    failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
+    ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
+    for position, item in enumerate(checks):
+        status = str(item.get("status", ""))
+        if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
+            continue
+        index, layer = layer_of(item.get("category"))
+        check_id = str(item.get("id", "?"))
+        depends = [str(d) for d in item.get("depends_on") or [] if isinstance(d, str)]
+        cause = next((d for d in depends if d in failing), None) if status != "warn" else None
+        provider = item.get("provider") if isinstance(item.get("provider"), str) else None
+        docs = str(item.get("docs") or "") or f"docs/checks.md#{check_anchor(check_id, provider)}"
+        finding = Finding(
+            check_id=check_id, status=status, layer=layer, layer_index=index,
+            summary=_text(item.get("summary")), hint=_text(item.get("hint")),
+            fix_commands=tuple(_text(c) for c in item.get("fix_commands") or [] if isinstance(c, str)),
+            docs=docs, provider=provider, consequence_of=cause)
+        key = (1 if status == "warn" else 0, index, 1 if cause else 0, _STATUS_RANK[status], position)
+        ranked.append((key, finding))
+    return [finding for _key, finding in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def root_cause(findings: Iterable[Finding]) -> Finding | None:
+    return next((f for f in findings if f.status in ("fail", "error")), None)
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def parse_report_text(text: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """(doctor document, facts from the Markdown such as `OS`). Raises ReportFormatError."""
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        raise ReportFormatError("the file is empty")
+    if stripped.startswith("{"):
+        return check_document(_loads(stripped, 1)), {}
+    block, first_line = _json_block(stripped)
+    return check_document(_loads(block, first_line)), _markdown_facts(stripped)
+
+
+def _json_block(text: str) -> tuple[str, int]:
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip().lower() == JSON_HEADING.lower()), None)
+    search_from = start + 1 if start is not None else 0
+    fence = next((i for i in range(search_from, len(lines)) if lines[i].strip().startswith("```json")), None)
+    if fence is None:
+        if start is not None:
+            raise ReportFormatError(f"line {start + 1}: the '{JSON_HEADING}' section has no ```json block "
+                                    "(the report looks truncated)")
+        raise ReportFormatError("no doctor JSON found: expected a perspt report (Markdown with a "
+                                f"'{JSON_HEADING}' section) or the JSON of `perspt doctor --json`")
+    end = next((i for i in range(fence + 1, len(lines)) if lines[i].strip() == "```"), None)
+    if end is None:
+        raise ReportFormatError(f"line {fence + 1}: the ```json block never closes (the report looks truncated)")
+    return "\n".join(lines[fence + 1:end]), fence + 2
+
+
+def _loads(text: str, first_line: int) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        line = first_line + exc.lineno - 1
+        ending = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
+        raise ReportFormatError(f"line {line}, column {exc.colno}: invalid JSON: {exc.msg.lower()}{ending}") from None
+    except RecursionError:
+        raise ReportFormatError("the JSON is nested too deeply") from None
+
+
+def check_document(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ReportFormatError("the JSON is not an object, so it is not a perspt doctor document")
+    if "schema_version" not in data:
+        raise ReportFormatError("no schema_version: this JSON is not a perspt doctor document")
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ReportFormatError(f"schema_version is {version!r}, not a whole number")
+    if version < SCHEMA_VERSION:
+        raise ReportFormatError(f"schema version {version} is older than the one this perspt reads "
+                                f"({SCHEMA_VERSION}); ask the user to upgrade perspt and run `perspt report` again")
+    if version > SCHEMA_VERSION:
+        raise ReportFormatError(f"schema version {version} is newer than the one this perspt reads "
+                                f"({SCHEMA_VERSION}); upgrade perspt to triage it")
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        raise ReportFormatError("the document has no list of checks")
+    for index, item in enumerate(checks):
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("status"), str):
+            raise ReportFormatError(f"checks[{index}] lacks an id or a status")
+    return data
+
+
+_FACT_LINE = re.compile(r"^- (OS|perspt version|Installation method|Python|Provider|Model):\s*(.+)$")
+
+
+def _markdown_facts(text: str) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    for line in text.splitlines():
+        match = _FACT_LINE.match(line.strip())
+        if match and match.group(1) not in facts:
+            facts[match.group(1)] = match.group(2).strip()
+    return facts
+
+
+@dataclass
+class TriagedReport:
+    path: str
+    document: dict[str, Any]
+    facts: dict[str, str]
+    findings: list[Finding]
+
+    @property
+    def root(self) -> Finding | None:
+        return root_cause(self.findings)
+
+    @property
+    def version(self) -> str:
+        tool = self.document.get("tool")
+        version = tool.get("version") if isinstance(tool, Mapping) else None
+        return str(version or self.facts.get("perspt version") or "unknown")
+
+    @property
+    def platform(self) -> str:
+        if self.facts.get("OS"):
+            return _platform_family(self.facts["OS"])
+        return _platform_from_document(self.document) or "unknown"
+
+    @property
+    def status(self) -> str:
+        summary = self.document.get("summary")
+        status = summary.get("status") if isinstance(summary, Mapping) else None
+        return str(status or "unknown")
+
+
+def _platform_from_document(document: Mapping[str, Any]) -> str:
+    """`tool.platform` of the doctor's document: `Linux 6.1.0` -> `Linux`, `Darwin 23.1` -> `macOS (Darwin 23)`."""
+    tool = document.get("tool")
+    facts = tool.get("platform") if isinstance(tool, Mapping) else None
+    if not isinstance(facts, Mapping) or not isinstance(facts.get("system"), str):
+        return ""
+    system, release = str(facts["system"]), str(facts.get("release") or "")
+    major = release.split(".")[0]
+    if system == "Darwin":
+        return f"macOS (Darwin {major})" if major else "macOS"
+    if system == "Windows":
+        return f"Windows {major}".strip()
+    return system
+
+
+def _platform_family(os_name: str) -> str:
+    """`Linux 6.1.0 (Debian GNU/Linux 12, x86_64)` -> `Linux (Debian GNU/Linux 12)`; kernel versions
+    would split one platform into many rows."""
+    match = re.match(r"Linux\s+\S*\s*\((.*?)(?:,\s*[^,]*)?\)\s*$", os_name)
+    if match:
+        return f"Linux ({match.group(1).strip()})"
+    match = re.match(r"(macOS|Windows)\s+(\S+)", os_name)
+    if match:
+        return f"{match.group(1)} {match.group(2).split('.')[0]}"
+    return os_name.split("(")[0].strip() or os_name
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Triage:
+    reports: list[TriagedReport] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def root_causes(self) -> list[tuple[str, str, int]]:
+        counter: Counter[tuple[str, str]] = Counter()
+        for report in self.reports:
+            root = report.root
+            key = (generic_id(root.check_id, root.provider), root.layer) if root else ("(no failure)", "-")
+            counter[key] += 1
+        return [(cid, layer, n) for (cid, layer), n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    def versions(self) -> list[tuple[str, int]]:
+        return _most_common(report.version for report in self.reports)
+
+    def platforms(self) -> list[tuple[str, int]]:
+        return _most_common(report.platform for report in self.reports)
+
+
+def generic_id(check_id: str, provider: str | None) -> str:
+    """`tls.openai` -> `tls.{provider}`, so that the same cause counts once across providers."""
+    if not provider:
+        return check_id
+    return ".".join("{provider}" if part == provider else part for part in check_id.split("."))
+
+
+def _most_common(values: Iterable[str]) -> list[tuple[str, int]]:
+    counter = Counter(values)
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def load_report(path: Path) -> TriagedReport:
+    """Read and rank one report. Raises ReportFormatError with a one-line reason."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:
+            raise ReportFormatError(f"the file is {size} bytes; reports are at most {MAX_REPORT_BYTES}")
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise ReportFormatError("it is a directory, not a report file") from None
+    except FileNotFoundError:
+        raise ReportFormatError("no such file") from None
+    except OSError as exc:
+        raise ReportFormatError(f"cannot read it: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReportFormatError(f"byte {exc.start}: not UTF-8 text (is it a report?)") from None
+    document, facts = parse_report_text(text)
+    return TriagedReport(str(path), document, facts, rank(document))
+
+
+def triage_files(paths: Iterable[Path]) -> Triage:
+    result = Triage()
+    for path in paths:
+        try:
+            result.reports.append(load_report(path))
+        except ReportFormatError as exc:
+            result.skipped.append(Skipped(str(path), str(exc)))
+    return result
+
+
+def to_json(result: Triage) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "reports": [
+            {"file": r.path, "status": r.status, "perspt_version": r.version, "platform": r.platform,
+             "root_cause": r.root.as_dict() if r.root else None, "findings": [f.as_dict() for f in r.findings]}
+            for r in result.reports
+        ],
+        "skipped": [{"file": s.path, "reason": s.reason} for s in result.skipped],
+        "summary": {
+            "root_causes": [{"check": c, "layer": layer, "reports": n} for c, layer, n in result.root_causes()],
+            "perspt_versions": [{"version": v, "reports": n} for v, n in result.versions()],
+            "platforms": [{"platform": p, "reports": n} for p, n in result.platforms()],
+        },
+    }
+
+
+CSV_FIELDS = ("file", "status", "perspt_version", "platform", "root_cause", "layer", "summary", "fix", "runbook",
+              "other_findings", "skipped_reason")
+
+
+def csv_rows(result: Triage) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for report in result.reports:
+        root = report.root
+        rows.append({
+            "file": report.path, "status": report.status, "perspt_version": report.version,
+            "platform": report.platform, "root_cause": root.check_id if root else "",
+            "layer": root.layer if root else "", "summary": root.summary if root else "",
+            "fix": root.hint if root else "", "runbook": root.docs if root else "",
+            "other_findings": " ".join(f.check_id for f in report.findings if f is not root),
+            "skipped_reason": "",
+        })
+    for skipped in result.skipped:
+        rows.append({name: "" for name in CSV_FIELDS} | {"file": skipped.path, "status": "skipped",
+                                                          "skipped_reason": skipped.reason})
+    return rows
