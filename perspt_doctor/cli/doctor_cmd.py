@@ -1,0 +1,225 @@
+"""`perspt doctor`: run the checks, print the report (or one JSON document), keep a run record."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from perspt_doctor.engine.outcome import DoctorRun
+    from perspt_doctor.engine.runner import DoctorOptions
+    from perspt_doctor.settings.resolve import Settings
+
+EPILOG = """\b
+Exit codes: 0 no failure (warnings allowed), 1 a failure (or a warning with --strict),
+2 usage error, 3 no failure but a check could not finish.
+\b
+Examples:
+  perspt doctor                      everything, for the providers in use
+  perspt doctor --only 'keys.*'      just the key checks
+  perspt doctor --offline --json     no network, one JSON document on stdout
+  perspt doctor --diff               what changed since the last good run
+"""
+
+
+@click.command(epilog=EPILOG, short_help="Find out why perspt does not work here, and how to fix it.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout (progress goes to stderr).")
+@click.option("--only", multiple=True, metavar="PATTERN", help="Run only checks whose id matches (glob; repeatable).")
+@click.option("--skip", multiple=True, metavar="PATTERN", help="Skip checks whose id matches (glob; repeatable).")
+@click.option("--list-checks", is_flag=True, help="List the checks that would run, and exit.")
+@click.option("--provider", "providers", multiple=True, metavar="ID",
+              help="Check this provider (repeatable; default: the ones in use).")
+@click.option("--offline", is_flag=True, help="No network traffic, except to servers on this machine.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Budget for the whole run (default: doctor.timeout, else 60).")
+@click.option("-v", "--verbose", is_flag=True, help="Show details, facts and per-check times for every row.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@config_option
+@click.option("--live", is_flag=True,
+              help="Also run checks that send a real request to the provider (billable: uses a few tokens).")
+@click.option("--checks-dir", "checks_dirs", multiple=True, metavar="DIR",
+              type=click.Path(path_type=Path), help="Also load check modules (*.py) from DIR (repeatable).")
+@click.option("--diff", "show_diff", is_flag=True, help="Show what changed since the last run without failures.")
+@click.option("--report", "write_report", is_flag=True, help="Write a sanitized issue report (same as `perspt report`).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes for the problems found.")
+@click.option("--dry-run", is_flag=True, help="With --fix: show what would change, change nothing.")
+@pass_app
+@click.pass_context
+def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, ...], skip: tuple[str, ...],
+           list_checks: bool, providers: tuple[str, ...], offline: bool, timeout: float | None, verbose: bool,
+           strict: bool, live: bool, checks_dirs: tuple[Path, ...], show_diff: bool, write_report: bool,
+           fix: bool, dry_run: bool) -> None:
+    """Run independent checks on the config, keys, network path, provider and machine, and say what is
+    wrong and how to fix it. A plain run changes nothing except adding its own run record."""
+    if write_report:
+        _invoke_report(ctx)
+        return
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run only makes sense with --fix")
+    if fix:
+        _fixes_module()
+    app.file_logging = False
+    verbose = verbose or app.verbose
+    settings = _settings(app)
+    options = _options(settings, only, skip, providers, offline, timeout, verbose or False, live, checks_dirs)
+    if list_checks:
+        _list(settings, options, as_json)
+        return
+    run = _run(settings, options, as_json)
+    ctx.exit(_finish(settings, run, as_json=as_json, verbose=verbose, strict=strict, show_diff=show_diff,
+                     fix=fix, dry_run=dry_run, app=app))
+
+
+def _settings(app: AppContext) -> Settings:
+    """The settings the client would use. A broken config file does not stop the doctor: it runs
+    on environment and defaults, and `config.file` reports the problem with line and column."""
+    from perspt_doctor.settings.diagnostics import ConfigError
+
+    try:
+        return app.settings()
+    except ConfigError:
+        from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
+
+        settings = Settings(flags=app.flags, env=dict(os.environ), config=None,
+                            keyring_lookup=keyring_lookup_default)
+        app._settings = settings
+        app.setup_logging()
+        return settings
+
+
+def _options(settings: Settings, only: tuple[str, ...], skip: tuple[str, ...], providers: tuple[str, ...],
+             offline: bool, timeout: float | None, verbose: bool, live: bool,
+             checks_dirs: tuple[Path, ...]) -> DoctorOptions:
+    from perspt_doctor import paths
+    from perspt_doctor.engine.runner import DoctorOptions
+    from perspt_doctor.providers import catalog
+
+    canonical: list[str] = []
+    for name in providers:
+        pid = catalog.canonical_id(name)
+        if pid is None:
+            close = difflib.get_close_matches(name.lower(), catalog.all_names(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise click.BadParameter(f"unknown provider {name!r}{hint}; known: {', '.join(catalog.all_ids())}",
+                                     param_hint="--provider")
+        canonical.append(pid)
+    for directory in checks_dirs:
+        if not directory.is_dir():
+            raise click.BadParameter(f"{directory} is not a directory", param_hint="--checks-dir")
+    return DoctorOptions(only=only, skip=skip, providers=tuple(canonical), offline=offline, timeout=timeout,
+                         live=live, verbose=verbose, checks_dirs=checks_dirs, user_checks_dir=paths.checks_dir())
+
+
+def _plan(settings: Settings, options: DoctorOptions) -> tuple[list[Any], list[Any], list[str]]:
+    """(declared checks, planned checks, disabled sources); an --only typo is a usage error."""
+    from perspt_doctor.engine.runner import UnknownPattern, load_checks, plan_checks
+
+    declared, found = load_checks(settings, options)
+    try:
+        planned, _providers = plan_checks(settings, options, declared)
+        return declared, planned, found.disabled
+    except UnknownPattern as exc:
+        pattern = exc.patterns[0]
+        close = difflib.get_close_matches(pattern, exc.known, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else " (see `perspt doctor --list-checks`)"
+        raise click.BadParameter(f"{pattern!r} matches no check{hint}", param_hint="--only") from None
+
+
+def _list(settings: Settings, options: DoctorOptions, as_json: bool) -> None:
+    _declared, planned, _disabled = _plan(settings, options)
+    if as_json:
+        from perspt_doctor.redact import redact_obj
+        from perspt_doctor.report.json_doc import dumps
+
+        rows = [{"id": c.id, "title": c.title, "category": c.category, "provider": c.provider,
+                 "depends_on": list(c.depends_on), "timeout": c.timeout, "needs_network": c.needs_network,
+                 "origin": c.origin} for c in planned]
+        click.echo(dumps(redact_obj({"schema_version": 1, "checks": rows})))
+        return
+    from perspt_doctor.report.terminal import list_checks
+
+    list_checks([(c.id, c.category, c.origin, c.title) for c in planned])
+
+
+def _run(settings: Settings, options: DoctorOptions, as_json: bool) -> DoctorRun:
+    from perspt_doctor.engine.progress import LiveProgress, wants_progress
+    from perspt_doctor.engine.runner import run_doctor
+
+    declared, planned, disabled = _plan(settings, options)  # usage errors before anything runs
+    progress_cm: Any = contextlib.nullcontext()
+    if wants_progress(sys.stderr):
+        progress_cm = LiveProgress(len(planned), sys.stderr)
+        options.progress = progress_cm
+    # A check that prints must not corrupt the report or the JSON document: stdout goes to stderr meanwhile.
+    with progress_cm, contextlib.redirect_stdout(sys.stderr):
+        run = run_doctor(settings, options, checks=declared)
+    run.disabled_sources = list(disabled)
+    return run
+
+
+def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,
+            fix: bool, dry_run: bool, app: AppContext) -> int:
+    from perspt_doctor.report import history
+    from perspt_doctor.report.json_doc import dumps, to_document
+
+    doc = to_document(run)
+    baseline = history.last_good_run() if show_diff else None
+    changes: list[history.Change] = []
+    if baseline is not None:
+        changes = history.diff(baseline, doc, partial=bool(run.options.get("only") or run.options.get("skip")))
+    keep = settings.get("doctor.history_size", history.DEFAULT_KEEP)
+    try:
+        history.record_run(doc, keep=int(keep) if isinstance(keep, int) else history.DEFAULT_KEEP)
+    except OSError as exc:
+        from perspt_doctor.redact import redact
+
+        sys.stderr.write(redact(f"perspt doctor: warning: could not keep this run's record: {exc}") + "\n")
+    if as_json:
+        if show_diff:
+            doc["diff"] = {"baseline": baseline.get("started_at") if baseline else None,
+                           "changes": [{"id": c.id, "before": c.before, "after": c.after, "summary": c.summary}
+                                       for c in changes]}
+        click.echo(dumps(doc))
+    else:
+        from perspt_doctor.report.terminal import render
+
+        render(run, verbose=verbose, stream=sys.stdout,
+               diff_lines=[c.line() for c in changes] if show_diff else None,
+               diff_baseline=str(baseline.get("started_at")) if baseline else None)
+    code = run.exit_code(strict=strict)
+    if fix:
+        code = _invoke_fixes(app, run, dry_run=dry_run, fallback=code)
+    return code
+
+
+def _invoke_fixes(app: AppContext, run: DoctorRun, *, dry_run: bool, fallback: int) -> int:
+    """Hook for the fixes issue: `perspt_doctor.engine.fixes.apply_fixes(app, run, dry_run=...) -> exit code`."""
+    return int(_fixes_module().apply_fixes(app, run, dry_run=dry_run))
+
+
+def _fixes_module() -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module("perspt_doctor.engine.fixes")
+    except ModuleNotFoundError:
+        raise UserError("--fix is not available in this version", hint="run the fix commands the report shows",
+                        exit_code=2) from None
+
+
+def _invoke_report(ctx: click.Context) -> None:
+    """`perspt doctor --report` is `perspt report` (owned by the report command)."""
+    try:
+        from perspt_doctor.cli.report_cmd import report
+    except ImportError:
+        raise UserError("`perspt report` is not available in this version", exit_code=2) from None
+    ctx.invoke(report)

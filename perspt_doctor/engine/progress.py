@@ -1,0 +1,62 @@
+"""Live progress on stderr while checks run: which checks are still running. Only on a TTY (and not
+with NO_COLOR or TERM=dumb); otherwise nothing is printed but the report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import IO, Any
+
+from perspt_doctor.engine.model import Status
+
+
+class LiveProgress:
+    def __init__(self, total: int, stream: IO[str]) -> None:
+        from rich.console import Console
+
+        self.total = total
+        self.done = 0
+        self.running: list[str] = []
+        self._console = Console(file=stream, highlight=False)
+        self._status: Any = None
+
+    def __enter__(self) -> LiveProgress:
+        self._status = self._console.status(self._text(), spinner="dots")
+        self._status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None:
+            self._status.__exit__(None, None, None)
+
+    def _text(self) -> str:
+        from rich.markup import escape
+
+        if not self.running:
+            return f"Checking… {self.done}/{self.total} done"
+        names = ", ".join(self.running[:3])
+        more = f" +{len(self.running) - 3}" if len(self.running) > 3 else ""
+        return escape(f"Checking… {self.done}/{self.total} done · running: {names}{more}")
+
+    def started(self, check_id: str) -> None:
+        self.running.append(check_id)
+        self._update()
+
+    def finished(self, check_id: str, status: Status) -> None:
+        if check_id in self.running:
+            self.running.remove(check_id)
+        self.done += 1
+        self._update()
+
+    def _update(self) -> None:
+        if self._status is not None:
+            self._status.update(self._text())
+
+
+def wants_progress(stream: IO[str] | None = None) -> bool:
+    stream = stream or sys.stderr
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"

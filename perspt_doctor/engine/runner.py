@@ -1,0 +1,350 @@
+"""The runner: every check that can run at once does, each under its own timeout and the whole run
+under one budget; failures block dependants; a crash or overrun is one `error` row; the report
+order is fixed (category, then id) whatever order the checks finish in."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import inspect
+import ipaddress
+import re
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
+
+from perspt_doctor.engine import plan
+from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
+from perspt_doctor.engine.model import Check, CheckContext, Result, Status
+from perspt_doctor.engine.outcome import DoctorRun, Outcome
+from perspt_doctor.engine.threads import DaemonThreadExecutor
+
+if TYPE_CHECKING:
+    from perspt_doctor.settings.resolve import Settings
+
+DEFAULT_BUDGET = 60.0
+
+
+class Progress(Protocol):
+    """Live progress (a TTY spinner); the runner calls it from the event loop thread."""
+
+    def started(self, check_id: str) -> None: ...
+
+    def finished(self, check_id: str, status: Status) -> None: ...
+
+
+@dataclass
+class DoctorOptions:
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    offline: bool = False
+    timeout: float | None = None
+    """Whole-run budget in seconds; None: `doctor.timeout` from the settings, else 60."""
+    live: bool = False
+    verbose: bool = False
+    checks_dirs: tuple[Path, ...] = ()
+    user_checks_dir: Path | None = None
+    """`<config dir>/checks`; None skips it (the CLI passes the real one)."""
+    builtins: bool = True
+    progress: Progress | None = None
+    suppress: tuple[str, ...] | None = None
+    """Patterns whose warnings and failures are acknowledged; None: `doctor.suppress` from the settings."""
+    extra_options: dict[str, Any] = field(default_factory=dict)
+
+
+class UnknownPattern(ValueError):
+    """An --only pattern that matches no check (a typo would otherwise silently run nothing)."""
+
+    def __init__(self, patterns: list[str], known: list[str]) -> None:
+        super().__init__(", ".join(patterns))
+        self.patterns = patterns
+        self.known = known
+
+
+def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check], Discovered]:
+    """Discovered checks (declared form) plus a synthetic error check per source that failed to load."""
+    found = discover(env=settings.env, checks_dirs=options.checks_dirs, user_dir=options.user_checks_dir,
+                     builtins=options.builtins)
+    declared = list(found.checks) + [_problem_check(p, i) for i, p in enumerate(found.problems)]
+    return declared, found
+
+
+def plan_checks(settings: Settings, options: DoctorOptions, declared: Sequence[Check]) -> tuple[list[Check], list[str]]:
+    providers = settings.providers_in_scope(extra=list(options.providers))
+    checks = plan.instantiate(declared, providers)
+    missing = plan.unmatched(options.only, checks)
+    if missing:
+        raise UnknownPattern(missing, sorted(c.id for c in checks))
+    selected = plan.select(checks, options.only, options.skip)
+    selected.sort(key=lambda c: plan.order_key(c.id, c.category))
+    return selected, providers
+
+
+def run_doctor(settings: Settings, options: DoctorOptions | None = None,
+               checks: Sequence[Check] | None = None) -> DoctorRun:
+    """Discover (unless `checks` is given), plan and run. Blocking; owns its event loop."""
+    options = options or DoctorOptions()
+    disabled: list[str] = []
+    if checks is None:
+        declared, found = load_checks(settings, options)
+        disabled = found.disabled
+    else:
+        declared = list(checks)
+    planned, providers = plan_checks(settings, options, declared)
+    budget = options.timeout if options.timeout is not None else _budget_from(settings)
+    started_at = _dt.datetime.now(_dt.timezone.utc)
+    t0 = time.perf_counter()
+    outcomes = _run_loop(settings, options, planned, budget)
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    suppress = list(options.suppress if options.suppress is not None else _suppress_from(settings))
+    for outcome in outcomes:
+        if outcome.status in (Status.WARN, Status.FAIL) and plan.matches_any(outcome.id, suppress):
+            outcome.suppressed = True
+    config = getattr(settings, "config", None)
+    return DoctorRun(
+        started_at=started_at, duration_ms=duration_ms, offline=options.offline, outcomes=outcomes,
+        providers=providers, disabled_sources=disabled, suppress_patterns=suppress,
+        config_path=str(config.path) if config is not None else None,
+        options={"only": list(options.only), "skip": list(options.skip), "providers": list(options.providers),
+                 "offline": options.offline, "live": options.live, "timeout": budget, **options.extra_options},
+    )
+
+
+def _budget_from(settings: Settings) -> float:
+    value = settings.get("doctor.timeout")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_BUDGET
+
+
+def _suppress_from(settings: Settings) -> list[str]:
+    value = settings.get("doctor.suppress")
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _run_loop(settings: Settings, options: DoctorOptions, planned: list[Check], budget: float) -> list[Outcome]:
+    loop = asyncio.new_event_loop()
+    executor = DaemonThreadExecutor()
+    loop.set_default_executor(executor)
+    try:
+        return loop.run_until_complete(_Run(settings, options, planned, budget).execute())
+    finally:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        # Give cancelled checks one short turn to clean up; a check that ignores cancellation is left behind.
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=0.05))
+        executor.shutdown(wait=False, cancel_futures=True)
+        loop.close()
+
+
+class _Run:
+    def __init__(self, settings: Settings, options: DoctorOptions, planned: list[Check], budget: float) -> None:
+        self.settings = settings
+        self.options = options
+        self.planned = planned
+        self.budget = budget
+        ids = [c.id for c in planned]
+        self.deps = {c.id: plan.resolve_dependencies(c, ids) for c in planned}
+        self.cycles = plan.find_cycles(self.deps)
+        self.shared: dict[str, Any] = {}
+        self.locks: dict[str, asyncio.Lock] = {}
+        self.futures: dict[str, asyncio.Future[Outcome]] = {}
+        self.deadline = 0.0
+
+    async def execute(self) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        self.deadline = loop.time() + self.budget
+        self.futures = {c.id: loop.create_future() for c in self.planned}
+        tasks = [asyncio.ensure_future(self._run_one(c)) for c in self.planned]
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.budget + 1.0)
+        out: list[Outcome] = []
+        for check in self.planned:
+            future = self.futures[check.id]
+            if future.done():
+                out.append(future.result())
+            else:
+                out.append(Outcome(check, Result.error(f"did not finish within the run budget ({self.budget:g} s)"),
+                                   depends_on=self.deps[check.id]))
+        return out
+
+    def _remaining(self) -> float:
+        return self.deadline - asyncio.get_running_loop().time()
+
+    async def _run_one(self, check: Check) -> None:
+        started = time.perf_counter()
+        deps = self.deps[check.id]
+        try:
+            outcome = await self._decide(check, deps)
+        except Exception as exc:  # noqa: BLE001 - engine bugs must not sink the run either
+            outcome = Outcome(check, _crash_result(exc, "the engine failed while running this check"))
+        outcome.depends_on = deps
+        if not outcome.duration_ms and outcome.status not in (Status.SKIP,):
+            outcome.duration_ms = int((time.perf_counter() - started) * 1000)
+        if not self.futures[check.id].done():
+            self.futures[check.id].set_result(outcome)
+        if self.options.progress is not None:
+            self.options.progress.finished(check.id, outcome.status)
+
+    async def _decide(self, check: Check, deps: tuple[str, ...]) -> Outcome:
+        if check.id in self.cycles:
+            cycle = ", ".join(sorted(self.cycles))
+            return Outcome(check, Result.error(f"dependency cycle between {cycle}",
+                                               hint="a check cannot wait for itself; fix its depends_on"))
+        if check.needs_network and self.options.offline and not endpoint_is_loopback(self.settings, check.provider):
+            return Outcome(check, Result.skip("offline (--offline): this check needs the network"))
+        if deps:
+            waiting = [self.futures[d] for d in deps]
+            remaining = self._remaining()
+            if remaining <= 0:
+                return Outcome(check, Result.skip("not started: the run budget ran out"))
+            done, pending = await asyncio.wait(waiting, timeout=remaining)
+            if pending:
+                names = ", ".join(d for d in deps if not self.futures[d].done())
+                return Outcome(check, Result.skip(f"not started: the run budget ran out while waiting for {names}"))
+        dep_outcomes = {d: self.futures[d].result() for d in deps}
+        blocker = _blocker(dep_outcomes)
+        if blocker is not None:
+            root_id, reason = blocker
+            return Outcome(check, Result.skip(reason), blocked_by=root_id)
+        ctx = CheckContext(settings=self.settings, provider=check.provider, offline=self.options.offline,
+                           live=self.options.live, verbose=self.options.verbose,
+                           results={d: o.result for d, o in dep_outcomes.items()}, shared=self.shared,
+                           _locks=self.locks)
+        if check.applies is not None:
+            try:
+                verdict = check.applies(ctx)
+            except Exception as exc:  # noqa: BLE001
+                return Outcome(check, _crash_result(exc, "its applies() test crashed"))
+            if verdict is not True:
+                reason = verdict if isinstance(verdict, str) and verdict else "not applicable here"
+                return Outcome(check, Result.skip(reason))
+        return await self._execute(check, ctx)
+
+    async def _execute(self, check: Check, ctx: CheckContext) -> Outcome:
+        progress = self.options.progress
+        remaining = self._remaining()
+        if remaining <= 0:
+            return Outcome(check, Result.skip("not started: the run budget ran out"))
+        limit = min(check.timeout, remaining)
+        by_budget = remaining < check.timeout
+        if progress is not None:
+            progress.started(check.id)
+        started = time.perf_counter()
+        task = asyncio.ensure_future(_call(check, ctx))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=limit)
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+        elapsed = int((time.perf_counter() - started) * 1000)
+        if not done:
+            task.cancel()
+            if by_budget:
+                result = Result.error(f"stopped after {limit:.1f} s: the whole run's budget (--timeout "
+                                      f"{self.budget:g}) ran out", hint="run again with a larger --timeout")
+            else:
+                result = Result.error(f"timed out after {check.timeout:g} s",
+                                      hint="the check did not answer in time; run it alone with "
+                                           f"`perspt doctor --only {check.id} --verbose`")
+        else:
+            try:
+                result = _normalise(task.result())
+            except (Exception, SystemExit) as exc:  # noqa: BLE001 - crash isolation is the point
+                result = _crash_result(exc, "the check crashed")
+            except asyncio.CancelledError:
+                result = Result.error("the check was cancelled")
+        return Outcome(check, result, duration_ms=elapsed)
+
+
+async def _call(check: Check, ctx: CheckContext) -> Any:
+    func = check.func
+    if inspect.iscoroutinefunction(func):
+        return await func(ctx)
+    value = await asyncio.get_running_loop().run_in_executor(None, func, ctx)
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+def _blocker(dep_outcomes: Mapping[str, Outcome]) -> tuple[str, str] | None:
+    """(root cause id, skip reason) when a dependency failed, errored, or was itself blocked."""
+    for dep_id, outcome in dep_outcomes.items():
+        if outcome.status in (Status.FAIL, Status.ERROR):
+            return dep_id, f"blocked by {dep_id}: {outcome.result.summary}"
+    for outcome in dep_outcomes.values():
+        if outcome.status is Status.SKIP and outcome.blocked_by:
+            return outcome.blocked_by, outcome.result.summary
+    return None
+
+
+def _normalise(value: Any) -> Result:
+    if not isinstance(value, Result):
+        return Result.error(f"the check returned {type(value).__name__}, not a Result",
+                            hint="a check must return Result.ok(...), .warn(...), .fail(...), .skip(...) or .error(...)")
+    status = value.status if isinstance(value.status, Status) else Status(str(value.status))
+    summary = str(value.summary or status.value).strip().splitlines()
+    details = [value.details] if isinstance(value.details, str) else [str(d) for d in value.details or []]
+    fixes = [value.fix_commands] if isinstance(value.fix_commands, str) else [str(f) for f in value.fix_commands or []]
+    facts = dict(value.facts) if isinstance(value.facts, Mapping) else {"value": value.facts}
+    if len(summary) > 1:
+        details = summary[1:] + details
+    return Result(status, summary[0] if summary else status.value, details=details, hint=value.hint,
+                  fix_commands=fixes, docs=value.docs, facts=facts)
+
+
+def _crash_result(exc: BaseException, what: str) -> Result:
+    frames = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    tail = "".join(frames).rstrip().splitlines()[-6:]
+    message = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    return Result.error(f"{what}: {message}", details=tail,
+                        hint="this is a bug in the check, not in your set-up; run with --verbose and "
+                             "report it (`perspt report`)")
+
+
+def _problem_check(problem: LoadProblem, index: int) -> Check:
+    slug = re.sub(r"[^A-Za-z0-9_]+", "_", problem.name).strip("_").lower() or str(index)
+    summary = f"could not load checks from {problem.origin}: {problem.message}"
+
+    def report(_ctx: CheckContext) -> Result:
+        return Result.error(summary, hint="fix or remove the plugin; PERSPT_DISABLE_PLUGINS=1 runs "
+                                          "the built-in checks only")
+
+    return Check(id=f"runtime.load.{slug}", title=f"Load {problem.name}", category="runtime", func=report,
+                 origin=problem.origin)
+
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+
+
+def endpoint_is_loopback(settings: Settings, provider: str | None) -> bool:
+    """True when the provider's endpoint is this machine: --offline still probes it."""
+    if not provider:
+        return False
+    try:
+        url = str(settings.base_url_for(provider).value or "")
+    except Exception:  # noqa: BLE001
+        return False
+    return host_is_loopback(url)
+
+
+def host_is_loopback(url: str) -> bool:
+    try:
+        host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
+    except ValueError:
+        return False
+    host = host.strip("[]").lower()
+    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
