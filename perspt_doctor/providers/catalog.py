@@ -43,6 +43,10 @@ class ProviderSpec:
     status_url: str = ""
     keys_url: str = ""
     extra_headers: dict[str, str] = field(default_factory=dict)
+    max_tokens_param: str = "max_tokens"
+    """OpenAI protocol: OpenAI itself wants `max_completion_tokens` (reasoning models refuse `max_tokens`)."""
+    stream_usage_option: bool = True
+    """OpenAI protocol: send `stream_options.include_usage` (Mistral reports usage without it)."""
 
     @property
     def is_loopback_default(self) -> bool:
@@ -70,6 +74,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
                 KeyShape("OpenAI organisation key", r"sk-None-[A-Za-z0-9_-]{40,}"),
             ),
             default_model="gpt-4o-mini",
+            max_tokens_param="max_completion_tokens",
             docs_url="https://platform.openai.com/docs/api-reference",
             status_url="https://status.openai.com",
             keys_url="https://platform.openai.com/api-keys",
@@ -89,7 +94,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             ),
             models_path="/v1/models",
             chat_path="/v1/messages",
-            default_model="claude-3-5-haiku-20241022",
+            default_model="claude-sonnet-4-5",
             docs_url="https://docs.anthropic.com/en/api",
             status_url="https://status.anthropic.com",
             keys_url="https://console.anthropic.com/settings/keys",
@@ -111,7 +116,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             key_shapes_strict=False,
             models_path="/v1beta/models",
             chat_path="/v1beta/models/{model}:generateContent",
-            default_model="gemini-2.0-flash",
+            default_model="gemini-2.5-flash",
             docs_url="https://ai.google.dev/api",
             status_url="https://aistudio.google.com/status",
             keys_url="https://aistudio.google.com/app/apikey",
@@ -141,7 +146,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             key_shapes=(KeyShape("Cohere key", r"[A-Za-z0-9]{40}"),),
             models_path="/v1/models",
             chat_path="/v2/chat",
-            default_model="command-r-plus",
+            default_model="command-a-03-2025",
             docs_url="https://docs.cohere.com/reference",
             status_url="https://status.cohere.com",
             keys_url="https://dashboard.cohere.com/api-keys",
@@ -186,6 +191,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             key_shapes=(KeyShape("Mistral key", r"[A-Za-z0-9]{32}"),),
             key_shapes_strict=False,
             default_model="mistral-small-latest",
+            stream_usage_option=False,
             docs_url="https://docs.mistral.ai/api",
             status_url="https://status.mistral.ai",
             keys_url="https://console.mistral.ai/api-keys",
@@ -203,6 +209,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             docs_url="https://openrouter.ai/docs",
             status_url="https://status.openrouter.ai",
             keys_url="https://openrouter.ai/keys",
+            extra_headers={"HTTP-Referer": "https://github.com/eonseed/perspt", "X-Title": "perspt"},
         ),
         ProviderSpec(
             id="ollama",

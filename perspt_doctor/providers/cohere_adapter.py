@@ -1,0 +1,109 @@
+"""Cohere v2 Chat (`/v2/chat`, SSE with `event:` lines) and its v1 model list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
+from perspt_doctor.providers.http_base import HTTPAdapter
+from perspt_doctor.providers.sse import SSEDecoder
+
+_MAX_PAGES = 50
+
+
+class CohereAdapter(HTTPAdapter):
+    protocol = "cohere"
+
+    @staticmethod
+    def normalise_base_url(url: str) -> str:
+        url = url.strip().rstrip("/")
+        return url[:-3] if url.endswith(("/v1", "/v2")) else url
+
+    async def list_models(self) -> ModelList:
+        models: list[ModelInfo] = []
+        params: dict[str, Any] = {"page_size": 1000, "endpoint": "chat"}
+        headers: dict[str, str] = {}
+        status = 200
+        for _ in range(_MAX_PAGES):
+            data, response = await self.request_json("GET", "/v1/models", params=params)
+            if not headers:
+                headers, status = dict(response.headers), response.status_code
+            for item in data.get("models") or ():
+                if isinstance(item, dict) and item.get("name"):
+                    models.append(ModelInfo(id=item["name"], context_length=item.get("context_length"), raw=item))
+            token = data.get("next_page_token")
+            if not token:
+                break
+            params = {"page_size": 1000, "endpoint": "chat", "page_token": token}
+        return ModelList(models, headers, status)
+
+    def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
+        for name, value in (("temperature", request.temperature), ("p", request.top_p),
+                            ("max_tokens", request.max_tokens), ("frequency_penalty", request.frequency_penalty)):
+            if value is not None:
+                body[name] = value
+        body.update(request.options)
+        return body
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        data, _ = await self.request_json("POST", "/v2/chat", body=self.body(request, stream=False),
+                                          model=request.model)
+        message = data.get("message") if isinstance(data, dict) else None
+        if not isinstance(message, dict):
+            raise self.invalid_event(json.dumps(data).encode())
+        content = message.get("content") or []
+        text = "".join(c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text")
+        return ChatResponse(text=text, model=request.model, finish_reason=data.get("finish_reason"),
+                            usage=usage_of(data.get("usage")), raw=data)
+
+    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        loads = json.loads
+        finish: str | None = None
+        usage: Any = None
+        ended = False
+        batches = self.stream_batches("/v2/chat", self.body(request, stream=True), request.model, SSEDecoder())
+        async with aclosing(batches):
+            async for batch in batches:
+                for event, data in batch:
+                    if data.startswith(b"[DONE]"):
+                        ended = True
+                        break
+                    try:
+                        obj = loads(data)
+                    except ValueError:
+                        raise self.invalid_event(data) from None
+                    kind = obj.get("type") or event
+                    if kind == "content-delta":
+                        text = (((obj.get("delta") or {}).get("message") or {}).get("content") or {}).get("text")
+                        if text:
+                            yield ChatChunk(text)
+                    elif kind == "message-end":
+                        delta = obj.get("delta") or {}
+                        if delta.get("error"):
+                            raise self.error_from(200, json.dumps({"message": delta["error"]}).encode(),
+                                                  self.last_headers, request.model)
+                        finish = delta.get("finish_reason")
+                        usage = delta.get("usage")
+                        ended = True
+                    elif obj.get("message") and not obj.get("delta") and kind not in ("message-start",):
+                        raise self.error_from(200, data, self.last_headers, request.model)
+                if ended and finish is not None:
+                    break
+        if not ended:
+            raise self.truncated()
+        yield ChatChunk(finish_reason=finish, usage=usage_of(usage))
+
+
+def usage_of(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    units = raw.get("billed_units") or raw.get("tokens") or {}
+    return Usage(input_tokens=units.get("input_tokens"), output_tokens=units.get("output_tokens"))

@@ -1,0 +1,137 @@
+"""Google Gemini (Generative Language API): `x-goog-api-key`, `generateContent`,
+`streamGenerateContent?alt=sse`, `models/` names, google.rpc.Status errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
+from perspt_doctor.providers.errors import BadRequestError
+from perspt_doctor.providers.http_base import HTTPAdapter
+from perspt_doctor.providers.sse import SSEDecoder
+
+_MAX_PAGES = 50
+
+
+class GeminiAdapter(HTTPAdapter):
+    protocol = "gemini"
+
+    @staticmethod
+    def normalise_base_url(url: str) -> str:
+        """The API version root: `…/v1beta` unless the base URL already names a version."""
+        url = url.strip().rstrip("/")
+        tail = url.rsplit("/", 1)[-1]
+        if tail in ("v1beta", "v1", "v1alpha"):
+            return url
+        return url + "/v1beta"
+
+    async def list_models(self) -> ModelList:
+        models: list[ModelInfo] = []
+        params: dict[str, Any] = {"pageSize": 1000}
+        headers: dict[str, str] = {}
+        status = 200
+        for _ in range(_MAX_PAGES):
+            data, response = await self.request_json("GET", "/models", params=params)
+            if not headers:
+                headers, status = dict(response.headers), response.status_code
+            for item in data.get("models") or ():
+                if not isinstance(item, dict) or not item.get("name"):
+                    continue
+                methods = item.get("supportedGenerationMethods")
+                if isinstance(methods, list) and "generateContent" not in methods:
+                    continue
+                models.append(ModelInfo(id=model_id(item["name"]), display_name=item.get("displayName"),
+                                        context_length=item.get("inputTokenLimit"), raw=item))
+            token = data.get("nextPageToken")
+            if not token:
+                break
+            params = {"pageSize": 1000, "pageToken": token}
+        return ModelList(models, headers, status)
+
+    def body(self, request: ChatRequest) -> dict[str, Any]:
+        system = [request.system] if request.system else []
+        contents: list[dict[str, Any]] = []
+        for m in request.messages:
+            if m.role == "system":
+                system.append(m.content)
+            else:
+                contents.append({"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]})
+        body: dict[str, Any] = {"contents": contents}
+        if system:
+            body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+        config: dict[str, Any] = {}
+        for name, value in (("temperature", request.temperature), ("topP", request.top_p),
+                            ("maxOutputTokens", request.max_tokens),
+                            ("frequencyPenalty", request.frequency_penalty)):
+            if value is not None:
+                config[name] = value
+        if config:
+            body["generationConfig"] = config
+        body.update(request.options)
+        return body
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        data, _ = await self.request_json("POST", f"/models/{model_id(request.model)}:generateContent",
+                                          body=self.body(request), model=request.model)
+        if not isinstance(data, dict):
+            raise self.invalid_event(json.dumps(data).encode())
+        text, finish = self._candidate(data)
+        return ChatResponse(text=text, model=str(data.get("modelVersion") or request.model), finish_reason=finish,
+                            usage=_usage(data.get("usageMetadata")), raw=data)
+
+    def _candidate(self, data: dict[str, Any]) -> tuple[str, str | None]:
+        candidates = data.get("candidates")
+        if not candidates:
+            reason = (data.get("promptFeedback") or {}).get("blockReason")
+            if reason:
+                raise BadRequestError(f"Gemini blocked the prompt ({reason})", provider=self.provider_id,
+                                      status=200, code=str(reason),
+                                      hint="rephrase the message; Gemini's safety filter refused it")
+            return "", None
+        first = candidates[0] or {}
+        parts = (first.get("content") or {}).get("parts") or ()
+        text = "".join(p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought"))
+        return text, first.get("finishReason")
+
+    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        loads = json.loads
+        finish: str | None = None
+        usage: Any = None
+        path = f"/models/{model_id(request.model)}:streamGenerateContent?alt=sse"
+        batches = self.stream_batches(path, self.body(request), request.model, SSEDecoder())
+        async with aclosing(batches):
+            async for batch in batches:
+                for _event, data in batch:
+                    try:
+                        obj = loads(data)
+                    except ValueError:
+                        raise self.invalid_event(data) from None
+                    if isinstance(obj, list) and len(obj) == 1:
+                        obj = obj[0]
+                    if not isinstance(obj, dict):
+                        raise self.invalid_event(data)
+                    if obj.get("error"):
+                        raise self.error_from(200, data, self.last_headers, request.model)
+                    text, reason = self._candidate(obj)
+                    if text:
+                        yield ChatChunk(text)
+                    if reason:
+                        finish = reason
+                    if obj.get("usageMetadata"):
+                        usage = obj["usageMetadata"]
+        if finish is None:
+            raise self.truncated()
+        yield ChatChunk(finish_reason=finish, usage=_usage(usage))
+
+
+def model_id(name: str) -> str:
+    return name[7:] if name.startswith("models/") else name
+
+
+def _usage(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    return Usage(input_tokens=raw.get("promptTokenCount"), output_tokens=raw.get("candidatesTokenCount"))

@@ -1,0 +1,225 @@
+"""What every adapter shares: auth headers, the retry loop, the rate limiter, the request deadline,
+the mapping of HTTP and network failures to typed errors, and the streaming read loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+import httpx
+
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelList
+from perspt_doctor.providers.catalog import ProviderSpec
+from perspt_doctor.providers.errors import (
+    AuthenticationError,
+    BadResponseError,
+    ModelNotFoundError,
+    NetworkError,
+    ProviderError,
+    from_response,
+)
+from perspt_doctor.providers.ratelimit import RateLimiter
+from perspt_doctor.providers.retry import RetryPolicy, call_with_retries
+
+E = TypeVar("E")
+
+
+class Decoder(Protocol, Generic[E]):
+    def feed(self, chunk: bytes) -> list[E]: ...
+
+    def flush(self) -> list[E]: ...
+
+
+def auth_headers(spec: ProviderSpec, key: str | None) -> dict[str, str]:
+    from perspt_doctor._version import __version__
+
+    headers = {"User-Agent": f"perspt/{__version__}", **spec.extra_headers}
+    if key:
+        if spec.auth == "bearer":
+            headers["Authorization"] = f"Bearer {key}"
+        elif spec.auth == "x-api-key":
+            headers["x-api-key"] = key
+        elif spec.auth == "x-goog-api-key":
+            headers["x-goog-api-key"] = key
+    return headers
+
+
+class HTTPAdapter:
+    """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
+
+    protocol: ClassVar[str] = ""
+
+    def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient, base_url: str, *, key: str | None = None,
+                 retry: RetryPolicy | None = None, limiter: RateLimiter | None = None,
+                 deadline: float | None = None, require_key: bool = True) -> None:
+        self.provider_id = spec.id
+        self.spec = spec
+        self.client = client
+        self.base_url = self.normalise_base_url(base_url or spec.base_url)
+        self.key = key
+        self.retry = retry or RetryPolicy()
+        self.limiter = limiter
+        self.deadline = deadline
+        self.require_key = require_key and spec.key_required
+        self.last_headers: dict[str, str] = {}
+        client.headers.update(auth_headers(spec, key))
+
+    @staticmethod
+    def normalise_base_url(url: str) -> str:
+        return url.strip().rstrip("/")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def __aenter__(self) -> HTTPAdapter:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ---- the public surface shared by all protocols ------------------------------------------
+    async def list_models(self) -> ModelList:
+        raise NotImplementedError
+
+    async def chat(self, request: ChatRequest) -> ChatResponse:
+        try:
+            return await self._chat(request)
+        except ModelNotFoundError as exc:
+            raise await self._with_suggestions(exc, request.model) from None
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        """Retried until the first chunk reaches the caller, never after (see retry.py)."""
+        self._check_key()
+        retries = 0
+        started = time.monotonic()
+        while True:
+            delivered = False
+            try:
+                async for chunk in self._stream_once(request):
+                    delivered = True
+                    yield chunk
+                return
+            except ModelNotFoundError as exc:
+                raise await self._with_suggestions(exc, request.model) from None
+            except ProviderError as exc:
+                if delivered:
+                    raise
+                delay = self.retry.next_delay(exc, retries, time.monotonic() - started)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                retries += 1
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        raise NotImplementedError
+
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        raise NotImplementedError
+
+    # ---- helpers for subclasses ------------------------------------------------------------
+    def url(self, path: str) -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def _check_key(self) -> None:
+        if self.require_key and not self.key:
+            raise AuthenticationError(f"no API key for {self.spec.display_name}", provider=self.provider_id,
+                                      code="missing_key").with_default_hint()
+
+    def error_from(self, status: int, raw: bytes, headers: Mapping[str, str],
+                   model: str | None = None) -> ProviderError:
+        return from_response(self.provider_id, self.protocol, status, raw, headers, model=model)
+
+    def network_error(self, exc: BaseException) -> NetworkError:
+        from perspt_doctor.transport.causes import root_cause
+
+        cause = root_cause(exc)
+        return NetworkError(cause.describe(), provider=self.provider_id, cause=cause,
+                            hint=f"{cause.doctor_hint} (`perspt doctor --provider {self.provider_id}` checks it all)")
+
+    async def request_json(self, method: str, path_or_url: str, *, body: Any = None,
+                           params: Mapping[str, Any] | None = None,
+                           model: str | None = None) -> tuple[Any, httpx.Response]:
+        """One JSON request with retries, the rate limiter and the whole-request deadline."""
+        self._check_key()
+        url = path_or_url if "://" in path_or_url else self.url(path_or_url)
+
+        async def once() -> tuple[Any, httpx.Response]:
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            send = self.client.request(method, url, json=body, params=params)
+            try:
+                response = await (asyncio.wait_for(send, self.deadline) if self.deadline else send)
+            except asyncio.TimeoutError:
+                from perspt_doctor.transport.causes import RootCause
+
+                message = f"no complete reply within {self.deadline:g} s (the `timeout` setting)"
+                raise NetworkError(message, provider=self.provider_id, cause=RootCause("timeout", message),
+                                   hint="raise `timeout` in the config, or run `perspt doctor --only 'http.*'`"
+                                   ) from None
+            except httpx.HTTPError as exc:
+                raise self.network_error(exc) from exc
+            self.last_headers = dict(response.headers)
+            if response.status_code >= 400:
+                raise self.error_from(response.status_code, response.content, response.headers, model)
+            try:
+                data = json.loads(response.content)
+            except ValueError:
+                raise self.error_from(response.status_code, response.content, response.headers, model) from None
+            if isinstance(data, dict) and data.get("error"):
+                raise self.error_from(200, response.content, response.headers, model)
+            return data, response
+
+        return await call_with_retries(self.retry, once)
+
+    async def stream_batches(self, path: str, body: Any, model: str | None,
+                             decoder: Decoder[E]) -> AsyncGenerator[list[E], None]:
+        """POST and yield what `decoder` makes of each network read, then its flush at EOF."""
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        try:
+            async with self.client.stream("POST", self.url(path), json=body) as response:
+                self.last_headers = dict(response.headers)
+                if response.status_code >= 400:
+                    raw = await response.aread()
+                    raise self.error_from(response.status_code, raw, response.headers, model)
+                ctype = response.headers.get("content-type", "")
+                if "html" in ctype or ctype.startswith("application/json"):
+                    raw = await response.aread()
+                    if ctype.startswith("application/json") and b'"error"' not in raw:
+                        raise BadResponseError("the server answered with one JSON object instead of a stream",
+                                               provider=self.provider_id, status=response.status_code,
+                                               hint="the server may not support streaming: set "
+                                                    "`stream` to false in the config")
+                    raise self.error_from(response.status_code, raw, response.headers, model)
+                async for raw in response.aiter_bytes():
+                    batch = decoder.feed(raw)
+                    if batch:
+                        yield batch
+                tail = decoder.flush()
+                if tail:
+                    yield tail
+        except httpx.HTTPError as exc:
+            raise self.network_error(exc) from exc
+
+    def truncated(self) -> BadResponseError:
+        error = BadResponseError("the stream ended before the reply was complete", provider=self.provider_id,
+                                 status=200)
+        return error.with_default_hint()  # type: ignore[return-value]
+
+    def invalid_event(self, data: bytes) -> BadResponseError:
+        snippet = data[:80].decode("utf-8", "replace")
+        error = BadResponseError(f"invalid JSON in the stream: {snippet}", provider=self.provider_id, status=200)
+        return error.with_default_hint()  # type: ignore[return-value]
+
+    async def _with_suggestions(self, exc: ModelNotFoundError, model: str) -> ModelNotFoundError:
+        from perspt_doctor.providers.models import suggest
+
+        exc.model = exc.model or model
+        try:
+            available = await asyncio.wait_for(self.list_models(), 15)
+        except (ProviderError, asyncio.TimeoutError):
+            return exc
+        return exc.with_suggestions(suggest(model, [m.id for m in available.models]))

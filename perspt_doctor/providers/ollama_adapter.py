@@ -1,0 +1,114 @@
+"""Ollama's native API: `/api/tags` and `/api/chat` with NDJSON streaming (the default there)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
+from perspt_doctor.providers.http_base import HTTPAdapter
+from perspt_doctor.providers.sse import LineDecoder
+
+DEFAULT_PORT = 11434
+
+
+def host_url(value: str) -> str:
+    """`OLLAMA_HOST` as the Ollama CLI reads it: `:5000`, `0.0.0.0`, `host:port`, `http://host`, `[::1]`..."""
+    from urllib.parse import urlsplit
+
+    raw = value.strip().rstrip("/")
+    if not raw:
+        return f"http://127.0.0.1:{DEFAULT_PORT}"
+    has_scheme = "://" in raw
+    parts = urlsplit(raw if has_scheme else "http://" + raw)
+    scheme = parts.scheme or "http"
+    host = parts.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None:
+        port = DEFAULT_PORT if not has_scheme else (443 if scheme == "https" else 80)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port}{parts.path.rstrip('/')}"
+
+
+class OllamaAdapter(HTTPAdapter):
+    protocol = "ollama"
+
+    @staticmethod
+    def normalise_base_url(url: str) -> str:
+        url = host_url(url)
+        for suffix in ("/v1", "/api"):
+            if url.endswith(suffix):
+                url = url[: -len(suffix)]
+        return url
+
+    async def list_models(self) -> ModelList:
+        data, response = await self.request_json("GET", "/api/tags")
+        models = []
+        for item in data.get("models") or ():
+            if isinstance(item, dict) and (item.get("name") or item.get("model")):
+                details: dict[str, Any] = item["details"] if isinstance(item.get("details"), dict) else {}
+                models.append(ModelInfo(id=item.get("name") or item["model"], size_bytes=item.get("size"),
+                                        owned_by=details.get("family"), raw=item))
+        return ModelList(models, dict(response.headers), response.status_code)
+
+    def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        options: dict[str, Any] = {}
+        for name, value in (("temperature", request.temperature), ("top_p", request.top_p),
+                            ("num_predict", request.max_tokens), ("frequency_penalty", request.frequency_penalty)):
+            if value is not None:
+                options[name] = value
+        options.update(request.options)
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
+        if options:
+            body["options"] = options
+        return body
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        data, _ = await self.request_json("POST", "/api/chat", body=self.body(request, stream=False),
+                                          model=request.model)
+        message = data.get("message") if isinstance(data, dict) else None
+        if not isinstance(message, dict):
+            raise self.invalid_event(json.dumps(data).encode())
+        return ChatResponse(text=message.get("content") or "", model=str(data.get("model") or request.model),
+                            finish_reason=data.get("done_reason"), usage=_usage(data), raw=data)
+
+    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        loads = json.loads
+        final: dict[str, Any] | None = None
+        batches = self.stream_batches("/api/chat", self.body(request, stream=True), request.model, LineDecoder())
+        async with aclosing(batches):
+            async for batch in batches:
+                for line in batch:
+                    try:
+                        obj = loads(line)
+                    except ValueError:
+                        raise self.invalid_event(line) from None
+                    if obj.get("error"):
+                        raise self.error_from(200, line, self.last_headers, request.model)
+                    text = (obj.get("message") or {}).get("content")
+                    if text:
+                        yield ChatChunk(text)
+                    if obj.get("done"):
+                        final = obj
+                        break
+                if final is not None:
+                    break
+        if final is None:
+            raise self.truncated()
+        yield ChatChunk(finish_reason=final.get("done_reason"), usage=_usage(final))
+
+
+def _usage(data: dict[str, Any]) -> Usage:
+    return Usage(input_tokens=data.get("prompt_eval_count"), output_tokens=data.get("eval_count"))

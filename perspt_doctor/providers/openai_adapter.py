@@ -1,0 +1,109 @@
+"""OpenAI Chat Completions and everything that copies it: OpenAI, Groq, xAI, DeepSeek, Mistral,
+OpenRouter, and `openai-compatible` servers (vLLM, LM Studio, llama.cpp, Ollama's `/v1`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
+from perspt_doctor.providers.http_base import HTTPAdapter
+from perspt_doctor.providers.sse import SSEDecoder
+
+
+class OpenAIAdapter(HTTPAdapter):
+    protocol = "openai"
+
+    async def list_models(self) -> ModelList:
+        data, response = await self.request_json("GET", self.spec.models_path)
+        items = data.get("data") if isinstance(data, dict) else data
+        models = [_model_info(item) for item in items or () if isinstance(item, dict) and item.get("id")]
+        return ModelList(models, dict(response.headers), response.status_code)
+
+    def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        body: dict[str, Any] = {"model": request.model, "messages": messages}
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
+        if request.max_tokens is not None:
+            body[self.spec.max_tokens_param] = request.max_tokens
+        if request.frequency_penalty is not None:
+            body["frequency_penalty"] = request.frequency_penalty
+        body.update(request.options)
+        if stream:
+            body["stream"] = True
+            if self.spec.stream_usage_option:
+                body["stream_options"] = {"include_usage": True}
+        return body
+
+    async def _chat(self, request: ChatRequest) -> ChatResponse:
+        data, _response = await self.request_json("POST", self.spec.chat_path, body=self.body(request, stream=False),
+                                                  model=request.model)
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not choices or not isinstance(choices[0], dict):
+            raise self.invalid_event(json.dumps(data).encode())
+        message = choices[0].get("message") or {}
+        text = message.get("content") or message.get("refusal") or ""
+        return ChatResponse(text=text, model=str(data.get("model") or request.model),
+                            finish_reason=choices[0].get("finish_reason"), usage=usage_of(data.get("usage")),
+                            raw=data)
+
+    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        loads = json.loads
+        finish: str | None = None
+        usage: Any = None
+        done = False
+        batches = self.stream_batches(self.spec.chat_path, self.body(request, stream=True), request.model,
+                                      SSEDecoder())
+        async with aclosing(batches):
+            async for batch in batches:
+                for _event, data in batch:
+                    if data.startswith(b"[DONE]"):
+                        done = True
+                        break
+                    try:
+                        obj = loads(data)
+                    except ValueError:
+                        raise self.invalid_event(data) from None
+                    if obj.get("error"):
+                        raise self.error_from(200, data, self.last_headers, request.model)
+                    choices = obj.get("choices")
+                    if choices:
+                        choice = choices[0]
+                        delta = choice.get("delta")
+                        if delta:
+                            text = delta.get("content")
+                            if text:
+                                yield ChatChunk(text)
+                        if choice.get("finish_reason"):
+                            finish = choice["finish_reason"]
+                    if obj.get("usage"):
+                        usage = obj["usage"]
+                    elif "x_groq" in obj and isinstance(obj["x_groq"], dict) and obj["x_groq"].get("usage"):
+                        usage = obj["x_groq"]["usage"]
+                if done:
+                    break
+        if not done and finish is None:
+            raise self.truncated()
+        yield ChatChunk(finish_reason=finish, usage=usage_of(usage))
+
+
+def usage_of(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+    return Usage(input_tokens=raw.get("prompt_tokens"), output_tokens=raw.get("completion_tokens"))
+
+
+def _model_info(item: dict[str, Any]) -> ModelInfo:
+    context = item.get("context_window") or item.get("context_length") or item.get("max_model_len") \
+        or item.get("max_context_length")
+    return ModelInfo(id=str(item["id"]), display_name=item.get("name") if isinstance(item.get("name"), str) else None,
+                     owned_by=item.get("owned_by"), context_length=context if isinstance(context, int) else None,
+                     raw=item)

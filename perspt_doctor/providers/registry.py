@@ -1,0 +1,62 @@
+"""Build the adapter for a provider from the resolved settings: its protocol, key, base URL, the
+shared HTTP client factory, the retry policy and the process-wide rate limiter."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from perspt_doctor.providers import catalog
+
+if TYPE_CHECKING:
+    from perspt_doctor.providers.http_base import HTTPAdapter
+    from perspt_doctor.settings.resolve import Settings
+
+_ADAPTERS = {
+    "openai": "perspt_doctor.providers.openai_adapter:OpenAIAdapter",
+    "anthropic": "perspt_doctor.providers.anthropic_adapter:AnthropicAdapter",
+    "gemini": "perspt_doctor.providers.gemini_adapter:GeminiAdapter",
+    "cohere": "perspt_doctor.providers.cohere_adapter:CohereAdapter",
+    "ollama": "perspt_doctor.providers.ollama_adapter:OllamaAdapter",
+}
+
+
+class UnknownProviderError(ValueError):
+    def __init__(self, name: str) -> None:
+        from perspt_doctor.providers.models import suggest
+
+        self.name = name
+        self.suggestions = suggest(name, catalog.all_names())
+        also = f" (did you mean {', '.join(self.suggestions)}?)" if self.suggestions else ""
+        super().__init__(f"unknown provider {name!r}{also}; known: {', '.join(catalog.all_ids())}")
+
+
+def adapter_class(protocol: str) -> type[HTTPAdapter]:
+    import importlib
+
+    module, attr = _ADAPTERS[protocol].split(":")
+    cls: type[HTTPAdapter] = getattr(importlib.import_module(module), attr)
+    return cls
+
+
+def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = False,
+                 require_key: bool = True, total_timeout: float | None = None) -> HTTPAdapter:
+    """The adapter for `provider_id` (an id or alias). Raises UnknownProviderError.
+
+    A missing key is reported by the first request (AuthenticationError, code `missing_key`), so that
+    callers handle it like any other provider error; `require_key=False` sends requests without one.
+    """
+    from perspt_doctor.providers.ratelimit import limiter_for
+    from perspt_doctor.providers.retry import RetryPolicy
+    from perspt_doctor.transport.factory import build_async_client
+
+    pid = catalog.canonical_id(provider_id)
+    if pid is None:
+        raise UnknownProviderError(provider_id)
+    spec = catalog.PROVIDERS[pid]
+    key = settings.key_for(pid).value
+    base_url = settings.base_url_for(pid).value or spec.base_url
+    client = build_async_client(settings, streaming=streaming, total_timeout=total_timeout)
+    policy = RetryPolicy.from_settings(settings)
+    return adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
+                                        limiter=limiter_for(settings, pid), deadline=policy.deadline,
+                                        require_key=require_key)

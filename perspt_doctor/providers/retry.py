@@ -1,0 +1,118 @@
+"""When and how long to wait before trying a request again.
+
+Retried: rate limits (429), overload (503, 529), server faults (5xx), 408, 409, and network errors
+(refused, reset, timeouts). Never retried: authentication, permission, quota and billing, unknown
+model, context too long, bad request, or a reply that breaks the protocol. A server's
+`x-should-retry: false` forbids a retry; `true` allows one for any status error.
+
+The wait is exponential with jitter (`base * 2**n`, capped, minus up to 25 %), unless the server
+says how long: `retry-after-ms`, `retry-after` (seconds or a date) or Gemini's `retryDelay`. A hint
+longer than `max_hint` is not waited out: the error is raised at once, so the user learns "retry in
+5 minutes" now instead of after a silent wait. No retry starts that would end after `deadline`.
+
+Streams are retried only until the first piece of text has been handed to the caller; after that
+a retry would print the start of the answer twice, so the error is raised instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from perspt_doctor.providers.errors import (
+    BadResponseError,
+    NetworkError,
+    ProviderError,
+    RateLimitError,
+)
+
+if TYPE_CHECKING:
+    from perspt_doctor.settings.resolve import Settings
+
+T = TypeVar("T")
+_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 2
+    """Retries after the first try."""
+    rate_limit_attempts: int | None = None
+    """Retries for 429 (`rate_limiting.max_retries`); `attempts` when None."""
+    base: float = 0.5
+    max_backoff: float = 8.0
+    max_hint: float = 60.0
+    deadline: float | None = None
+    """Seconds from the first try after which no new try starts."""
+    jitter: float = 0.25
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        attempts = _int(settings.get("retry_attempts", 2), 2)
+        rate = settings.get("rate_limiting.max_retries")
+        timeout = settings.get("timeout", 60)
+        deadline = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+        return cls(attempts=attempts, rate_limit_attempts=_int(rate, attempts) if rate is not None else None,
+                   max_hint=min(60.0, deadline) if deadline else 60.0, deadline=deadline)
+
+    def next_delay(self, error: BaseException, retries_done: int, elapsed: float) -> float | None:
+        """Seconds to wait before the next try, or None to give up and raise `error`."""
+        if not isinstance(error, ProviderError) or not self.is_retryable(error):
+            return None
+        limit = self.rate_limit_attempts if isinstance(error, RateLimitError) and \
+            self.rate_limit_attempts is not None else self.attempts
+        if retries_done >= limit:
+            return None
+        hint = getattr(error, "retry_after", None)
+        if hint is not None and hint > 0:
+            if hint > self.max_hint:
+                return None
+            delay = float(hint)
+        else:
+            backoff = min(self.base * (2 ** retries_done), self.max_backoff)
+            delay = backoff * (1 - self.jitter * random.random())
+        if self.deadline is not None and elapsed + delay >= self.deadline:
+            return None
+        return delay
+
+    @staticmethod
+    def is_retryable(error: ProviderError) -> bool:
+        if isinstance(error, BadResponseError):
+            return False
+        if error.should_retry is False:
+            return False
+        if error.should_retry is True and error.status is not None:
+            return True
+        if isinstance(error, NetworkError):
+            return True
+        return type(error).retryable and (error.status is None or error.status in _RETRY_STATUSES
+                                          or error.status >= 500 or error.status < 400)
+
+
+async def call_with_retries(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], *,
+                            sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                            on_retry: Callable[[ProviderError, float], None] | None = None) -> T:
+    started = time.monotonic()
+    retries = 0
+    while True:
+        try:
+            return await attempt()
+        except ProviderError as exc:
+            delay = policy.next_delay(exc, retries, time.monotonic() - started)
+            if delay is None:
+                raise
+            if on_retry is not None:
+                on_retry(exc, delay)
+            await sleep(delay)
+            retries += 1
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return default
