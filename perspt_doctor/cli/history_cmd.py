@@ -1,0 +1,163 @@
+"""`perspt history list|show|export|import|clear`: the conversation store from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+from perspt_doctor.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from perspt_doctor.client.history import HistoryStore
+
+T = TypeVar("T")
+
+
+@contextmanager
+def _store() -> Iterator[HistoryStore]:
+    from perspt_doctor.client.history import HistoryError, default_store
+
+    store = default_store()
+    try:
+        yield store
+    except HistoryError as exc:
+        raise UserError(str(exc), hint="run `perspt doctor --only 'disk.*'` to check the data dir") from exc
+    finally:
+        store.close()
+
+
+def _echo(text: str) -> None:
+    from perspt_doctor.redact import redact
+
+    click.echo(redact(text))
+
+
+def _resolve_id(store: HistoryStore, ref: str) -> int:
+    if ref in ("last", "latest"):
+        latest = store.latest_id()
+        if latest is None:
+            raise UserError("the history is empty", exit_code=1)
+        return latest
+    try:
+        return int(ref)
+    except ValueError:
+        raise UserError(f"not a conversation id: {ref!r}", hint="use a number from `perspt history list`, or "
+                        "`last`", exit_code=2) from None
+
+
+@click.group(help="List, show, export, import or clear the stored conversations.")
+def history() -> None:
+    pass
+
+
+@history.command("list", help="Conversations, most recent first.")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many to show.")
+@click.option("--all", "show_all", is_flag=True, help="Show every conversation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_cmd(limit: int, show_all: bool, as_json: bool) -> None:
+    with _store() as store:
+        items = store.list_conversations(None if show_all else limit)
+        total, _ = store.counts()
+    if as_json:
+        from perspt_doctor.redact import redact_obj
+
+        rows = [{"id": c.id, "uuid": c.uuid, "title": c.title, "provider": c.provider, "model": c.model,
+                 "messages": c.message_count, "created_at": c.created_at, "updated_at": c.updated_at} for c in items]
+        click.echo(json.dumps(redact_obj(rows), indent=2, ensure_ascii=False))
+        return
+    if not items:
+        _echo("No conversations yet.")
+        return
+    for c in items:
+        where = f"{c.provider or '?'}/{c.model or '?'}"
+        _echo(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  {c.message_count:>3} msgs  {where:<32}  "
+              f"{c.title or '(untitled)'}")
+    if len(items) < total:
+        _echo(f"({len(items)} of {total}; `perspt history list --all` shows every one)")
+
+
+@history.command("show", help="One conversation as Markdown (ID from `history list`, or `last`).")
+@click.argument("conversation", default="last", metavar="[ID]")
+@click.option("--json", "as_json", is_flag=True, help="Print the conversation in the export format.")
+def show_cmd(conversation: str, as_json: bool) -> None:
+    from perspt_doctor.client.transcript import TranscriptEntry, to_markdown
+
+    with _store() as store:
+        cid = _resolve_id(store, conversation)
+        item = store.get(cid)
+        if item is None:
+            raise UserError(f"no conversation with id {cid}", hint="see `perspt history list`")
+        if as_json:
+            click.echo(json.dumps(store.export_data([cid]), indent=2, ensure_ascii=False))
+            return
+    entries = [TranscriptEntry(m.role, m.content, m.model, m.provider, m.status, m.created_at)
+               for m in item.messages]
+    click.echo(to_markdown(entries, title=item.title or f"Conversation {item.id}", provider=item.provider,
+                           model=item.model, system_prompt=item.system_prompt, created_at=item.created_at), nl=False)
+
+
+@history.command("export", help="Write conversations as JSON (to FILE, or stdout with `-`). Secrets are redacted.")
+@click.argument("output", required=False, default="-", metavar="[FILE]")
+@click.option("--id", "ids", type=int, multiple=True, help="Only this conversation (repeatable).")
+def export_cmd(output: str, ids: tuple[int, ...]) -> None:
+    with _store() as store:
+        data = store.export_data(list(ids) or None)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    from perspt_doctor.fsutil import atomic_write
+
+    target = Path(output).expanduser()
+    try:
+        backup = atomic_write(target, text, mode=0o600)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    count = len(data["conversations"])
+    note = f" (previous file kept as {backup.name})" if backup else ""
+    _echo(f"Exported {count} conversation{'s' if count != 1 else ''} to {target}{note}")
+
+
+@history.command("import", help="Add the conversations of a JSON export; ones already present are skipped.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_cmd(file: Path) -> None:
+    from perspt_doctor.client.history import HistoryError, load_export
+
+    try:
+        data = load_export(file)
+    except HistoryError as exc:
+        raise UserError(str(exc), exit_code=2) from exc
+    with _store() as store:
+        result = store.import_data(data)
+    _echo(f"Imported {result.imported} conversation{'s' if result.imported != 1 else ''} "
+          f"({result.messages} messages); {result.skipped} already present.")
+
+
+@history.command("clear", help="Delete conversations (all, or the IDs given). A backup is made first.")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clear_cmd(ids: tuple[int, ...], yes: bool) -> None:
+    with _store() as store:
+        conversations, messages = store.counts()
+        if conversations == 0:
+            _echo("The history is already empty.")
+            return
+        what = f"{len(ids)} conversation(s)" if ids else f"all {conversations} conversations ({messages} messages)"
+        if not yes:
+            _confirm(f"Delete {what}? A backup is made first.")
+        backup, deleted = store.clear(list(ids) or None)
+    _echo(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''}. Backup: {backup}")
+    _echo(f"To undo: cp '{backup}' '{backup.parent / backup.name.split('.backup.')[0]}'")
+
+
+def _confirm(question: str, ask: Callable[..., bool] = click.confirm) -> None:
+    if not sys.stdin.isatty():
+        raise UserError("refusing to delete history without confirmation", hint="add --yes", exit_code=2)
+    if not ask(question, default=False):
+        raise UserError("nothing deleted", exit_code=1)

@@ -1,0 +1,197 @@
+"""The REPL's slash commands. Each takes the rest of the line and talks through a small `Screen`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from perspt_doctor.client.failures import describe, did_you_mean
+
+if TYPE_CHECKING:
+    from perspt_doctor.client.session import ChatSession
+
+
+class Screen(Protocol):
+    def info(self, text: str) -> None: ...
+
+    def error(self, text: str) -> None: ...
+
+    def markdown(self, text: str) -> None: ...
+
+
+class ExitRepl(Exception):
+    pass
+
+
+Handler = Callable[["ChatSession", Screen, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str
+    help: str
+    handler: Handler
+
+
+async def cmd_help(session: ChatSession, screen: Screen, _arg: str) -> None:
+    rows = [f"  /{c.name}{(' ' + c.args) if c.args else ''}".ljust(24) + c.help for c in COMMANDS.values()]
+    keys = ["", "  Enter sends; Esc then Enter (or Ctrl+J) starts a new line; a paste may hold several lines.",
+            "  Ctrl+C stops a reply in progress (what arrived is kept); Ctrl+D quits."]
+    screen.info("\n".join(["Commands:", *rows, *keys]))
+
+
+async def cmd_clear(session: ChatSession, screen: Screen, _arg: str) -> None:
+    session.new_conversation()
+    screen.info("Conversation cleared: the next message starts a new one (the old one stays in the history).")
+
+
+async def cmd_model(session: ChatSession, screen: Screen, arg: str) -> None:
+    name = arg.strip()
+    if not name:
+        screen.info(f"Model: {session.model} (provider {session.provider})")
+        return
+    try:
+        names = await asyncio.wait_for(session.list_models(), timeout=15)
+    except Exception as exc:  # noqa: BLE001 - could not verify: say so and use it anyway
+        session.model = name
+        screen.info(f"Model: {name} (not verified, the model list could not be fetched: "
+                    f"{describe(exc, session.provider).summary()})")
+        return
+    if name not in names:
+        close = did_you_mean(name, names)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        screen.error(f"No model '{name}' at {session.provider}; the model stays {session.model}.{hint} "
+                     "(/list-models shows them all)")
+        return
+    session.model = name
+    screen.info(f"Model: {name}")
+
+
+async def cmd_provider(session: ChatSession, screen: Screen, arg: str) -> None:
+    from perspt_doctor.providers import catalog
+
+    name = arg.strip()
+    if not name:
+        screen.info(f"Provider: {session.provider} (model {session.model}). Known: {', '.join(catalog.all_ids())}")
+        return
+    pid = catalog.canonical_id(name)
+    if pid is None:
+        close = did_you_mean(name, catalog.all_names())
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        screen.error(f"Unknown provider '{name}'.{hint} Known: {', '.join(catalog.all_ids())}")
+        return
+    await session.switch_provider(pid)
+    screen.info(f"Provider: {pid}, model {session.model} (its default; /model NAME picks another)")
+
+
+async def cmd_list_models(session: ChatSession, screen: Screen, _arg: str) -> None:
+    try:
+        names = await asyncio.wait_for(session.list_models(), timeout=30)
+    except Exception as exc:  # noqa: BLE001 - shown as one line, with the doctor command
+        for line in describe(exc, session.provider).lines():
+            screen.error(line)
+        return
+    if not names:
+        screen.info(f"{session.provider} lists no models.")
+        return
+    marked = [f"  {'*' if n == session.model else ' '} {n}" for n in names]
+    screen.info("\n".join([f"Models at {session.provider} ({len(names)}):", *marked]))
+
+
+async def cmd_save(session: ChatSession, screen: Screen, arg: str) -> None:
+    import time
+
+    from perspt_doctor.client.transcript import TranscriptEntry, to_markdown
+    from perspt_doctor.fsutil import atomic_write
+
+    if not session.conversation.messages:
+        screen.error("Nothing to save yet.")
+        return
+    target = Path(arg.strip() or time.strftime("perspt-conversation-%Y%m%d-%H%M%S.md")).expanduser()
+    entries = [TranscriptEntry(m.role, m.content) for m in session.conversation.messages]
+    text = to_markdown(entries, title="perspt conversation", provider=session.provider, model=session.model,
+                       system_prompt=session.conversation.system_prompt)
+    try:
+        backup = atomic_write(target, text)
+    except OSError as exc:
+        screen.error(f"Could not save to {target}: {exc.strerror or exc}")
+        return
+    note = f" (the previous file is kept as {backup.name})" if backup else ""
+    screen.info(f"Saved {len(entries)} messages to {target}{note}")
+
+
+async def cmd_history(session: ChatSession, screen: Screen, _arg: str) -> None:
+    messages = session.conversation.messages
+    if not messages:
+        screen.info("No messages in this conversation yet.")
+        return
+    sent = len(session.conversation.window()) if messages[-1].role == "user" else min(
+        len(messages), session.conversation.history_limit + 1)
+    lines = [f"This conversation: {len(messages)} messages; the model is sent up to "
+             f"{session.conversation.history_limit} earlier ones (conversation_history_limit)."]
+    for number, message in enumerate(messages, start=1):
+        text = " ".join(message.content.split())
+        text = text if len(text) <= 70 else text[:69] + "…"
+        lines.append(f"  {number:>3} {message.role:<9} {text}")
+    if sent < len(messages):
+        lines.append(f"  (the oldest {len(messages) - sent} are no longer sent)")
+    if session.conversation_id is not None:
+        lines.append(f"Stored as conversation {session.conversation_id}: `perspt history show "
+                     f"{session.conversation_id}`")
+    screen.info("\n".join(lines))
+
+
+async def cmd_system(session: ChatSession, screen: Screen, arg: str) -> None:
+    prompt = arg.strip()
+    if not prompt:
+        current = session.conversation.system_prompt
+        screen.info(f"System prompt: {current}" if current else "No system prompt. /system TEXT sets one; "
+                    "/system off removes it.")
+        return
+    if prompt.lower() in ("off", "none", "clear", "-"):
+        session.set_system_prompt(None)
+        screen.info("System prompt removed.")
+        return
+    session.set_system_prompt(prompt)
+    screen.info("System prompt set for the rest of this conversation.")
+
+
+async def cmd_exit(session: ChatSession, screen: Screen, _arg: str) -> None:
+    raise ExitRepl
+
+
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    Command("help", "", "this list", cmd_help),
+    Command("clear", "", "start a new conversation", cmd_clear),
+    Command("model", "[NAME]", "show or switch the model", cmd_model),
+    Command("provider", "[ID]", "show or switch the provider", cmd_provider),
+    Command("list-models", "", "the models the provider offers", cmd_list_models),
+    Command("save", "[FILE]", "save the conversation as Markdown", cmd_save),
+    Command("history", "", "the messages of this conversation", cmd_history),
+    Command("system", "[PROMPT]", "show or set the system prompt", cmd_system),
+    Command("exit", "", "quit (also /quit, Ctrl+D)", cmd_exit),
+)}
+ALIASES = {"quit": "exit", "q": "exit", "models": "list-models", "?": "help", "h": "help"}
+
+
+def parse(line: str) -> tuple[str, str] | None:
+    """`/model gpt-4o` -> ("model", "gpt-4o"); None if the line is not a command."""
+    stripped = line.strip()
+    if not stripped.startswith("/") or stripped.startswith("//"):
+        return None
+    name, _, rest = stripped[1:].partition(" ")
+    return name.lower(), rest
+
+
+async def dispatch(session: ChatSession, screen: Screen, name: str, arg: str) -> None:
+    command = COMMANDS.get(ALIASES.get(name, name))
+    if command is None:
+        close = did_you_mean(name, list(COMMANDS))
+        hint = f" Did you mean /{close[0]}?" if close else ""
+        screen.error(f"Unknown command /{name}.{hint} Type /help for the list.")
+        return
+    await command.handler(session, screen, arg)

@@ -1,0 +1,251 @@
+"""Showing a reply as it streams.
+
+`PlainSink` writes text straight to a file (a pipe, a file): no rich, one buffered write per chunk,
+a flush at most every 50 ms.
+
+`MarkdownSink` renders Markdown on a terminal at a cost linear in the reply's length. The reply
+is cut into blocks (paragraphs, fenced code, headings, lists); a block is rendered with rich exactly
+once, when it is complete, and printed above a small live region that shows only the block still
+being written. That open block is bounded in size (long ones are committed in pieces), and the
+live region is redrawn at most a few times a second, so no chunk ever costs more than a constant.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+_HEADING = re.compile(r"^ {0,3}#{1,6}(\s|$)")
+_LIST_ITEM = re.compile(r"^ {0,3}([-+*]|\d{1,9}[.)])(\s|$)")
+_RULE = re.compile(r"^ {0,3}([-*_])(\s*\1){2,}\s*$")
+
+
+class Sink(Protocol):
+    def feed(self, text: str) -> None: ...
+
+    def finish(self) -> None:
+        """The reply is over (complete or not): show everything that arrived."""
+
+
+class PlainSink:
+    FLUSH_EVERY_S = 0.05
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._write = stream.write
+        self._last_flush = time.monotonic()
+        self._ends_with_newline = True
+        self.wrote = False
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        self._write(text)
+        self.wrote = True
+        self._ends_with_newline = text.endswith("\n")
+        now = time.monotonic()
+        if now - self._last_flush >= self.FLUSH_EVERY_S:
+            self._stream.flush()
+            self._last_flush = now
+
+    def finish(self) -> None:
+        if self.wrote and not self._ends_with_newline:
+            self._write("\n")
+            self._ends_with_newline = True
+        self._stream.flush()
+
+
+class BlockSplitter:
+    """Cuts streamed Markdown into complete blocks, looking at each character once.
+
+    `feed` returns the blocks completed by the new text; `tail` is the open block.
+    """
+
+    def __init__(self, max_lines: int = 40, max_chars: int = 4000) -> None:
+        self.max_lines = max(max_lines, 4)
+        self.max_chars = max(max_chars, 200)
+        self._lines: list[str] = []
+        self._chars = 0
+        self._partial = ""
+        self._fence: str | None = None
+        self._fence_opener = ""
+        self._blank_pending = False
+        self._in_list = False
+
+    @property
+    def tail(self) -> str:
+        if not self._lines:
+            return self._partial
+        body = "\n".join(self._lines)
+        return body + "\n" + self._partial if self._partial else body
+
+    def feed(self, text: str) -> list[str]:
+        done: list[str] = []
+        parts = text.split("\n")
+        if len(parts) == 1:
+            self._partial += text
+            if len(self._partial) > self.max_chars:
+                self._split_long_line(done)
+            return done
+        self._line(self._partial + parts[0], done)
+        for middle in parts[1:-1]:
+            self._line(middle, done)
+        self._partial = parts[-1]
+        if len(self._partial) > self.max_chars:
+            self._split_long_line(done)
+        return done
+
+    def close(self) -> list[str]:
+        done: list[str] = []
+        if self._partial:
+            self._line(self._partial, done)
+            self._partial = ""
+        self._commit(done)
+        return done
+
+    # ---- internals ------------------------------------------------------------------
+    def _line(self, line: str, done: list[str]) -> None:
+        if self._fence is not None:
+            self._append(line)
+            stripped = line.strip()
+            if stripped.startswith(self._fence) and stripped.strip(self._fence[0]) == "":
+                self._fence = None
+                self._commit(done)
+            elif len(self._lines) >= self.max_lines or self._chars >= self.max_chars:
+                self._commit(done)
+                self._append(self._fence_opener)
+            return
+        if not line.strip():
+            if self._lines:
+                self._blank_pending = True
+            return
+        fence = _FENCE.match(line)
+        if self._blank_pending:
+            self._blank_pending = False
+            continues = line[:1] in (" ", "\t") or (self._in_list and _LIST_ITEM.match(line) is not None)
+            if continues and not fence:
+                self._append("")
+            else:
+                self._commit(done)
+        if fence:
+            self._commit(done)
+            marker = fence.group(1)
+            self._fence = marker[0] * len(marker)
+            self._fence_opener = line
+            self._append(line)
+            return
+        if _HEADING.match(line) or _RULE.match(line):
+            self._commit(done)
+            self._append(line)
+            self._commit(done)
+            return
+        if not self._lines:
+            self._in_list = _LIST_ITEM.match(line) is not None
+        self._append(line)
+        if len(self._lines) >= self.max_lines or self._chars >= self.max_chars:
+            self._commit(done)
+
+    def _append(self, line: str) -> None:
+        self._lines.append(line)
+        self._chars += len(line) + 1
+
+    def _commit(self, done: list[str]) -> None:
+        self._blank_pending = False
+        if self._lines:
+            if self._fence is not None:
+                self._lines.append(self._fence)
+            done.append("\n".join(self._lines))
+        self._lines = []
+        self._chars = 0
+        self._in_list = False
+
+    def _split_long_line(self, done: list[str]) -> None:
+        """A line longer than the live region can hold: commit it up to its last space."""
+        cut = self._partial.rfind(" ", 0, self.max_chars)
+        if cut <= 0:
+            cut = self.max_chars
+        head, self._partial = self._partial[:cut], self._partial[cut:].lstrip(" ")
+        if self._fence is not None:
+            self._line(head, done)
+            return
+        self._append(head)
+        self._commit(done)
+
+
+class MarkdownSink:
+    REFRESH_EVERY_S = 0.1
+
+    def __init__(self, console: Console, *, code_theme: str = "monokai") -> None:
+        from rich.live import Live
+
+        self._console = console
+        self._code_theme = code_theme
+        height = max(console.size.height, 8)
+        width = max(console.size.width, 20)
+        self._splitter = BlockSplitter(max_lines=max(height // 2, 4), max_chars=max(width * height // 3, 400))
+        self._live = Live(console=console, auto_refresh=False, transient=True, vertical_overflow="crop",
+                          redirect_stdout=False, redirect_stderr=False)
+        self._started = False
+        self._last_refresh = 0.0
+
+    def _markdown(self, text: str) -> Any:
+        from rich.markdown import Markdown
+
+        return Markdown(text, code_theme=self._code_theme)
+
+    def feed(self, text: str) -> None:
+        if not text:
+            return
+        if not self._started:
+            self._live.start()
+            self._started = True
+        blocks = self._splitter.feed(text)
+        now = time.monotonic()
+        if blocks:
+            from rich.console import Group
+
+            # Printing above the live region redraws it: give it the new tail first, so the
+            # committed text is not shown twice.
+            self._live.update(self._tail_renderable(), refresh=False)
+            self._live.console.print(Group(*(self._markdown(block) for block in blocks)))
+            self._last_refresh = now
+        elif now - self._last_refresh >= self.REFRESH_EVERY_S:
+            self._live.update(self._tail_renderable(), refresh=True)
+            self._last_refresh = now
+
+    def _tail_renderable(self) -> Any:
+        tail = self._splitter.tail
+        return self._markdown(tail) if tail.strip() else ""
+
+    def finish(self) -> None:
+        if not self._started:
+            return
+        from rich.console import Group
+
+        blocks = self._splitter.close()
+        self._live.update("", refresh=False)
+        if blocks:
+            self._live.console.print(Group(*(self._markdown(block) for block in blocks)))
+        self._live.stop()
+        self._started = False
+
+
+def make_sink(stream: IO[str], *, markdown: bool, console: Console | None = None) -> Sink:
+    if not markdown:
+        return PlainSink(stream)
+    if console is None:
+        from rich.console import Console
+
+        console = Console(file=stream, highlight=False, soft_wrap=False)
+    return MarkdownSink(console)
+
+
+def render_markdown_once(text: str, console: Console) -> None:
+    from rich.markdown import Markdown
+
+    console.print(Markdown(text, code_theme="monokai"))

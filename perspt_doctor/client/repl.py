@@ -1,0 +1,130 @@
+"""The interactive REPL: prompt_toolkit for input (persistent history, multi-line), rich for replies."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Any
+
+from perspt_doctor.client import commands
+from perspt_doctor.client.app import cancel_on_sigint, make_session, report_failure, uncancel_current
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from perspt_doctor.cli.context import AppContext
+    from perspt_doctor.client.session import ChatSession
+
+
+class RichScreen:
+    def __init__(self, console: Console, errors: Console) -> None:
+        self.console = console
+        self.errors = errors
+
+    def info(self, text: str) -> None:
+        from perspt_doctor.redact import redact
+
+        self.console.print(redact(text), markup=False, highlight=False)
+
+    def error(self, text: str) -> None:
+        from perspt_doctor.redact import redact
+
+        self.errors.print(redact(text), style="red", markup=False, highlight=False)
+
+    def markdown(self, text: str) -> None:
+        from perspt_doctor.client.render import render_markdown_once
+
+        render_markdown_once(text, self.console)
+
+
+def _prompt_session() -> Any:
+    import os
+
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+
+    from perspt_doctor import paths
+
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    @bindings.add("c-j")
+    def _newline(event: Any) -> None:
+        event.current_buffer.insert_text("\n")
+
+    history: Any
+    try:
+        path = paths.input_history_file()
+        paths.ensure_dir(path.parent)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        history = FileHistory(str(path))
+    except OSError:
+        history = InMemoryHistory()
+    return PromptSession(history=history, key_bindings=bindings, multiline=False,
+                         prompt_continuation=lambda width, _n, _soft: "." * (width - 1) + " ")
+
+
+def run_repl(app: AppContext, settings: Any, *, streaming: bool) -> int:
+    session = make_session(app, settings, streaming=streaming)
+    return asyncio.run(repl_loop(session, debug=app.debug))
+
+
+async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
+    from rich.console import Console
+
+    from perspt_doctor._version import __version__
+
+    console = Console(highlight=False)
+    screen = RichScreen(console, Console(stderr=True, highlight=False))
+    prompt = _prompt_session()
+    screen.info(f"perspt {__version__} · {session.provider} · {session.model}\n"
+                "Type a message, /help for commands, Ctrl+D to quit.")
+    try:
+        while True:
+            try:
+                line = await prompt.prompt_async("> ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            if not line.strip():
+                continue
+            parsed = commands.parse(line)
+            if parsed is not None:
+                try:
+                    await commands.dispatch(session, screen, *parsed)
+                except commands.ExitRepl:
+                    break
+                continue
+            text = line[1:] if line.lstrip().startswith("//") else line
+            await _turn(session, screen, console, text, debug=debug)
+    finally:
+        await session.aclose()
+        if session.store is not None:
+            session.store.close()
+    return 0
+
+
+async def _turn(session: ChatSession, screen: RichScreen, console: Console, text: str, *, debug: bool) -> None:
+    from perspt_doctor.client.app import BufferedMarkdown
+    from perspt_doctor.client.render import MarkdownSink, Sink
+    from perspt_doctor.client.session import TurnFailed
+
+    sink: Sink = MarkdownSink(console) if session.streaming else BufferedMarkdown(sys.stdout)
+    with cancel_on_sigint() as interrupted:
+        try:
+            await session.ask(text, sink)
+        except asyncio.CancelledError:
+            if not interrupted():
+                raise
+            uncancel_current()
+            sink.finish()
+            screen.error("[interrupted: the partial reply is kept]")
+            return
+        except TurnFailed as exc:
+            sink.finish()
+            report_failure(exc, debug=debug)
+            return
+    sink.finish()

@@ -1,0 +1,227 @@
+"""One chat session: the conversation, the providers that may answer, and the history store.
+
+`ask()` runs one turn through the fallback routes, feeding text to a sink as it arrives. A turn
+that is cancelled (Ctrl+C) or fails midway keeps what arrived, in the conversation and in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from perspt_doctor.client.conversation import Conversation, Sampling
+from perspt_doctor.client.failures import Failure, describe, did_you_mean
+from perspt_doctor.client.fallback import Route, build_routes, default_model
+from perspt_doctor.client.render import Sink
+from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
+
+log = logging.getLogger(__name__)
+
+AdapterFactory = Callable[[Any, str, bool], Adapter]
+
+
+def registry_factory(settings: Any, provider: str, streaming: bool) -> Adapter:
+    from perspt_doctor.providers.registry import make_adapter
+
+    return make_adapter(settings, provider, streaming=streaming)
+
+
+@dataclass
+class Skipped:
+    route: Route
+    failure: Failure
+
+
+@dataclass
+class TurnResult:
+    text: str
+    status: str
+    """complete, interrupted or error"""
+    route: Route | None = None
+    usage: Usage | None = None
+    failure: Failure | None = None
+    error: BaseException | None = None
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+class TurnFailed(Exception):
+    def __init__(self, result: TurnResult) -> None:
+        super().__init__(result.failure.line() if result.failure else "the request failed")
+        self.result = result
+
+
+class ChatSession:
+    def __init__(self, settings: Any, *, streaming: bool, store: Any | None = None,
+                 adapter_factory: AdapterFactory = registry_factory,
+                 notify: Callable[[str], None] | None = None) -> None:
+        self.settings = settings
+        self.streaming = streaming
+        self.store = store
+        self._factory = adapter_factory
+        self._notify = notify or (lambda line: None)
+        self.provider: str = settings.provider.value
+        self.model: str = settings.model.value
+        self.sampling = Sampling.from_settings(settings)
+        limit = settings.get("conversation_history_limit", 50)
+        self.conversation = Conversation(system_prompt=settings.get("system_prompt"),
+                                         history_limit=int(limit) if isinstance(limit, int) else 50)
+        self.conversation_id: int | None = None
+        self._adapters: dict[str, Adapter] = {}
+        self.last: TurnResult | None = None
+
+    # ---- providers -------------------------------------------------------------------
+    def adapter(self, provider: str) -> Adapter:
+        if provider not in self._adapters:
+            self._adapters[provider] = self._factory(self.settings, provider, self.streaming)
+        return self._adapters[provider]
+
+    def routes(self) -> list[Route]:
+        return build_routes(self.settings, self.provider, self.model)
+
+    async def aclose(self) -> None:
+        adapters, self._adapters = list(self._adapters.values()), {}
+        for adapter in adapters:
+            try:
+                await adapter.aclose()
+            except Exception:  # noqa: BLE001 - closing must not hide the real outcome
+                log.debug("closing an adapter failed", exc_info=True)
+
+    async def list_models(self, provider: str | None = None) -> list[str]:
+        listing = await self.adapter(provider or self.provider).list_models()
+        return sorted(m.id for m in listing.models)
+
+    async def switch_provider(self, provider: str) -> None:
+        old = self._adapters.pop(self.provider, None) if provider != self.provider else None
+        if old is not None:
+            await old.aclose()
+        self.provider = provider
+        self.model = default_model(provider) or self.model
+
+    # ---- the conversation ------------------------------------------------------------
+    def new_conversation(self) -> None:
+        self.conversation.clear()
+        self.conversation_id = None
+
+    def set_system_prompt(self, prompt: str | None) -> None:
+        self.conversation.system_prompt = prompt or None
+        if self.conversation_id is not None:
+            self._store_call("set_system_prompt", self.conversation_id, self.conversation.system_prompt)
+
+    async def ask(self, text: str, sink: Sink) -> TurnResult:
+        """One turn. Raises CancelledError (after saving the partial reply) when cancelled,
+        TurnFailed when no route produced a reply."""
+        from perspt_doctor.client.history import StoredMessage
+
+        self.conversation.add("user", text)
+        self._record(StoredMessage("user", text))
+        result = TurnResult(text="", status="error")
+        routes = self.routes()
+        for index, route in enumerate(routes):
+            pieces: list[str] = []
+            try:
+                usage = await self._run(route, sink, pieces)
+            except asyncio.CancelledError:
+                self._finish(TurnResult("".join(pieces), "interrupted", route, skipped=result.skipped))
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure is described, none swallowed
+                failure = await self._describe(exc, route)
+                partial = "".join(pieces)
+                has_next = index + 1 < len(routes)
+                if partial or route.on_failure == "fail" or not has_next:
+                    self._finish(TurnResult(partial, "error", route, failure=failure, error=exc,
+                                            skipped=result.skipped))
+                    raise TurnFailed(self.last or result) from exc
+                result.skipped.append(Skipped(route, failure))
+                following = routes[index + 1]
+                self._notify(f"{route.provider}/{route.model} failed ({failure.summary()}); trying "
+                             f"{following.provider}/{following.model} ({following.origin})")
+                continue
+            done = TurnResult("".join(pieces), "complete", route, usage, skipped=result.skipped)
+            if result.skipped:
+                reasons = "; ".join(f"{s.route.provider} skipped: {s.failure.kind}" for s in result.skipped)
+                self._notify(f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}")
+            self._finish(done)
+            return done
+        raise AssertionError("unreachable: the last route always fails hard")
+
+    async def _run(self, route: Route, sink: Sink, pieces: list[str]) -> Usage | None:
+        adapter = self.adapter(route.provider)
+        request: ChatRequest = self.conversation.request(route.model, self.sampling)
+        if not self.streaming:
+            response = await adapter.chat(request)
+            pieces.append(response.text)
+            sink.feed(response.text)
+            return response.usage
+        usage: Usage | None = None
+        append = pieces.append
+        feed = sink.feed
+        async for chunk in adapter.stream(request):
+            if chunk.text:
+                append(chunk.text)
+                feed(chunk.text)
+            if chunk.usage is not None:
+                usage = chunk.usage
+        return usage
+
+    async def _describe(self, exc: BaseException, route: Route) -> Failure:
+        from perspt_doctor.providers.errors import ModelNotFoundError
+
+        if isinstance(exc, ModelNotFoundError) and not exc.suggestions:
+            try:
+                names = await asyncio.wait_for(self.list_models(route.provider), timeout=10)
+            except Exception:  # noqa: BLE001 - suggestions are a bonus
+                names = []
+            exc.with_suggestions(did_you_mean(route.model, names))
+            if exc.model is None:
+                exc.model = route.model
+        return describe(exc, route.provider)
+
+    # ---- history ---------------------------------------------------------------------
+    def _finish(self, result: TurnResult) -> None:
+        from perspt_doctor.client.history import StoredMessage
+
+        self.last = result
+        if result.text:
+            self.conversation.add("assistant", result.text)
+        else:
+            self.conversation.drop_last_user()
+        if result.text or result.status != "complete":
+            usage = result.usage
+            self._record(StoredMessage(
+                "assistant", result.text, provider=result.route.provider if result.route else None,
+                model=result.route.model if result.route else None, status=result.status,
+                error=result.failure.line() if result.failure else None,
+                input_tokens=usage.input_tokens if usage else None,
+                output_tokens=usage.output_tokens if usage else None))
+
+    def _record(self, message: Any) -> None:
+        if self.store is None:
+            return
+        if self.conversation_id is None:
+            cid = self._store_call("start_conversation", provider=self.provider, model=self.model,
+                                   system_prompt=self.conversation.system_prompt)
+            if cid is None:
+                return
+            self.conversation_id = cid
+            keep = self.settings.get("resource_limits.max_history_size")
+            if isinstance(keep, int) and keep > 0:
+                self._store_call("prune", keep)
+        self._store_call("add_message", self.conversation_id, message)
+
+    def _store_call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """The history is a convenience: if it breaks, say so once and go on chatting."""
+        import sqlite3
+
+        from perspt_doctor.client.history import HistoryError
+
+        if self.store is None:
+            return None
+        try:
+            return getattr(self.store, name)(*args, **kwargs)
+        except (HistoryError, sqlite3.Error, OSError) as exc:
+            self._notify(f"history disabled for this session: {exc}")
+            self.store = None
+            return None

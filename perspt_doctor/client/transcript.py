@@ -1,0 +1,52 @@
+"""A conversation as Markdown: what `/save` writes and `perspt history show` prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass
+class TranscriptEntry:
+    role: str
+    content: str
+    model: str | None = None
+    provider: str | None = None
+    status: str = "complete"
+    created_at: str | None = None
+
+
+_STATUS_NOTE = {
+    "interrupted": "*(reply interrupted: only what arrived is shown)*",
+    "error": "*(reply cut short by an error)*",
+}
+
+
+def to_markdown(entries: Iterable[TranscriptEntry], *, title: str | None = None, provider: str | None = None,
+                model: str | None = None, system_prompt: str | None = None, created_at: str | None = None) -> str:
+    """The transcript, redacted: it leaves the process as a file or on a terminal."""
+    from perspt_doctor.redact import redact
+
+    lines = [f"# {title or 'perspt conversation'}", ""]
+    meta = []
+    if provider or model:
+        meta.append(f"- Model: `{model or '?'}` ({provider or '?'})")
+    if created_at:
+        meta.append(f"- Started: {created_at}")
+    if meta:
+        lines.extend([*meta, ""])
+    if system_prompt:
+        lines.extend(["## System", "", system_prompt.rstrip(), ""])
+    for entry in entries:
+        if entry.role == "user":
+            heading = "## You"
+        elif entry.role == "assistant":
+            label = f" ({entry.model})" if entry.model and entry.model != model else ""
+            heading = f"## Assistant{label}"
+        else:
+            heading = "## System"
+        lines.extend([heading, "", entry.content.rstrip(), ""])
+        note = _STATUS_NOTE.get(entry.status)
+        if note:
+            lines.extend([note, ""])
+    return redact("\n".join(lines).rstrip() + "\n")
