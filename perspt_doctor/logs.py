@@ -81,6 +81,7 @@ def configure_logging(app: Any) -> None:
         console.setFormatter(logging.Formatter("perspt: %(levelname)s %(name)s: %(message)s"))
         root.addHandler(console)
     if not _file_logging_wanted(app, debug_cfg):
+        _log_start(root, app)
         return
     log_path = Path(str(debug_cfg.get("log_file") or paths.log_file())).expanduser()
     rotation = parse_size(settings.get("resource_limits.log_rotation_size") if settings else None)
@@ -88,11 +89,31 @@ def configure_logging(app: Any) -> None:
         log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         handler = RotatingFileHandler(log_path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True)
     except OSError:
+        _log_start(root, app)
         return
     handler.setLevel(min(level, logging.INFO))
     handler.addFilter(redactor)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
+    _log_start(root, app)
+
+
+def _log_start(root: logging.Logger, app: Any) -> None:
+    """One line per run saying what perspt resolved, so a log excerpt explains itself."""
+    import sys
+
+    from perspt_doctor._version import __version__
+
+    settings = app._settings
+    root.info("perspt %s, python %s, argv %s", __version__, sys.version.split()[0], sys.argv[1:])
+    if settings is None:
+        return
+    config = settings.config
+    root.info("config: %s", f"{config.path} ({config.reason})" if config else "none (--no-config)")
+    provider, model = settings.provider, settings.model
+    key = settings.key_for(provider.value)
+    root.debug("provider %s from %s; model %s from %s; key from %s", provider.value, provider.origin,
+               model.value, model.origin, key.origin)
 
 
 def _file_logging_wanted(app: Any, debug_cfg: dict[str, Any]) -> bool:

@@ -36,6 +36,10 @@ _SHAPE_PATTERNS: tuple[str, ...] = (
     r"gsk_[A-Za-z0-9]{20,}",
     r"xai-[A-Za-z0-9_]{20,}",
     r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+    # Cohere (40) and Mistral (32) keys have no prefix: a bare token of exactly that length mixing upper
+    # case, lower case and digits. Hex digests (one case only) and UUIDs (dashes) do not match.
+    r"(?<![A-Za-z0-9_./-])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])"
+    r"(?:[A-Za-z0-9]{40}|[A-Za-z0-9]{32})(?![A-Za-z0-9_-])",
 )
 
 # (pattern, replacement) pairs applied after the shapes; each keeps the label and hides the value.

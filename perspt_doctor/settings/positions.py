@@ -4,8 +4,8 @@ reported as `config.json:7:5 (network.ca_bundle)` and not only by its key path."
 from __future__ import annotations
 
 import contextlib
-import json.decoder
 import re
+from json.decoder import scanstring  # type: ignore[attr-defined]
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
@@ -37,7 +37,7 @@ class _Walker:
         if char == "[":
             return self.arr(pos + 1, path, depth)
         if char == '"':
-            return json.decoder.scanstring(self.text, pos + 1)[1]
+            return scanstring(self.text, pos + 1)[1]
         match = _SCALAR.match(self.text, pos)
         if not match:
             raise ValueError(f"unexpected {char!r} at {pos}")
@@ -49,7 +49,7 @@ class _Walker:
             return pos + 1
         while True:
             pos = self.skip(pos)
-            key, end = json.decoder.scanstring(self.text, pos + 1)
+            key, end = scanstring(self.text, pos + 1)
             child = f"{path}.{key}" if path else key
             self.found.setdefault(child, self.where(pos))
             pos = self.skip(end)

@@ -1,0 +1,538 @@
+"""`perspt config path|show|validate|create|setup|migrate|from-env|reset`.
+
+Every write goes through `settings.writer` (atomic, dated backup, 0600 when the file holds a secret);
+every line printed goes through the redactor."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from perspt_doctor import paths
+from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.errors import UserError
+from perspt_doctor.providers import catalog
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+
+
+def _out(text: str = "", err: bool = False) -> None:
+    from perspt_doctor.redact import redact
+
+    click.echo(redact(text), err=err)
+
+
+def _target(app: AppContext) -> paths.ConfigLocation:
+    return paths.locate_config(app.flags.config)
+
+
+def _read_existing(where: paths.ConfigLocation) -> LoadedConfig:
+    """The file as it is (raw keys, legacy spellings kept); ConfigError if it cannot be parsed."""
+    loaded = read_config(where.path, where.reason)
+    validate_loaded(loaded)
+    return loaded
+
+
+def _report_written(path: Path, backup: Path | None, mode: int) -> None:
+    _out(f"wrote {path} (mode {mode:o})")
+    if backup is not None:
+        _out(f"backup of the previous file: {backup}")
+
+
+@click.group("config", help="Show, check, create, migrate or reset the config file.")
+@config_option
+def config() -> None:
+    pass
+
+
+# ---- path -----------------------------------------------------------------------------------
+@config.command("path", help="Print every place perspt reads or writes, and which config file is in use.")
+@pass_app
+def path_cmd(app: AppContext) -> None:
+    where = _target(app)
+    state = "exists" if where.path.is_file() else "does not exist: built-in defaults apply"
+    if app.flags.no_config:
+        _out(f"config file in use: none (--no-config); {where.path} is ignored")
+    else:
+        _out(f"config file in use: {where.path} (chosen by {where.reason}; {state})")
+    locations = paths.all_locations()
+    width = max(len(name) for name in locations)
+    for name, location in locations.items():
+        _out(f"{name.ljust(width)}  {location}")
+
+
+# ---- show -----------------------------------------------------------------------------------
+def _display(value: Any, secret: bool) -> str:
+    from perspt_doctor.redact import mask, redact
+
+    if value is None:
+        return "(not set)"
+    if secret and isinstance(value, str):
+        return redact(value) if "://" in value else mask(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@config.command("show", help="Print every resolved setting and where it came from (keys masked).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@config_option
+@pass_app
+def show(app: AppContext, as_json: bool) -> None:
+    from perspt_doctor.redact import mask, redact_obj
+    from perspt_doctor.settings.resolve import describe_all
+
+    settings = app.settings()
+    loaded = settings.config
+    rows: list[dict[str, Any]] = []
+    provider = settings.provider
+    model = settings.model
+    for name, resolved in (("provider", provider), ("model", model)):
+        rows.append({"key": name, "value": resolved.value, "source": resolved.source.label, "origin": resolved.origin,
+                     "secret": False})
+    for name, resolved in describe_all(settings):
+        if name in ("provider", "model"):
+            continue
+        rows.append({"key": name, "value": resolved.value, "source": resolved.source.label,
+                     "origin": resolved.origin, "secret": resolved.secret})
+    base = settings.base_url_for(provider.value)
+    rows.append({"key": f"base URL ({provider.value})", "value": base.value, "source": base.source.label,
+                 "origin": base.origin, "secret": False})
+    keys: list[dict[str, Any]] = []
+    for pid in settings.providers_in_scope() or [provider.value]:
+        lookup = settings.key_lookup(pid)
+        entry: dict[str, Any] = {
+            "provider": pid,
+            "key": mask(lookup.resolved.value) if lookup.resolved.value else None,
+            "source": lookup.resolved.source.label if lookup.resolved.value else None,
+            "origin": lookup.resolved.origin,
+            "shadowed": [{"origin": s.origin, "differs": s.differs} for s in lookup.resolved.shadowed],
+        }
+        if lookup.keyring_error:
+            entry["keyring_error"] = lookup.keyring_error
+        keys.append(entry)
+    diagnostics = [d.one_line() for d in (loaded.diagnostics if loaded else [])]
+    config_file = None if loaded is None else {"path": str(loaded.path), "chosen_by": loaded.reason,
+                                               "exists": loaded.exists}
+    if as_json:
+        document = {
+            "config_file": config_file,
+            "settings": {r["key"]: {"value": _display(r["value"], True) if r["secret"] else r["value"],
+                                    "source": r["source"], "origin": r["origin"]} for r in rows},
+            "keys": keys,
+            "diagnostics": diagnostics,
+        }
+        _out(json.dumps(redact_obj(document), indent=2, ensure_ascii=False))
+        return
+    if loaded is None:
+        _out("config file: none (--no-config)")
+    else:
+        _out(f"config file: {loaded.path} (chosen by {loaded.reason}"
+             f"{'' if loaded.exists else '; does not exist, defaults apply'})")
+    width = max(len(r["key"]) for r in rows)
+    for r in rows:
+        shown = _display(r["value"], r["secret"])
+        _out(f"  {r['key'].ljust(width)}  {shown:<30}  {r['origin']}")
+    _out("API keys:")
+    for k in keys:
+        line = f"  {k['provider'].ljust(width)}  {(k['key'] or '(none)'):<30}  {k['origin']}"
+        lost = [s["origin"] + (" (a different key)" if s["differs"] else " (same key)") for s in k["shadowed"]]
+        if lost:
+            line += "; also set: " + ", ".join(lost)
+        if k.get("keyring_error"):
+            line += f"; keyring error: {k['keyring_error']}"
+        _out(line)
+    for text in diagnostics:
+        _out(text, err=True)
+
+
+# ---- validate -------------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    data: dict[str, Any]
+    rewrite: list[str]
+    to_keyring: list[tuple[str, str, str]]
+    chmod: bool
+
+
+def _extra_checks(loaded: LoadedConfig) -> list[Diagnostic]:
+    from perspt_doctor.settings.writer import holds_secret, plaintext_keys
+
+    shown = str(loaded.path)
+    out: list[Diagnostic] = []
+    keys = plaintext_keys(loaded.data)
+    if keys:
+        names = ", ".join(sorted({pid for pid, _path, _value in keys}))
+        first = keys[0][1]
+        where = loaded.positions.get(first)
+        out.append(Diagnostic("warning", "plaintext-key", f"the file holds an API key in plain text ({names})",
+                              file=shown, line=where[0] if where else None, column=where[1] if where else None,
+                              key_path=first,
+                              hint="move it into the OS keyring: perspt config validate --fix-issues"))
+    if holds_secret(loaded.data) and loaded.mode is not None and loaded.mode & 0o077:
+        out.append(Diagnostic("warning", "file-mode",
+                              f"the file holds a secret but other users may read it (mode {loaded.mode:o})",
+                              file=shown, hint=f"chmod 600 {loaded.path}  (or: perspt config validate --fix-issues)"))
+    return out
+
+
+def _plan_fixes(loaded: LoadedConfig) -> _Plan:
+    from perspt_doctor.settings.schema import migrate
+    from perspt_doctor.settings.writer import holds_secret, plaintext_keys
+
+    migration = migrate(loaded.data)
+    rewrite = list(migration.changes)
+    data = migration.data
+    if loaded.has_bom:
+        rewrite.append("remove the UTF-8 byte-order mark")
+    to_keyring = plaintext_keys(data)
+    will_hold_secret = holds_secret(data)
+    chmod = will_hold_secret and loaded.mode is not None and bool(loaded.mode & 0o077)
+    return _Plan(data, rewrite, to_keyring, chmod)
+
+
+@config.command("validate", help="Check the config file; --fix-issues applies the safe fixes.")
+@click.option("--fix-issues", is_flag=True, help="Apply safe fixes: file mode, legacy keys, key into the keyring.")
+@click.option("--dry-run", is_flag=True, help="With --fix-issues: show the changes, make none.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before moving a key into the keyring.")
+@config_option
+@pass_app
+def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) -> None:
+    where = _target(app)
+    if app.flags.no_config:
+        raise UserError("--no-config: there is no config file to validate", exit_code=2)
+    try:
+        loaded = read_config(where.path, where.reason, required=where.reason != "default location")
+    except ConfigError as exc:
+        _out(str(exc))
+        if fix_issues:
+            _out("not fixed: --fix-issues makes only safe changes; correct this by hand (the file is unchanged)")
+        raise SystemExit(1) from None
+    if not loaded.exists:
+        _out(f"{where.path}: no config file; perspt uses built-in defaults "
+             "(create one with `perspt config create` or `perspt config setup`)")
+        return
+    validate_loaded(loaded)
+    loaded.diagnostics.extend(_extra_checks(loaded))
+    for diag in loaded.diagnostics:
+        _out(diag.one_line())
+    errors = [d for d in loaded.diagnostics if d.severity == "error"]
+    warnings = [d for d in loaded.diagnostics if d.severity == "warning"]
+    if errors:
+        _out(f"{where.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
+    else:
+        _out(f"{where.path}: valid" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+    if fix_issues:
+        _fix(loaded, dry_run, yes)
+    if errors:
+        raise SystemExit(1)
+
+
+def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
+    from perspt_doctor.settings import keystore
+    from perspt_doctor.settings.writer import tighten_mode, write_config
+
+    plan = _plan_fixes(loaded)
+    steps = list(plan.rewrite)
+    steps += [f"move the {pid} key ({path}) into the OS keyring" for pid, path, _v in plan.to_keyring]
+    if plan.chmod or (plan.to_keyring and loaded.mode is not None and loaded.mode & 0o077):
+        steps.append("set the file mode to 600 (owner only)")
+    if not steps:
+        _out("nothing to fix")
+        return
+    _out(f"safe fixes for {loaded.path}:")
+    for step in steps:
+        _out(f"  - {step}")
+    if dry_run:
+        _out("dry run: nothing changed")
+        return
+    moved: list[str] = []
+    if plan.to_keyring:
+        names = ", ".join(pid for pid, _p, _v in plan.to_keyring)
+        agreed = yes or _confirm(f"Move the API key(s) for {names} from the file into the OS keyring?")
+        if agreed:
+            moved = _move_keys_to_keyring(plan, keystore)
+        else:
+            _out("keys left in the file")
+    data = plan.data
+    for pid, key_path, _value in plan.to_keyring:
+        if pid in moved:
+            _drop_key(data, key_path)
+    if plan.rewrite or moved:
+        written = write_config(loaded.path, data)
+        _report_written(written.path, written.backup, written.mode)
+    elif tighten_mode(loaded.path):
+        _out(f"set mode 600 on {loaded.path}")
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return click.confirm(question, default=False)
+    except click.exceptions.Abort:
+        return False
+
+
+def _move_keys_to_keyring(plan: _Plan, keystore: Any) -> list[str]:
+    moved: list[str] = []
+    for pid, _path, value in plan.to_keyring:
+        try:
+            existing = keystore.get_key(pid)
+            if existing and existing != value.strip():
+                _out(f"left the {pid} key in the file: the keyring already holds a different {pid} key "
+                     f"(compare with `perspt keys get {pid}`)")
+                continue
+            keystore.set_key(pid, value.strip())
+        except keystore.KeyringUnavailable as exc:
+            _out(f"left the {pid} key in the file: the keyring is not usable ({exc})")
+            continue
+        moved.append(pid)
+        _out(f"stored the {pid} key in the OS keyring")
+    return moved
+
+
+def _drop_key(data: dict[str, Any], key_path: str) -> None:
+    if key_path == "api_key":
+        data.pop("api_key", None)
+        return
+    table = data.get("api_keys")
+    if isinstance(table, dict):
+        table.pop(key_path.split(".", 1)[1], None)
+        if not table:
+            data.pop("api_keys", None)
+
+
+# ---- create / reset -------------------------------------------------------------------------
+def _default_document(provider: str | None, model: str | None) -> dict[str, Any]:
+    pid = catalog.canonical_id(provider or "openai")
+    if pid is None:
+        raise UserError(f"unknown provider `{provider}`", hint="one of: " + ", ".join(catalog.all_ids()),
+                        exit_code=2)
+    spec = catalog.PROVIDERS[pid]
+    document: dict[str, Any] = {"provider": pid, "model": model or spec.default_model or "model-name"}
+    if not spec.key_required or pid == "ollama":
+        document["provider_endpoints"] = {pid: spec.base_url}
+    document.update({"timeout": 60, "stream_timeout": 30, "retry_attempts": 2, "stream": True})
+    return document
+
+
+@config.command("create", help="Write a config file with sensible defaults (no key: use `perspt keys set`).")
+@click.option("--force", is_flag=True, help="Replace an existing file (a dated backup is kept).")
+@click.option("--provider", "provider_opt", metavar="ID", help="Provider for the new file.")
+@click.option("--model", "model_opt", metavar="NAME", help="Model for the new file.")
+@config_option
+@pass_app
+def create(app: AppContext, force: bool, provider_opt: str | None, model_opt: str | None) -> None:
+    from perspt_doctor.settings.writer import write_config
+
+    where = _target(app)
+    if where.path.exists() and not force:
+        raise UserError(f"{where.path} already exists; nothing changed",
+                        hint="`perspt config create --force` replaces it (a dated backup is kept); "
+                             "`perspt config validate` checks it")
+    document = _default_document(provider_opt or app.flags.provider, model_opt or app.flags.model)
+    written = write_config(where.path, document)
+    _report_written(written.path, written.backup, written.mode)
+    _next_steps(document["provider"])
+
+
+def _next_steps(pid: str) -> None:
+    spec = catalog.PROVIDERS[pid]
+    if spec.key_required:
+        variables = " or ".join(spec.key_env)
+        _out(f"next: store the {pid} key with `perspt keys set {pid}` (or export {variables}), "
+             "then run `perspt doctor`")
+    else:
+        _out("next: run `perspt doctor`")
+
+
+@config.command("reset", help="Replace the config file with the defaults (a dated backup is kept).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@config_option
+@pass_app
+def reset(app: AppContext, yes: bool) -> None:
+    from perspt_doctor.settings.writer import write_config
+
+    where = _target(app)
+    if where.path.exists() and not yes and not _confirm(
+            f"Replace {where.path} with the default settings? A dated backup is kept."):
+        raise UserError("reset cancelled; nothing changed", exit_code=1)
+    document = _default_document(None, None)
+    written = write_config(where.path, document)
+    _report_written(written.path, written.backup, written.mode)
+    _out("keys in the OS keyring are kept (`perspt keys list`; `perspt keys delete PROVIDER` removes one)")
+
+
+# ---- migrate --------------------------------------------------------------------------------
+@config.command("migrate", help="Rename old keys (provider_type, default_model, providers) to current ones.")
+@click.option("--dry-run", is_flag=True, help="Show the changes, make none.")
+@config_option
+@pass_app
+def migrate_cmd(app: AppContext, dry_run: bool) -> None:
+    from perspt_doctor.settings.schema import migrate
+    from perspt_doctor.settings.writer import write_config
+
+    where = _target(app)
+    loaded = read_config(where.path, where.reason, required=True)
+    migration = migrate(loaded.data)
+    if not migration.changes:
+        _out(f"{where.path}: nothing to migrate")
+        return
+    _out(f"changes to {where.path}:")
+    for change in migration.changes:
+        _out(f"  - {change}")
+    if dry_run:
+        _out("dry run: nothing changed")
+        return
+    written = write_config(where.path, migration.data)
+    _report_written(written.path, written.backup, written.mode)
+
+
+# ---- from-env -------------------------------------------------------------------------------
+def _from_environment(env: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Settings the environment implies. Keys are never copied into the file."""
+    document: dict[str, Any] = {}
+    notes: list[str] = []
+    with_key = [pid for pid, spec in catalog.PROVIDERS.items() if any(env.get(n) for n in spec.key_env)]
+    chosen = env.get("PERSPT_PROVIDER") or (with_key[0] if with_key else ("ollama" if env.get("OLLAMA_HOST") else None))
+    if chosen:
+        pid = catalog.canonical_id(chosen) or chosen
+        document["provider"] = pid
+        model = env.get("PERSPT_MODEL") or (catalog.PROVIDERS[pid].default_model if pid in catalog.PROVIDERS else "")
+        if model:
+            document["model"] = model
+    for pid in with_key:
+        found = next(n for n in catalog.PROVIDERS[pid].key_env if env.get(n))
+        notes.append(f"{pid}: key in {found} (stays in the environment; not copied into the file)")
+    endpoints: dict[str, str] = {}
+    for pid, spec in catalog.PROVIDERS.items():
+        for name in spec.base_url_env:
+            value = env.get(name, "").strip()
+            if value:
+                endpoints[pid] = value
+                break
+    if endpoints:
+        document["provider_endpoints"] = endpoints
+    proxy = {scheme: env.get(f"{scheme.upper()}_PROXY") or env.get(f"{scheme}_proxy") for scheme in ("http", "https")}
+    if any(proxy.values()):
+        notes.append("proxy: HTTP(S)_PROXY is read from the environment at run time; not copied into the file")
+    return document, notes
+
+
+@config.command("from-env", help="Build the config file from the environment (keys stay in the environment).")
+@click.option("--dry-run", is_flag=True, help="Print the result, write nothing.")
+@config_option
+@pass_app
+def from_env(app: AppContext, dry_run: bool) -> None:
+    from perspt_doctor.settings.writer import render, write_config
+
+    document, notes = _from_environment(os.environ)
+    if "provider" not in document:
+        raise UserError("no provider settings found in the environment",
+                        hint="export a key such as OPENAI_API_KEY or ANTHROPIC_API_KEY (or OLLAMA_HOST), "
+                             "or run `perspt config setup`")
+    where = _target(app)
+    merged: dict[str, Any] = {}
+    try:
+        existing = read_config(where.path, where.reason)
+        merged = dict(existing.data)
+    except ConfigError as exc:
+        _out(f"the current file cannot be read and will be replaced (a dated backup is kept): {exc}", err=True)
+    for old in ("provider_type", "default_provider", "default_model"):
+        merged.pop(old, None)
+    merged.update({k: v for k, v in document.items() if k != "provider_endpoints"})
+    if "provider_endpoints" in document:
+        endpoints = merged.get("provider_endpoints")
+        merged["provider_endpoints"] = {**(endpoints if isinstance(endpoints, dict) else {}),
+                                        **document["provider_endpoints"]}
+    for note in notes:
+        _out(note)
+    if dry_run:
+        _out(render(merged).rstrip())
+        _out(f"dry run: {where.path} not changed")
+        return
+    written = write_config(where.path, merged)
+    _report_written(written.path, written.backup, written.mode)
+
+
+# ---- setup (wizard) -------------------------------------------------------------------------
+def _ask_provider(current: str | None) -> str:
+    ids = catalog.all_ids()
+    _out("providers: " + ", ".join(ids))
+    while True:
+        answer = click.prompt("Provider", default=current or "openai")
+        pid = catalog.canonical_id(answer)
+        if pid is not None:
+            return pid
+        from perspt_doctor.settings.schema import did_you_mean
+
+        suggestion = did_you_mean(answer, catalog.all_names())
+        _out(f"unknown provider `{answer}`" + (f"; did you mean `{suggestion}`?" if suggestion else ""))
+
+
+@config.command("setup", help="Interactive set-up: provider, model, base URL and key (stored in the OS keyring).")
+@config_option
+@pass_app
+def setup(app: AppContext) -> None:
+    from perspt_doctor.settings import keystore
+    from perspt_doctor.settings.schema import migrate
+    from perspt_doctor.settings.writer import write_config
+
+    where = _target(app)
+    data: dict[str, Any] = {}
+    try:
+        data = migrate(read_config(where.path, where.reason).data).data
+    except ConfigError as exc:
+        _out(f"the current file cannot be read; set-up will replace it (a dated backup is kept): {exc}")
+    current = catalog.canonical_id(str(app.flags.provider or data.get("provider") or "")) or None
+    pid = _ask_provider(current)
+    spec = catalog.PROVIDERS[pid]
+    same = catalog.canonical_id(str(data.get("provider") or "")) == pid
+    model_default = app.flags.model or (data.get("model") if same else None) or spec.default_model or None
+    model = click.prompt("Model", default=model_default).strip()
+    data["provider"] = pid
+    data["model"] = model
+    if pid in ("ollama", "openai-compatible"):
+        endpoints = data.get("provider_endpoints") if isinstance(data.get("provider_endpoints"), dict) else {}
+        assert isinstance(endpoints, dict)
+        url = click.prompt("Base URL", default=endpoints.get(pid) or spec.base_url).strip()
+        endpoints[pid] = url
+        data["provider_endpoints"] = endpoints
+    if spec.key_required or pid == "openai-compatible":
+        _setup_key(pid, spec, data, keystore)
+    written = write_config(where.path, data)
+    _report_written(written.path, written.backup, written.mode)
+    _out("next: run `perspt doctor` to check the whole path to the provider")
+
+
+def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keystore: Any) -> None:
+    from perspt_doctor.redact import mask, register_secret
+
+    prompt = f"API key for {spec.display_name} (input hidden; empty keeps the current one)"
+    key = click.prompt(prompt, default="", show_default=False, hide_input=True).strip()
+    if not key:
+        _out("key unchanged")
+        return
+    register_secret(key, f"{pid} key")
+    if any(ch.isspace() for ch in key):
+        raise UserError("the key contains blanks; nothing was stored", hint="paste the key alone, on one line")
+    try:
+        keystore.set_key(pid, key)
+    except keystore.KeyringUnavailable as exc:
+        env_name = spec.key_env[0] if spec.key_env else "the key variable"
+        _out(f"the OS keyring is not usable ({exc}); the key was not stored. Export {env_name} instead.")
+        return
+    _out(f"stored the {pid} key ({mask(key)}) in the OS keyring")
+    from perspt_doctor.settings.writer import plaintext_keys
+
+    for owner, key_path, _value in plaintext_keys(data):
+        if owner == pid:
+            _drop_key(data, key_path)
+            _out(f"removed the plain-text {pid} key ({key_path}) from the file")

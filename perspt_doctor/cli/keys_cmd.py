@@ -1,0 +1,167 @@
+"""`perspt keys set|get|delete|list`: API keys in the OS keyring (service `perspt`, user = provider id).
+
+A key is never taken from the command line: `set` reads it from a hidden prompt, or from stdin when
+stdin is not a terminal (`perspt keys set openai < key.txt`)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+import click
+
+from perspt_doctor.cli.context import AppContext, pass_app
+from perspt_doctor.cli.errors import UserError
+from perspt_doctor.providers import catalog
+
+
+def _out(text: str, err: bool = False) -> None:
+    from perspt_doctor.redact import redact
+
+    click.echo(redact(text), err=err)
+
+
+def _provider(name: str) -> catalog.ProviderSpec:
+    pid = catalog.canonical_id(name)
+    if pid is None:
+        from perspt_doctor.settings.schema import did_you_mean
+
+        suggestion = did_you_mean(name, catalog.all_names())
+        raise UserError(f"unknown provider `{name}`",
+                        hint=f"did you mean `{suggestion}`?" if suggestion else "one of: " + ", ".join(catalog.all_ids()),
+                        exit_code=2)
+    return catalog.PROVIDERS[pid]
+
+
+def _keystore() -> Any:
+    from perspt_doctor.settings import keystore
+
+    return keystore
+
+
+def _unavailable(exc: Exception, spec: catalog.ProviderSpec | None = None) -> UserError:
+    env_hint = f"export {spec.key_env[0]} instead, or " if spec and spec.key_env else ""
+    return UserError(f"the OS keyring is not usable: {exc}",
+                     hint=f"{env_hint}run `perspt doctor --only 'keyring.*'` to see why")
+
+
+@click.group("keys", help="Store API keys in the OS keyring (never in the shell history).")
+def keys() -> None:
+    pass
+
+
+def _read_secret(spec: catalog.ProviderSpec) -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        value = click.prompt(f"{spec.display_name} API key (input hidden)", hide_input=True, default="",
+                             show_default=False)
+    else:
+        value = sys.stdin.readline() if sys.stdin is not None else ""
+    return value.strip()
+
+
+def _shape_note(spec: catalog.ProviderSpec, key: str) -> str | None:
+    if not spec.key_shapes:
+        return None
+    if any(re.fullmatch(shape.pattern, key) for shape in spec.key_shapes):
+        return None
+    for other in catalog.PROVIDERS.values():
+        if other.id != spec.id and other.key_shapes_strict and any(
+                re.fullmatch(s.pattern, key) for s in other.key_shapes):
+            return f"this key has the format of {other.display_name} ({other.id}), not of {spec.display_name}"
+    if spec.key_shapes_strict:
+        return f"this key does not match the usual format ({spec.key_shapes[0].name}); check that it is complete"
+    return None
+
+
+@keys.command("set", help="Store the key for PROVIDER; it is read from a hidden prompt or from stdin.")
+@click.argument("provider")
+@pass_app
+def set_cmd(app: AppContext, provider: str) -> None:
+    from perspt_doctor.redact import mask, register_secret
+
+    spec = _provider(provider)
+    key = _read_secret(spec)
+    if not key:
+        raise UserError("no key given; nothing stored", hint=f"echo \"$KEY\" | perspt keys set {spec.id}",
+                        exit_code=2)
+    register_secret(key, f"{spec.id} key")
+    if any(ch.isspace() for ch in key):
+        raise UserError("the key contains blanks; nothing stored", hint="give the key alone, on one line",
+                        exit_code=2)
+    store = _keystore()
+    try:
+        store.set_key(spec.id, key)
+    except store.KeyringUnavailable as exc:
+        raise _unavailable(exc, spec) from None
+    _out(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
+    note = _shape_note(spec, key)
+    if note:
+        _out(f"warning: {note}", err=True)
+    import os
+
+    shadowing = [name for name in spec.key_env if os.environ.get(name)]
+    if shadowing:
+        _out(f"note: {shadowing[0]} is set in the environment and takes precedence over the keyring", err=True)
+
+
+@keys.command("get", help="Show the stored key for PROVIDER, masked (last 4 characters).")
+@click.argument("provider")
+def get_cmd(provider: str) -> None:
+    from perspt_doctor.redact import mask, register_secret
+
+    spec = _provider(provider)
+    store = _keystore()
+    try:
+        key = store.get_key(spec.id)
+    except store.KeyringUnavailable as exc:
+        raise _unavailable(exc, spec) from None
+    if not key:
+        raise UserError(f"no {spec.id} key in the OS keyring", hint=f"perspt keys set {spec.id}")
+    register_secret(key, f"{spec.id} key")
+    _out(f"{spec.id}: {mask(key)} (keyring, service perspt)")
+
+
+@keys.command("delete", help="Remove the stored key for PROVIDER.")
+@click.argument("provider")
+def delete_cmd(provider: str) -> None:
+    spec = _provider(provider)
+    store = _keystore()
+    try:
+        removed = store.delete_key(spec.id)
+    except store.KeyringUnavailable as exc:
+        raise _unavailable(exc, spec) from None
+    if not removed:
+        raise UserError(f"no {spec.id} key in the OS keyring; nothing removed")
+    _out(f"removed the {spec.id} key from the OS keyring")
+
+
+@keys.command("list", help="Every provider: the key in the keyring, and the key perspt would use.")
+@pass_app
+def list_cmd(app: AppContext) -> None:
+    from perspt_doctor.redact import mask
+    from perspt_doctor.settings import ConfigError
+
+    store = _keystore()
+    name, usable, why = store.backend_info()
+    _out(f"keyring backend: {name}" + ("" if usable else f" (not usable: {why})"))
+    try:
+        settings = app.settings()
+    except ConfigError as exc:
+        _out(f"warning: config file ignored here: {exc}", err=True)
+        settings = None
+    width = max(len(pid) for pid in catalog.PROVIDERS)
+    for pid, spec in catalog.PROVIDERS.items():
+        try:
+            stored = store.get_key(pid) if usable else None
+        except store.KeyringUnavailable as exc:
+            stored, why = None, str(exc)
+        in_keyring = mask(stored) if stored else "-"
+        used = ""
+        if settings is not None:
+            resolved = settings.key_for(pid)
+            if resolved.value:
+                used = f"uses {mask(resolved.value)} from {resolved.origin}"
+        if not spec.key_required and not stored and not used:
+            used = "no key needed"
+        _out(f"  {pid.ljust(width)}  {in_keyring:<8}  {used}".rstrip())
