@@ -219,7 +219,7 @@ def _container_trap(container: str, host: str) -> Trap:
         return Trap("wsl_loopback", "info", f"running under WSL2: {host} is the Linux VM; an Ollama running on "
                     "Windows answers there only with WSL's mirrored networking (not verified here)",
                     "run Ollama inside WSL, enable networkingMode=mirrored, or use the Windows host's IP")
-    return Trap("container_loopback", "warn", f"perspt runs in a container ({container}), where {host} is the "
+    return Trap("container_loopback", "info", f"perspt runs in a container ({container}), where {host} is the "
                 "container itself, not the machine Ollama runs on",
                 "use http://host.docker.internal:11434 (on Linux start the container with "
                 "--add-host=host.docker.internal:host-gateway) and start the server with OLLAMA_HOST=0.0.0.0")

@@ -1,0 +1,576 @@
+"""Ollama: the address the client will use, the daemon behind it, its models, what is loaded, and
+(with --live) whether the configured model loads. HTTP goes through the transport factory, so the
+proxy and timeout settings the chat client uses apply here too."""
+
+from __future__ import annotations
+
+import difflib
+import platform
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.providers import catalog
+from perspt_doctor.providers.ollama_host import (
+    DEFAULT_PORT,
+    OllamaHost,
+    parse_ollama_host,
+    resolve_ollama_host,
+)
+
+DOCS = "docs/troubleshooting.md#ollama"
+HTTP_BUDGET = 4.0
+OOM_MARKERS = ("out of memory", "cudamalloc failed", "insufficient memory", "not enough memory",
+               "failed to allocate", "requires more system memory", "unable to load full model",
+               "resource limitations")
+
+
+# ---- scope and shared data ----------------------------------------------------------------------
+def ollama_in_scope(ctx: CheckContext) -> bool | str:
+    if "ollama" in ctx.settings.providers_in_scope():
+        return True
+    return "Ollama is not in use (not the provider, not a fallback, OLLAMA_HOST not set)"
+
+
+async def container(ctx: CheckContext) -> str | None:
+    from perspt_doctor.system.container import detect_container
+
+    async def probe() -> str | None:
+        return await ctx.run_blocking(detect_container)
+
+    return await ctx.once("system.container", probe)
+
+
+async def ollama_host(ctx: CheckContext) -> OllamaHost:
+    runtime = await container(ctx)
+    return resolve_ollama_host(ctx.settings, container=runtime)
+
+
+def configured_models(ctx: CheckContext) -> list[tuple[str, str]]:
+    """(model, where it was configured) for the provider and each Ollama fallback."""
+    out: list[tuple[str, str]] = []
+    if ctx.settings.provider.value == "ollama":
+        chosen = ctx.settings.model
+        out.append((str(chosen.value), chosen.origin))
+    for pid, model in ctx.settings.fallback_providers():
+        if pid == "ollama":
+            out.append((model or catalog.PROVIDERS["ollama"].default_model, "fallback_chain"))
+    seen: set[str] = set()
+    unique = []
+    for name, origin in out:
+        if name and normalise(name) not in seen:
+            seen.add(normalise(name))
+            unique.append((name, origin))
+    return unique
+
+
+def normalise(name: str) -> str:
+    """How Ollama matches names: no tag means `latest`; the default registry prefix is optional."""
+    name = name.strip().lower()
+    for prefix in ("registry.ollama.ai/library/", "library/"):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def options(ctx: CheckContext) -> dict[str, Any]:
+    value = ctx.settings.get("options")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+@dataclass
+class Reply:
+    url: str
+    status: int | None = None
+    data: Any = None
+    text: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    failure: str | None = None
+    """refused, timeout, reset, tls, dns, proxy or connect when no HTTP answer came back."""
+    message: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def error_text(self) -> str:
+        if isinstance(self.data, dict):
+            error = self.data.get("error")
+            if isinstance(error, dict):
+                return str(error.get("message", ""))
+            if error is not None:
+                return str(error)
+        return self.text.strip()[:200]
+
+
+def _failure_kind(exc: BaseException) -> str:
+    import ssl
+
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    text = " ".join(str(e) for e in chain).lower()
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
+        return "tls"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
+        return "refused"
+    if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text \
+            or "name resolution" in text or "no address associated" in text:
+        return "dns"
+    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:
+        return "reset"
+    return "connect"
+
+
+async def call(ctx: CheckContext, host: OllamaHost, method: str, path: str, body: Any = None,
+               budget: float = HTTP_BUDGET) -> Reply:
+    """One request to the daemon through the client's own transport; never raises for network trouble."""
+    import httpx
+
+    from perspt_doctor.transport.factory import build_async_client
+
+    reply = Reply(url=host.url.rstrip("/") + path)
+    started = time.monotonic()
+    try:
+        async with build_async_client(ctx.settings, total_timeout=budget, base_url=host.url) as client:
+            response = await client.request(method, path, json=body)
+    except httpx.ProxyError as exc:
+        reply.failure, reply.message = "proxy", str(exc)
+    except httpx.TimeoutException as exc:
+        reply.failure, reply.message = "timeout", str(exc) or type(exc).__name__
+    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+        reply.failure, reply.message = "reset", str(exc) or type(exc).__name__
+    except httpx.ConnectError as exc:
+        reply.failure, reply.message = _failure_kind(exc), str(exc)
+    except httpx.HTTPError as exc:
+        reply.failure, reply.message = "connect", f"{type(exc).__name__}: {exc}"
+    else:
+        reply.status = response.status_code
+        reply.text = response.text
+        reply.headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            reply.data = response.json()
+        except ValueError:
+            reply.data = None
+    reply.elapsed = time.monotonic() - started
+    return reply
+
+
+async def shared_get(ctx: CheckContext, path: str) -> Reply:
+    """GET `path` once per run (the version, tags and ps answers are used by several checks)."""
+    host = await ollama_host(ctx)
+
+    async def fetch() -> Reply:
+        return await call(ctx, host, "GET", path)
+
+    return await ctx.once(f"ollama.get:{host.url}{path}", fetch)
+
+
+async def shared_show(ctx: CheckContext, model: str) -> Reply:
+    host = await ollama_host(ctx)
+
+    async def fetch() -> Reply:
+        return await call(ctx, host, "POST", "/api/show", {"model": model})
+
+    return await ctx.once(f"ollama.show:{host.url}:{normalise(model)}", fetch)
+
+
+def installed(tags: Reply) -> list[dict[str, Any]]:
+    models = tags.data.get("models") if isinstance(tags.data, dict) else None
+    return [m for m in models if isinstance(m, dict)] if isinstance(models, list) else []
+
+
+def find_model(models: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    wanted = normalise(name)
+    for entry in models:
+        if wanted in (normalise(str(entry.get("name", ""))), normalise(str(entry.get("model", "")))):
+            return entry
+    return None
+
+
+def server_log_hint() -> str:
+    system = platform.system()
+    if system == "Darwin":
+        return "~/.ollama/logs/server.log"
+    if system == "Windows":
+        return r"%LOCALAPPDATA%\Ollama\server.log"
+    return "`journalctl -u ollama` (or the terminal running `ollama serve`; `docker logs` in Docker)"
+
+
+def interpret_error(status: int | None, message: str, model: str) -> tuple[str, str, str, list[str]]:
+    """(kind, summary, hint, fix commands) for an error answer of the daemon."""
+    lowered = message.lower()
+    if status == 404 and "not found" in lowered:
+        return ("not_found", f"model {model!r} is not installed ({message})", f"pull it: ollama pull {model}",
+                [f"ollama pull {model}"])
+    if any(marker in lowered for marker in OOM_MARKERS):
+        gpu_side = "cudamalloc" in lowered or "gpu" in lowered or "vram" in lowered
+        hint = ("the model does not fit in memory: pick a smaller tag or a 4-bit quantization (q4_K_M), "
+                "lower options.num_ctx, or close other programs")
+        if gpu_side:
+            hint += "; to keep it off the GPU set options.num_gpu to 0 (or lower it to offload fewer layers)"
+        return "oom", f"Ollama ran out of memory loading {model!r}: {message}", hint, []
+    if status == 503 or "server busy" in lowered:
+        return ("busy", f"the Ollama server is busy: {message}",
+                "its request queue is full; retry later, or raise OLLAMA_MAX_QUEUE (default 512) or "
+                "OLLAMA_NUM_PARALLEL where `ollama serve` runs", [])
+    if status == 401:
+        return ("unauthorized", f"Ollama asks for sign-in: {message}",
+                "a cloud model needs `ollama signin` (or OLLAMA_API_KEY); local models need no key", ["ollama signin"])
+    return ("other", f"Ollama answered HTTP {status}: {message or '(no message)'}",
+            f"see the server log: {server_log_hint()}", [])
+
+
+def proxy_for(ctx: CheckContext, host: OllamaHost) -> str | None:
+    """The proxy the client would send Ollama requests through, if any."""
+    configured = ctx.settings.get(f"proxy.{host.scheme}") if host.scheme else None
+    if configured:
+        return str(configured)
+    env = ctx.env
+    proxy = next((env[n] for n in (f"{host.scheme}_proxy", f"{host.scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
+                  if env.get(n)), None)
+    if not proxy:
+        return None
+    bypass = [p.strip().lower().strip("[]") for p in (env.get("no_proxy") or env.get("NO_PROXY") or "").split(",")]
+    name = host.host.lower()
+    if "*" in bypass or name in bypass or any(b and name.endswith("." + b.lstrip(".")) for b in bypass):
+        return None
+    return proxy
+
+
+# ---- ollama.host ----------------------------------------------------------------------------------
+@check("ollama.host", "Ollama address (OLLAMA_HOST, base_url)", "ollama", applies=ollama_in_scope, docs=DOCS)
+async def host_check(ctx: CheckContext) -> Result:
+    host = await ollama_host(ctx)
+    details = [f"{t.severity}: {t.message}" for t in host.traps]
+    resolved = ctx.settings.base_url_for("ollama")
+    for shadow in resolved.shadowed:
+        if shadow.differs:
+            details.append(f"also set, but not used: {shadow.origin} = {shadow.value}")
+    compat = ctx.settings.base_url_for("openai-compatible")
+    compat_traps = []
+    if "openai-compatible" in ctx.settings.providers_in_scope():
+        parsed = parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
+        if parsed.port == DEFAULT_PORT:
+            compat_traps = [t for t in parsed.traps if t.code == "missing_v1"]
+            details.extend(f"openai-compatible ({compat.origin}): {t.message}" for t in compat_traps)
+    facts = {"url": host.url, "source": host.source, "raw": host.raw, "ollama_python_url": host.sdk_url,
+             "traps": [t.code for t in host.traps] + [f"openai-compatible:{t.code}" for t in compat_traps],
+             "container": await container(ctx)}
+    if not host.usable:
+        trap = next(t for t in host.traps if t.severity == "fail")
+        return Result.fail(f"the Ollama address from {host.source} cannot be used: {trap.message}",
+                           details=details, hint=trap.hint, facts=facts, docs=DOCS)
+    warned = [t for t in host.traps if t.severity == "warn"] + compat_traps
+    if warned:
+        return Result.warn(warned[0].message, details=details, hint=warned[0].hint, facts=facts, docs=DOCS)
+    return Result.ok(f"perspt will talk to Ollama at {host.url} (from {host.source})", details=details,
+                     facts=facts)
+
+
+# ---- ollama.options -------------------------------------------------------------------------------
+def _int_option(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@check("ollama.options", "Ollama model options (num_ctx, num_gpu, num_thread)", "ollama",
+       applies=ollama_in_scope, docs=DOCS)
+async def options_check(ctx: CheckContext) -> Result:
+    opts = options(ctx)
+    if not opts:
+        return Result.ok("no Ollama options set: the server picks context size and GPU layers itself")
+    problems: list[tuple[str, str]] = []
+    for key in ("num_ctx", "num_gpu", "num_thread", "num_predict"):
+        if key in opts and _int_option(opts[key]) is None:
+            problems.append((f"options.{key} is {opts[key]!r}, not a whole number; Ollama rejects the request",
+                             f"write a number without quotes, e.g. \"{key}\": 4096"))
+    num_ctx = _int_option(opts.get("num_ctx"))
+    if num_ctx is not None and num_ctx < 512:
+        problems.append((f"options.num_ctx is {num_ctx}: the conversation will be cut off after a few lines",
+                         "use 2048 or more (4096 is a common default)"))
+    num_gpu = _int_option(opts.get("num_gpu"))
+    if num_gpu is not None and 0 < num_gpu < 4:
+        problems.append((f"options.num_gpu is {num_gpu}: it counts model layers put on the GPU, not GPUs, so "
+                         "almost the whole model runs on the CPU",
+                         "remove num_gpu to let Ollama decide, or set 0 for CPU only"))
+    num_thread = _int_option(opts.get("num_thread"))
+    if num_thread is not None:
+        import os
+
+        cores = os.cpu_count() or 0
+        if cores and num_thread > cores:
+            problems.append((f"options.num_thread is {num_thread} but this machine has {cores} CPU threads",
+                             "remove num_thread, or set it to the number of physical cores"))
+    facts = {k: opts[k] for k in ("num_ctx", "num_gpu", "num_thread") if k in opts}
+    detail = ["options.num_gpu is 0: the model runs on the CPU only, even with a GPU"] if num_gpu == 0 else []
+    if problems:
+        return Result.warn(problems[0][0], details=[p[0] for p in problems[1:]] + detail, hint=problems[0][1],
+                           facts=facts, docs=DOCS)
+    return Result.ok(f"Ollama options look sane ({', '.join(f'{k}={v}' for k, v in facts.items()) or 'none'})",
+                     details=detail, facts=facts)
+
+
+# ---- ollama.daemon --------------------------------------------------------------------------------
+def _offline_skip(ctx: CheckContext, host: OllamaHost) -> Result | None:
+    if ctx.offline and not host.is_loopback:
+        return Result.skip(f"offline (--offline): Ollama at {host.url} is not on this machine")
+    return None
+
+
+def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime: str | None) -> tuple[str, list[str]]:
+    codes = {t.code for t in host.traps}
+    if reply.failure == "refused":
+        if "port_80" in codes:
+            return (f"the address has no port, so port 80 was tried; Ollama listens on {DEFAULT_PORT}: "
+                    f"use http://{host.host}:{DEFAULT_PORT}", [])
+        if "ipv6_loopback" in codes:
+            return (f"Ollama listens on 127.0.0.1 only: use http://127.0.0.1:{host.port}", [])
+        if runtime and runtime != "wsl" and host.is_loopback:
+            return ("inside a container, loopback is the container itself: use http://host.docker.internal:11434 "
+                    "(Linux: --add-host=host.docker.internal:host-gateway) and run the server with "
+                    "OLLAMA_HOST=0.0.0.0", [])
+        if host.is_loopback:
+            return ("start Ollama: `ollama serve` (or open the Ollama app; `brew services start ollama` on macOS, "
+                    "`sudo systemctl start ollama` on Linux)", ["ollama serve"])
+        return (f"nothing listens on {host.host}:{host.port}: start Ollama there and make it listen on the "
+                "network (OLLAMA_HOST=0.0.0.0 for `ollama serve`), and check the firewall", [])
+    if reply.failure == "tls":
+        return (f"Ollama speaks plain HTTP: use http://{host.host}:{host.port}", [])
+    if reply.failure == "dns":
+        if host.host == "host.docker.internal":
+            return ("host.docker.internal is not defined in this container: on Linux start it with "
+                    "--add-host=host.docker.internal:host-gateway", [])
+        return (f"check the host name {host.host!r} in {host.source}", [])
+    if reply.failure == "timeout":
+        return ("the port accepts nothing or the daemon is stuck: check a firewall in between, or restart "
+                f"Ollama and read {server_log_hint()}", [])
+    if reply.failure == "proxy":
+        return ("the proxy refused or failed the request: add the Ollama host to NO_PROXY "
+                "(e.g. NO_PROXY=localhost,127.0.0.1)", [])
+    return (f"restart Ollama and read {server_log_hint()}", [])
+
+
+@check("ollama.daemon", "Ollama daemon answers", "ollama", depends_on=("ollama.host",), timeout=8.0,
+       applies=ollama_in_scope, docs=DOCS)
+async def daemon_check(ctx: CheckContext) -> Result:
+    host = await ollama_host(ctx)
+    if not host.usable:
+        return Result.skip("the Ollama address is unusable (see ollama.host)")
+    skipped = _offline_skip(ctx, host)
+    if skipped:
+        return skipped
+    reply = await shared_get(ctx, "/api/version")
+    runtime = await container(ctx)
+    proxy = proxy_for(ctx, host)
+    facts: dict[str, Any] = {"url": host.url, "elapsed_ms": round(reply.elapsed * 1000), "proxy": proxy}
+    details = [f"through proxy {proxy} (from the proxy settings)"] if proxy else []
+    if reply.failure:
+        hint, fixes = _unreachable_hint(ctx, host, reply, runtime)
+        if proxy and reply.failure in ("proxy", "timeout", "reset"):
+            hint = f"requests to Ollama go through the proxy {proxy}: add {host.host} to NO_PROXY"
+        what = {"refused": "connection refused", "timeout": f"no answer within {HTTP_BUDGET:g} s",
+                "tls": "TLS handshake failed", "dns": "the host name does not resolve",
+                "reset": "the connection was closed without an answer", "proxy": "the proxy failed the request"
+                }.get(reply.failure, "could not connect")
+        facts["failure"] = reply.failure
+        return Result.fail(f"Ollama is not reachable at {host.url}: {what}", details=details + [reply.message],
+                           hint=hint, fix_commands=fixes, facts=facts, docs=DOCS)
+    version = reply.data.get("version") if isinstance(reply.data, dict) else None
+    if reply.status == 200 and isinstance(version, str):
+        facts["version"] = version
+        return Result.ok(f"Ollama {version} answers at {host.url}", details=details, facts=facts)
+    facts["status"] = reply.status
+    server = reply.headers.get("server", "")
+    via_proxy = bool(proxy) or "via" in reply.headers or any(n in server.lower() for n in ("squid", "tinyproxy"))
+    if via_proxy:
+        hint = f"a proxy answered instead of Ollama: add {host.host} to NO_PROXY (e.g. NO_PROXY=localhost,127.0.0.1)"
+    elif host.path:
+        hint = f"the path /{host.path} in the address sends requests to the wrong place: use http://{host.host}:{host.port}"
+    else:
+        hint = (f"another program listens on port {host.port}: stop it, or point perspt at the port Ollama "
+                "really uses")
+    return Result.fail(f"something other than Ollama answers at {host.url} (HTTP {reply.status}"
+                       f"{', ' + server if server else ''})", details=details + [reply.text.strip()[:200]],
+                       hint=hint, facts=facts, docs=DOCS)
+
+
+# ---- ollama.models --------------------------------------------------------------------------------
+def _size(entry: dict[str, Any]) -> str:
+    size = entry.get("size")
+    raw = entry.get("details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    parts = [f"{size / 1e9:.1f} GB" if isinstance(size, int | float) else None,
+             details.get("parameter_size"), details.get("quantization_level")]
+    return ", ".join(str(p) for p in parts if p)
+
+
+@check("ollama.models", "Configured Ollama model is installed", "ollama", depends_on=("ollama.daemon",),
+       timeout=8.0, applies=ollama_in_scope, docs=DOCS)
+async def models_check(ctx: CheckContext) -> Result:
+    host = await ollama_host(ctx)
+    skipped = _offline_skip(ctx, host)
+    if skipped:
+        return skipped
+    tags = await shared_get(ctx, "/api/tags")
+    if tags.failure or tags.status != 200:
+        kind, summary, hint, fixes = interpret_error(tags.status, tags.error_text or tags.message, "?")
+        return Result.fail(f"could not list Ollama's models: {summary if tags.status else tags.failure}",
+                           hint=hint, fix_commands=fixes, docs=DOCS)
+    models = installed(tags)
+    names = [str(m.get("name") or m.get("model")) for m in models]
+    wanted = configured_models(ctx)
+    facts: dict[str, Any] = {"installed": names, "configured": [w for w, _ in wanted]}
+    missing = [(name, origin) for name, origin in wanted if find_model(models, name) is None]
+    if missing:
+        details = []
+        for name, origin in missing:
+            base = normalise(name).split(":")[0]
+            siblings = [n for n in names if normalise(n).split(":")[0] == base]
+            close = siblings or difflib.get_close_matches(normalise(name), [normalise(n) for n in names], n=3)
+            details.append(f"{name} (from {origin}) is missing" + (f"; installed: {', '.join(close)}" if close else ""))
+        first = missing[0][0]
+        facts["missing"] = [m for m, _ in missing]
+        return Result.fail(
+            f"model {first!r} is not installed in Ollama"
+            + (f" ({len(names)} other model{'s' if len(names) != 1 else ''} installed)" if names else
+               " (no models installed)"),
+            details=details, hint=f"download it with `ollama pull {first}`, or set \"model\" to an installed one"
+            + (f" ({', '.join(names[:5])})" if names else ""),
+            fix_commands=[f"ollama pull {m}" for m, _ in missing], facts=facts, docs=DOCS)
+    if not models:
+        default = catalog.PROVIDERS["ollama"].default_model
+        return Result.warn("Ollama has no models installed", hint=f"download one, e.g. `ollama pull {default}`",
+                           fix_commands=[f"ollama pull {default}"], facts=facts, docs=DOCS)
+    details = [f"{str(m.get('name'))}: {_size(m)}" for m in models]
+    if wanted:
+        entry = find_model(models, wanted[0][0])
+        assert entry is not None
+        return Result.ok(f"{wanted[0][0]} is installed ({_size(entry)}); {len(models)} model"
+                         f"{'s' if len(models) != 1 else ''} in all", details=details, facts=facts)
+    return Result.ok(f"{len(models)} model{'s' if len(models) != 1 else ''} installed", details=details, facts=facts)
+
+
+# ---- ollama.loaded --------------------------------------------------------------------------------
+def split_label(size: int, size_vram: int) -> str:
+    """`100% GPU`, `100% CPU` or `48%/52% CPU/GPU`, as `ollama ps` prints it."""
+    if size <= 0 or size_vram >= size:
+        return "100% GPU"
+    if size_vram <= 0:
+        return "100% CPU"
+    gpu = round(100 * size_vram / size)
+    return f"{100 - gpu}%/{gpu}% CPU/GPU"
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    size: int
+    size_vram: int | None
+    split: str
+    context_length: int | None
+
+    @classmethod
+    def from_ps(cls, entry: dict[str, Any]) -> LoadedModel:
+        size, vram = int(entry.get("size") or 0), entry.get("size_vram")
+        label = split_label(size, vram) if isinstance(vram, int) else "split unknown"
+        context = entry.get("context_length")
+        return cls(str(entry.get("name") or entry.get("model")), size, vram if isinstance(vram, int) else None,
+                   label, context if isinstance(context, int) else None)
+
+
+async def gpu_present(ctx: CheckContext) -> str | None:
+    """The name of a local NVIDIA or AMD GPU, if one was found."""
+    from perspt_doctor.system import gpu
+
+    async def nvidia() -> gpu.GpuReport:
+        return await ctx.run_blocking(gpu.probe_nvidia)
+
+    async def amd() -> gpu.GpuReport:
+        return await ctx.run_blocking(gpu.probe_amd)
+
+    for report in (await ctx.once("system.gpu.nvidia", nvidia), await ctx.once("system.gpu.amd", amd)):
+        if report.devices:
+            return report.devices[0].name
+    return None
+
+
+@check("ollama.loaded", "Models loaded in Ollama (CPU/GPU split)", "ollama", depends_on=("ollama.daemon",),
+       timeout=15.0, applies=ollama_in_scope, docs=DOCS)
+async def loaded_check(ctx: CheckContext) -> Result:
+    host = await ollama_host(ctx)
+    skipped = _offline_skip(ctx, host)
+    if skipped:
+        return skipped
+    ps = await shared_get(ctx, "/api/ps")
+    if ps.failure or ps.status != 200:
+        return Result.fail(f"could not read /api/ps: {ps.failure or f'HTTP {ps.status}'} {ps.error_text}".strip(),
+                           hint=f"see the server log: {server_log_hint()}", docs=DOCS)
+    running = [m for m in (ps.data or {}).get("models") or [] if isinstance(m, dict)]
+    wanted = [normalise(name) for name, _ in configured_models(ctx)]
+    rows = [LoadedModel.from_ps(m) for m in running]
+    facts: dict[str, Any] = {"loaded": [r.__dict__ for r in rows]}
+    details = [f"{r.name}: {r.size / 1024**3:.1f} GiB, {r.split}"
+               + (f", context {r.context_length}" if r.context_length else "") for r in rows]
+    if not rows:
+        first = configured_models(ctx)
+        return Result.ok("no model is loaded; the first request loads "
+                         + (f"{first[0][0]}, which can take a while" if first else "the model"), facts=facts)
+    split = [r for r in rows if "/" in r.split]
+    if split:
+        r = split[0]
+        others = [o.name for o in rows if o is not r]
+        hint = ("it does not fit in GPU memory: pick a smaller tag or quantization, lower options.num_ctx"
+                + (f", or unload the other models (`ollama stop {others[0]}`)" if others else ""))
+        return Result.warn(f"{r.name} runs {r.split}: part of it is on the CPU, so answers are slower",
+                           details=details, hint=hint,
+                           fix_commands=[f"ollama stop {o}" for o in others], facts=facts, docs=DOCS)
+    on_cpu = [r for r in rows if r.split == "100% CPU" and (not wanted or normalise(r.name) in wanted)]
+    if on_cpu and host.is_loopback:
+        device = await gpu_present(ctx)
+        if device:
+            facts["gpu"] = device
+            hidden = ctx.env.get("CUDA_VISIBLE_DEVICES")
+            hint = (f"Ollama does not use the {device}: check the server log ({server_log_hint()}) for "
+                    "'no compatible GPUs were discovered', update the driver, and restart Ollama")
+            if hidden is not None and hidden.strip() in ("", "-1"):
+                hint = f"CUDA_VISIBLE_DEVICES={hidden!r} hides the GPU; unset it where `ollama serve` runs"
+            return Result.warn(f"{on_cpu[0].name} runs 100% on the CPU although a GPU is present ({device})",
+                               details=details, hint=hint, facts=facts, docs=DOCS)
+    mine = [r for r in rows if normalise(r.name) in wanted]
+    head = mine[0] if mine else rows[0]
+    return Result.ok(f"{head.name} is loaded ({head.split})"
+                     + (f"; {len(rows) - 1} other model(s) too" if len(rows) > 1 else ""), details=details, facts=facts)
+
+
+# ---- ollama.load (live) ---------------------------------------------------------------------------
+@check("ollama.load", "Configured model loads (--live)", "ollama", depends_on=("ollama.models",), timeout=120.0,
+       applies=ollama_in_scope, docs=DOCS)
+async def load_check(ctx: CheckContext) -> Result:
+    if not ctx.live:
+        return Result.skip("loading the model takes memory and time: run with --live to try it")
+    wanted = configured_models(ctx)
+    if not wanted:
+        return Result.skip("no Ollama model is configured")
+    host = await ollama_host(ctx)
+    model = wanted[0][0]
+    body: dict[str, Any] = {"model": model, "prompt": "", "stream": False}
+    opts = {k: v for k, v in options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
+    if opts:
+        body["options"] = opts
+    reply = await call(ctx, host, "POST", "/api/generate", body, budget=100.0)
+    facts: dict[str, Any] = {"model": model, "elapsed_ms": round(reply.elapsed * 1000), "status": reply.status}
+    if reply.failure == "timeout":
+        return Result.warn(f"{model} did not finish loading within 100 s",
+                           hint="a large model loads slowly from disk; try again, or pick a smaller tag",
+                           facts=facts, docs=DOCS)
+    if reply.failure:
+        return Result.fail(f"the load request failed: {reply.failure} ({reply.message})",
+                           hint=f"see the server log: {server_log_hint()}", facts=facts, docs=DOCS)
+    if reply.status == 200:
+        return Result.ok(f"{model} loads ({reply.elapsed:.1f} s)", facts=facts)
+    kind, summary, hint, fixes = interpret_error(reply.status, reply.error_text, model)
+    facts["error_kind"] = kind
+    if kind == "busy":
+        return Result.warn(summary, hint=hint, facts=facts, docs=DOCS)
+    return Result.fail(summary, hint=hint, fix_commands=fixes, facts=facts, docs=DOCS)
