@@ -10,6 +10,7 @@ from typing import Any
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
+from perspt_doctor.providers.sse import loads as sse_loads
 
 DEFAULT_MAX_TOKENS = 4096
 _MAX_PAGES = 50
@@ -73,7 +74,7 @@ class AnthropicAdapter(HTTPAdapter):
                             finish_reason=data.get("stop_reason"), usage=_usage(data.get("usage")), raw=data)
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = json.loads
+        loads = sse_loads
         input_tokens: int | None = None
         output_tokens: int | None = None
         finish: str | None = None
@@ -101,7 +102,7 @@ class AnthropicAdapter(HTTPAdapter):
                     elif kind == "message_stop":
                         done = True
                     elif kind == "error":
-                        raise self.error_from(200, data, self.last_headers, request.model)
+                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
                 if done:
                     break
         if not done:

@@ -10,6 +10,7 @@ from typing import Any
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
+from perspt_doctor.providers.sse import loads as sse_loads
 
 _MAX_PAGES = 50
 
@@ -65,7 +66,7 @@ class CohereAdapter(HTTPAdapter):
                             usage=usage_of(data.get("usage")), raw=data)
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = json.loads
+        loads = sse_loads
         finish: str | None = None
         usage: Any = None
         ended = False
@@ -73,7 +74,7 @@ class CohereAdapter(HTTPAdapter):
         async with aclosing(batches):
             async for batch in batches:
                 for event, data in batch:
-                    if data.startswith(b"[DONE]"):
+                    if data.startswith("[DONE]"):
                         ended = True
                         break
                     try:
@@ -94,7 +95,7 @@ class CohereAdapter(HTTPAdapter):
                         usage = delta.get("usage")
                         ended = True
                     elif obj.get("message") and not obj.get("delta") and kind not in ("message-start",):
-                        raise self.error_from(200, data, self.last_headers, request.model)
+                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
                 if ended and finish is not None:
                     break
         if not ended:

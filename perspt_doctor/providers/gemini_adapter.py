@@ -12,6 +12,7 @@ from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, M
 from perspt_doctor.providers.errors import BadRequestError
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
+from perspt_doctor.providers.sse import loads as sse_loads
 
 _MAX_PAGES = 50
 
@@ -97,7 +98,7 @@ class GeminiAdapter(HTTPAdapter):
         return text, first.get("finishReason")
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = json.loads
+        loads = sse_loads
         finish: str | None = None
         usage: Any = None
         path = f"/models/{model_id(request.model)}:streamGenerateContent?alt=sse"
@@ -114,7 +115,7 @@ class GeminiAdapter(HTTPAdapter):
                     if not isinstance(obj, dict):
                         raise self.invalid_event(data)
                     if obj.get("error"):
-                        raise self.error_from(200, data, self.last_headers, request.model)
+                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
                     text, reason = self._candidate(obj)
                     if text:
                         yield ChatChunk(text)

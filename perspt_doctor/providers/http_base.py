@@ -4,7 +4,6 @@ the mapping of HTTP and network failures to typed errors, and the streaming read
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -23,6 +22,7 @@ from perspt_doctor.providers.errors import (
 )
 from perspt_doctor.providers.ratelimit import RateLimiter
 from perspt_doctor.providers.retry import RetryPolicy, call_with_retries
+from perspt_doctor.providers.sse import loads as sse_loads
 
 E = TypeVar("E")
 
@@ -165,7 +165,7 @@ class HTTPAdapter:
             if response.status_code >= 400:
                 raise self.error_from(response.status_code, response.content, response.headers, model)
             try:
-                data = json.loads(response.content)
+                data = sse_loads(response.text)
             except ValueError:
                 raise self.error_from(response.status_code, response.content, response.headers, model) from None
             if isinstance(data, dict) and data.get("error"):
@@ -209,8 +209,8 @@ class HTTPAdapter:
                                  status=200)
         return error.with_default_hint()  # type: ignore[return-value]
 
-    def invalid_event(self, data: bytes) -> BadResponseError:
-        snippet = data[:80].decode("utf-8", "replace")
+    def invalid_event(self, data: str | bytes) -> BadResponseError:
+        snippet = data[:80].decode("utf-8", "replace") if isinstance(data, bytes) else data[:80]
         error = BadResponseError(f"invalid JSON in the stream: {snippet}", provider=self.provider_id, status=200)
         return error.with_default_hint()  # type: ignore[return-value]
 

@@ -10,6 +10,7 @@ from typing import Any
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import LineDecoder
+from perspt_doctor.providers.sse import loads as sse_loads
 
 DEFAULT_PORT = 11434
 
@@ -85,7 +86,7 @@ class OllamaAdapter(HTTPAdapter):
                             finish_reason=data.get("done_reason"), usage=_usage(data), raw=data)
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = json.loads
+        loads = sse_loads
         final: dict[str, Any] | None = None
         batches = self.stream_batches("/api/chat", self.body(request, stream=True), request.model, LineDecoder())
         async with aclosing(batches):
@@ -96,7 +97,7 @@ class OllamaAdapter(HTTPAdapter):
                     except ValueError:
                         raise self.invalid_event(line) from None
                     if obj.get("error"):
-                        raise self.error_from(200, line, self.last_headers, request.model)
+                        raise self.error_from(200, line.encode(), self.last_headers, request.model)
                     text = (obj.get("message") or {}).get("content")
                     if text:
                         yield ChatChunk(text)

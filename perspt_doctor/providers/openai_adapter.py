@@ -11,6 +11,7 @@ from typing import Any
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
+from perspt_doctor.providers.sse import loads as sse_loads
 
 
 class OpenAIAdapter(HTTPAdapter):
@@ -56,7 +57,7 @@ class OpenAIAdapter(HTTPAdapter):
                             raw=data)
 
     async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = json.loads
+        loads = sse_loads
         finish: str | None = None
         usage: Any = None
         done = False
@@ -65,7 +66,7 @@ class OpenAIAdapter(HTTPAdapter):
         async with aclosing(batches):
             async for batch in batches:
                 for _event, data in batch:
-                    if data.startswith(b"[DONE]"):
+                    if data.startswith("[DONE]"):
                         done = True
                         break
                     try:
@@ -73,7 +74,7 @@ class OpenAIAdapter(HTTPAdapter):
                     except ValueError:
                         raise self.invalid_event(data) from None
                     if obj.get("error"):
-                        raise self.error_from(200, data, self.last_headers, request.model)
+                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
                     choices = obj.get("choices")
                     if choices:
                         choice = choices[0]
