@@ -76,10 +76,18 @@ def _shape_note(spec: catalog.ProviderSpec, key: str) -> str | None:
 
 @keys.command("set", help="Store the key for PROVIDER; it is read from a hidden prompt or from stdin.")
 @click.argument("provider")
+@click.argument("refused", nargs=-1, metavar="")
 @pass_app
-def set_cmd(app: AppContext, provider: str) -> None:
+def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
     from perspt_doctor.redact import mask, register_secret
 
+    if refused:
+        for value in refused:
+            register_secret(value, "key given on the command line")
+        raise UserError("`perspt keys set` does not take the key as an argument (it would stay in your shell "
+                        "history and the process list); nothing stored",
+                        hint=f"run `perspt keys set {provider}` and paste the key at the prompt, "
+                             f"or pipe it: `perspt keys set {provider} < key.txt`", exit_code=2)
     spec = _provider(provider)
     key = _read_secret(spec)
     if not key:

@@ -1,0 +1,195 @@
+"""`perspt config ...` and the guide's flags that alias it. Every write: atomic, dated backup, 0600 with a key."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from perspt_doctor import paths
+from perspt_doctor.settings import keystore
+
+BACKUP = re.compile(r"^config\.json\.backup\.\d{8}-\d{6}(-\d+)?$")
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _backups(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if BACKUP.match(p.name))
+
+
+def test_path_lists_every_location_and_the_reason(perspt: Callable[..., object], tmp_path: Path) -> None:
+    result = perspt(["config", "path"])
+    assert result.code == 0
+    assert f"config file in use: {paths.default_config_file()} (chosen by default location; does not exist" in result.stdout
+    for name, location in paths.all_locations().items():
+        assert any(line.startswith(name) and line.endswith(str(location)) for line in result.stdout.splitlines()), name
+    other = tmp_path / "x.json"
+    assert "chosen by --config" in perspt(["config", "--config", str(other), "path"]).stdout
+    assert "chosen by --config" in perspt(["--config", str(other), "config", "path"]).stdout
+
+
+def test_create_then_refuse_then_force_with_backup(perspt: Callable[..., object], config_home: Path) -> None:
+    target = config_home / "config.json"
+    first = perspt(["--create-config"])
+    assert first.code == 0, first.output
+    data = json.loads(target.read_text())
+    assert data["provider"] == "openai" and "api_key" not in data
+    again = perspt(["--create-default-config"])
+    assert again.code == 1 and "already exists" in again.stderr
+    assert _backups(config_home) == []
+    forced = perspt(["--provider-type", "groq", "config", "create", "--force"])
+    assert forced.code == 0
+    assert json.loads(target.read_text())["provider"] == "groq"
+    [backup] = _backups(config_home)
+    assert json.loads(backup.read_text())["provider"] == "openai"
+
+
+def test_show_lists_sources_and_masks_keys(perspt: Callable[..., object], config_home: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    config_home.mkdir(parents=True)
+    secret_file_key = "file-key-0123456789-ZZ"
+    (config_home / "config.json").write_text(json.dumps(
+        {"provider": "openai", "model": "gpt-4o", "timeout": 12, "api_key": secret_file_key}))
+    monkeypatch.setenv("OPENAI_API_KEY", "env-key-9876543210-YY")
+    monkeypatch.setenv("PERSPT_TIMEOUT", "45")
+    result = perspt(["--model", "gpt-4.1", "config", "show", "--json"])
+    assert result.code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["settings"]["model"]["origin"] == "command line"
+    assert doc["settings"]["timeout"] == {"value": 45, "source": "environment", "origin": "PERSPT_TIMEOUT (environment)"}
+    [openai] = [k for k in doc["keys"] if k["provider"] == "openai"]
+    assert openai["key"] == "…0-YY" and openai["origin"] == "OPENAI_API_KEY (environment)"
+    assert openai["shadowed"] == [{"origin": "config.json: api_key", "differs": True}]
+    text = perspt(["config", "show"])
+    assert "PERSPT_TIMEOUT (environment)" in text.stdout
+    for output in (result.output, text.output):
+        assert secret_file_key not in output and "env-key-9876543210-YY" not in output
+
+
+def test_validate_fix_issues_dry_run_then_apply(perspt: Callable[..., object], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    key = "plain-file-key-000111222"
+    original = json.dumps({"provider_type": "mistral", "default_model": "mistral-small-latest", "api_key": key})
+    path.write_text(original)
+    path.chmod(0o644)
+    dry = perspt(["--config", str(path), "--validate-config", "--fix-issues", "--dry-run"])
+    assert dry.code == 0, dry.output
+    for step in ("renamed `provider_type` to `provider`", "move the mistral key (api_key) into the OS keyring",
+                 "set the file mode to 600"):
+        assert step in dry.stdout
+    assert path.read_text() == original and _mode(path) == 0o644
+    declined = perspt(["--config", str(path), "config", "validate", "--fix-issues"], input="n\n")
+    assert "keys left in the file" in declined.stdout
+    assert json.loads(path.read_text())["api_key"] == key and _mode(path) == 0o600
+    applied = perspt(["--config", str(path), "config", "validate", "--fix-issues"], input="y\n")
+    assert applied.code == 0, applied.output
+    assert json.loads(path.read_text()) == {"provider": "mistral", "model": "mistral-small-latest"}
+    assert keystore.get_key("mistral") == key
+    assert len(_backups(tmp_path)) == 2
+    assert all(_mode(b) == 0o600 for b in _backups(tmp_path))
+    assert key not in dry.output + declined.output + applied.output
+    clean = perspt(["--config", str(path), "config", "validate", "--fix-issues"])
+    assert "nothing to fix" in clean.stdout
+
+
+def test_fix_issues_only_chmods_when_nothing_else_is_wrong(perspt: Callable[..., object], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"provider": "openai", "proxy": "http://me:pw-secret-77@127.0.0.1:3128"}))
+    path.chmod(0o664)
+    before = path.read_bytes()
+    result = perspt(["--config", str(path), "config", "validate", "--fix-issues"])
+    assert result.code == 0, result.output
+    assert _mode(path) == 0o600 and path.read_bytes() == before
+    assert "pw-secret-77" not in result.output
+
+
+def test_validate_exit_codes(perspt: Callable[..., object], tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text('{"provider": "openai", "modle": "x"}')
+    warned = perspt(["--config", str(good), "config", "validate"])
+    assert warned.code == 0 and "did you mean `model`" in warned.stdout
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"timeout": "ten"}')
+    assert perspt(["--config", str(bad), "config", "validate"]).code == 1
+    assert "no config file" in perspt(["config", "validate"]).stdout
+
+
+def test_migrate(perspt: Callable[..., object], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"provider_type": "openai", "default_provider": "claude", "default_model": "gpt-4o",
+                                "providers": {"openai": "https://api.openai.com/v1"}}))
+    dry = perspt(["--config", str(path), "config", "migrate", "--dry-run"])
+    assert "removed `default_provider` (already set as `provider_type`)" in dry.stdout
+    assert "provider_type" in path.read_text()
+    done = perspt(["--config", str(path), "--migrate-config"])
+    assert done.code == 0, done.output
+    assert json.loads(path.read_text()) == {"provider": "openai", "model": "gpt-4o",
+                                            "provider_endpoints": {"openai": "https://api.openai.com/v1"}}
+    assert len(_backups(tmp_path)) == 1
+    assert "nothing to migrate" in perspt(["--config", str(path), "config", "migrate"]).stdout
+
+
+def test_from_env_never_copies_keys(perspt: Callable[..., object], config_home: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "q" * 93 + "AA")
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:11435")
+    result = perspt(["--config-from-env"])
+    assert result.code == 0, result.output
+    text = (config_home / "config.json").read_text()
+    data = json.loads(text)
+    assert data["provider"] == "anthropic" and data["model"]
+    assert data["provider_endpoints"] == {"ollama": "http://127.0.0.1:11435"}
+    assert "q" * 93 not in text and "q" * 93 not in result.output
+    assert "stays in the environment" in result.stdout
+
+
+def test_reset_asks_and_keeps_a_backup(perspt: Callable[..., object], config_home: Path) -> None:
+    config_home.mkdir(parents=True)
+    target = config_home / "config.json"
+    target.write_text('{"provider": "groq", "model": "mine"}')
+    assert perspt(["config", "reset"], input="n\n").code == 1
+    assert json.loads(target.read_text())["model"] == "mine"
+    assert perspt(["config", "reset"], input="y\n").code == 0
+    assert json.loads(target.read_text())["provider"] == "openai"
+    [backup] = _backups(config_home)
+    assert json.loads(backup.read_text())["model"] == "mine"
+
+
+def test_setup_wizard_stores_key_in_keyring(perspt: Callable[..., object], config_home: Path) -> None:
+    config_home.mkdir(parents=True)
+    target = config_home / "config.json"
+    target.write_text(json.dumps({"provider": "anthropic", "api_key": "old-plain-key-00000000"}))
+    key = "sk-ant-api03-" + "w" * 93 + "AA"
+    result = perspt(["--setup"], input=f"antropic\nclaude\nclaude-3-5-haiku-20241022\n{key}\n")
+    assert result.code == 0, result.output
+    assert "did you mean `anthropic`" in result.stdout
+    assert json.loads(target.read_text()) == {"provider": "anthropic", "model": "claude-3-5-haiku-20241022"}
+    assert keystore.get_key("anthropic") == key
+    assert key not in result.output
+    assert len(_backups(config_home)) == 1
+
+
+def test_reconfigure_for_ollama_asks_the_base_url(perspt: Callable[..., object], config_home: Path) -> None:
+    result = perspt(["--reconfigure"], input="ollama\nllama3.2:3b\nhttp://127.0.0.1:11500\n")
+    assert result.code == 0, result.output
+    data = json.loads((config_home / "config.json").read_text())
+    assert data == {"provider": "ollama", "model": "llama3.2:3b",
+                    "provider_endpoints": {"ollama": "http://127.0.0.1:11500"}}
+    assert _mode(config_home / "config.json") == 0o644
+
+
+def test_a_key_in_the_file_means_mode_600(tmp_path: Path) -> None:
+    from perspt_doctor.settings.writer import write_config
+
+    path = tmp_path / "config.json"
+    assert write_config(path, {"provider": "openai"}).mode == 0o644
+    written = write_config(path, {"provider": "openai", "api_key": "k-0000000000"})
+    assert written.mode == 0o600 and _mode(path) == 0o600
+    assert written.backup is not None and json.loads(written.backup.read_text()) == {"provider": "openai"}
