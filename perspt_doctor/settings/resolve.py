@@ -234,9 +234,8 @@ class Settings:
         for pid, _model in self.fallback_providers():
             add(pid)
         for pid, spec in catalog.PROVIDERS.items():
-            if any(self.env.get(name) for name in spec.key_env) or self._file_key(pid):
-                add(pid)
-            elif self._keyring_lookup is not None and self.key_lookup(pid).resolved.source == Source.KEYRING:
+            in_keyring = self._keyring_lookup is not None and self.key_lookup(pid).resolved.source == Source.KEYRING
+            if any(self.env.get(name) for name in spec.key_env) or self._file_key(pid) or in_keyring:
                 add(pid)
         if self.env.get("OLLAMA_HOST"):
             add("ollama")

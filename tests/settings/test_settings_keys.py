@@ -11,8 +11,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from perspt_doctor.settings import Flags, load_settings
-from perspt_doctor.settings import keystore
+from perspt_doctor.settings import Flags, keystore, load_settings
 
 KEY = "gsk_" + "Ab3" * 17 + "x"  # a well-formed Groq key (56 characters)
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from perspt_doctor.settings import Flags, Source, load_settings
-from perspt_doctor.settings import keystore
+from perspt_doctor.settings import Flags, Source, keystore, load_settings
 
 SOURCES = ("flag", "env", "config")
 
