@@ -87,9 +87,17 @@ def _settings(app: AppContext) -> Settings:
     try:
         return app.settings()
     except ConfigError:
+        from perspt_doctor import paths
+        from perspt_doctor.settings.loader import read_config
         from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
 
-        settings = Settings(flags=app.flags, env=dict(os.environ), config=None,
+        config = None
+        try:  # a file that parses but breaks the schema still says which providers and keys are in use
+            where = paths.locate_config(app.flags.config, dict(os.environ))
+            config = read_config(where.path, where.reason, required=True)
+        except ConfigError:
+            config = None
+        settings = Settings(flags=app.flags, env=dict(os.environ), config=config,
                             keyring_lookup=keyring_lookup_default)
         app._settings = settings
         app.setup_logging()

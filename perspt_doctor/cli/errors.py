@@ -38,7 +38,7 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
 
     debug = _debug_requested(args)
     try:
-        command.main(args=args, prog_name="perspt", standalone_mode=False)
+        returned = command.main(args=args, prog_name="perspt", standalone_mode=False)
     except click.exceptions.Abort:
         _emit("Aborted.")
         raise SystemExit(130) from None
@@ -75,7 +75,8 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
         _emit(f"Error: internal error: {type(exc).__name__}: {exc}")
         _emit("Hint: run again with --debug for details, and `perspt report` to file a bug")
         raise SystemExit(70) from None
-    raise SystemExit(0)
+    # With standalone_mode=False, click returns ctx.exit(code)'s code instead of raising.
+    raise SystemExit(returned if isinstance(returned, int) else 0)
 
 
 def _click_message(exc: Any) -> str:

@@ -1,0 +1,79 @@
+"""Free space and write access where perspt keeps history, logs and doctor runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from perspt_doctor import paths
+from perspt_doctor.api import CheckContext, Result, check
+
+DOCS = "docs/troubleshooting.md#disk-space"
+FAIL_BELOW = 50 * 1024 * 1024
+WARN_BELOW = 500 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Place:
+    purpose: str
+    path: Path
+    existing: Path
+    free: int
+    writable: bool
+
+
+def nearest_existing(path: Path) -> Path:
+    current = path
+    while not current.exists() and current != current.parent:
+        current = current.parent
+    return current
+
+
+def survey(targets: dict[str, Path]) -> list[Place]:
+    """Looks, never writes: disk usage and write permission of the nearest existing directory."""
+    out = []
+    for purpose, path in targets.items():
+        existing = nearest_existing(path)
+        usage = shutil.disk_usage(existing)
+        out.append(Place(purpose, path, existing, usage.free, os.access(existing, os.W_OK)))
+    return out
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"
+
+
+def assess_places(places: list[Place]) -> Result:
+    facts = {p.purpose: {"path": str(p.path), "free": p.free, "writable": p.writable} for p in places}
+    details = [f"{p.purpose}: {p.path} ({_size(p.free)} free)" for p in places]
+    blocked = [p for p in places if not p.writable]
+    if blocked:
+        first = blocked[0]
+        return Result.fail(f"cannot write the {first.purpose} under {first.existing}", details=details, facts=facts,
+                           hint="perspt cannot save history or logs there; fix the owner of that directory",
+                           fix_commands=[f'sudo chown -R "$USER" {first.existing}'])
+    if not places:
+        return Result.skip("nothing to check")
+    low = min(places, key=lambda p: p.free)
+    if low.free < FAIL_BELOW:
+        return Result.fail(f"only {_size(low.free)} free for the {low.purpose} ({low.existing})", details=details,
+                           facts=facts, hint="free some space: history and logs fail to save on a full disk")
+    if low.free < WARN_BELOW:
+        return Result.warn(f"{_size(low.free)} free for the {low.purpose} ({low.existing})", details=details,
+                           facts=facts, hint="space is running low; `perspt history clear` or freeing files helps")
+    return Result.ok(f"{_size(low.free)} free where history, logs and doctor runs are kept", details=details,
+                     facts=facts)
+
+
+@check("disk.space", "Free space for history and logs", "disk", timeout=3, docs=DOCS)
+async def space(ctx: CheckContext) -> Result:
+    targets = {"history": paths.data_dir(), "logs": paths.log_dir(), "doctor runs": paths.doctor_runs_dir()}
+    places = await ctx.run_blocking(survey, targets)
+    return assess_places(places)

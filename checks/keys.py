@@ -1,0 +1,165 @@
+"""The API key for each provider in scope: present, from where, and shaped like this provider's keys.
+Only the last 4 characters are ever shown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from perspt_doctor.checks.env import misspelled_key_variables
+
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.providers import catalog
+from perspt_doctor.providers.catalog import KeyShape, ProviderSpec
+from perspt_doctor.redact import mask
+
+DOCS = "docs/troubleshooting.md#api-keys"
+
+_PLACEHOLDER_WORDS = frozenset({
+    "your", "my", "the", "a", "insert", "enter", "paste", "put", "add", "replace", "me", "change", "changeme",
+    "api", "apikey", "key", "keys", "token", "secret", "here", "goes", "value", "placeholder", "example",
+    "dummy", "test", "fake", "todo", "none", "null", "xxx", "sk", "new", "real", "actual",
+} | {spec.id for spec in catalog.PROVIDERS.values()} | {"claude", "gemini", "grok", "open", "ai"})
+_PLACEHOLDER_SHAPES = re.compile(r"sk-?(?:\.+|…|x+|\*+|your\S*)|<[^>]*>|\{[^}]*\}|\$\{?\w+\}?|x{3,}|\*{3,}|\.{3,}",
+                                 re.IGNORECASE)
+
+
+def is_placeholder(value: str) -> bool:
+    """`your-api-key`, `sk-...`, `<OPENAI_API_KEY>`, `${OPENAI_API_KEY}`, `changeme`, ..."""
+    text = value.strip().lower()
+    if len(text) < 8 or _PLACEHOLDER_SHAPES.fullmatch(text):
+        return True
+    words = [w for w in re.split(r"[-_ .:]+", text) if w]
+    return bool(words) and all(w in _PLACEHOLDER_WORDS for w in words)
+
+
+@dataclass(frozen=True)
+class KeyVerdict:
+    status: str  # ok, warn, fail
+    summary: str
+    hint: str | None = None
+    fixes: tuple[str, ...] = ()
+    shape: str | None = None
+
+
+def prefix_of(shape: KeyShape) -> str:
+    """The literal start of a shape's pattern (`sk-ant-api03-`, `gsk_`, `AIza`); '' for bare ones."""
+    match = re.match(r"[A-Za-z0-9_-]+", shape.pattern)
+    literal = match.group(0) if match else ""
+    rest = shape.pattern[len(literal):]
+    if rest.startswith(("{", "*", "+", "?")) and literal:
+        literal = literal[:-1]
+    return literal
+
+
+def distinctive_shapes(exclude: str) -> list[tuple[ProviderSpec, KeyShape]]:
+    """Other providers' key shapes that start with a recognisable prefix."""
+    out = []
+    for spec in catalog.PROVIDERS.values():
+        if spec.id == exclude:
+            continue
+        for shape in spec.key_shapes:
+            if prefix_of(shape) or shape.pattern.startswith("[AI]Q"):
+                out.append((spec, shape))
+    return out
+
+
+def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
+    """The verdict on one key value, without looking anywhere else."""
+    shown = mask(raw)
+    set_cmd = f"perspt keys set {spec.id}"
+    stripped = raw.strip()
+    if stripped != raw or any(ch in stripped for ch in "\r\n\t "):
+        what = "a line break" if ("\n" in raw or "\r" in raw) else "spaces or tabs"
+        return KeyVerdict("fail", f"the key from {origin} contains {what} ({shown})",
+                          hint="copy the key again without the surrounding blanks or line break; "
+                               "`echo -n` or `printf %s` avoid the trailing newline", fixes=(set_cmd,))
+    unquoted = stripped.strip("\"'`")
+    if unquoted != stripped:
+        return KeyVerdict("fail", f"the key from {origin} is wrapped in quotes ({shown})",
+                          hint="the quotes became part of the key: remove them "
+                               "(in a shell, quotes around the value are fine; inside a .env or JSON string they are not)",
+                          fixes=(set_cmd,))
+    if is_placeholder(stripped):
+        return KeyVerdict("fail", f"the key from {origin} is a placeholder, not a real key ({shown})",
+                          hint=f"create a key at {spec.keys_url or spec.docs_url} and store it",
+                          fixes=(set_cmd,))
+    others = distinctive_shapes(spec.id) if spec.key_shapes else []
+    for other, shape in others:
+        if re.fullmatch(shape.pattern, stripped):
+            return KeyVerdict("fail", f"the key from {origin} is a {shape.name} ({shown}), not a "
+                                      f"{spec.display_name} key",
+                              hint=f"put it in {other.key_env[0] if other.key_env else other.id}'s variable and "
+                                   f"use a {spec.display_name} key here; or use provider `{other.id}`",
+                              fixes=(set_cmd,), shape=shape.name)
+    if not spec.key_shapes:
+        return KeyVerdict("ok", f"key from {origin} ({shown})")
+    own = next((s for s in spec.key_shapes if re.fullmatch(s.pattern, stripped)), None)
+    if own is not None:
+        return KeyVerdict("ok", f"key from {origin} ({shown}), shaped like a {own.name}", shape=own.name)
+    expected = ", ".join(sorted({prefix_of(s) + "…" for s in spec.key_shapes if prefix_of(s)})) or "its usual format"
+    if not spec.key_shapes_strict:
+        return KeyVerdict("ok", f"key from {origin} ({shown}); format not recognised, which is fine: "
+                                f"{spec.display_name} changes its key formats")
+    prefixes = [prefix_of(s) for s in spec.key_shapes if prefix_of(s)]
+    if any(stripped.startswith(p) for p in prefixes):
+        return KeyVerdict("warn", f"the key from {origin} starts like a {spec.display_name} key but its length "
+                                  f"({len(stripped)}) or characters do not match ({shown})",
+                          hint="it may have been cut off when copying; copy it again in full", fixes=(set_cmd,))
+    return KeyVerdict("warn", f"the key from {origin} does not look like a {spec.display_name} key "
+                              f"(expected {expected}; got {shown})",
+                      hint=f"check that this is the key for {spec.display_name} ({spec.keys_url or spec.docs_url})",
+                      fixes=(set_cmd,))
+
+
+@check("keys.{provider}", "API key for {provider}", "keys", per_provider=True, timeout=5, docs=DOCS)
+async def provider_key(ctx: CheckContext) -> Result:
+    pid = ctx.provider or ""
+    spec = catalog.PROVIDERS.get(pid)
+    if spec is None:
+        return Result.skip(f"unknown provider {pid!r}")
+    lookup = await ctx.run_blocking(ctx.settings.key_lookup, pid)
+    resolved = lookup.resolved
+    facts: dict[str, object] = {"source": resolved.source.label, "origin": resolved.origin}
+    details = []
+    if lookup.keyring_error:
+        details.append(f"the keyring could not be read: {lookup.keyring_error}")
+    if not resolved.is_set:
+        return _missing(ctx, spec, facts, details)
+    raw = str(resolved.value)
+    verdict = assess_key(spec, raw, resolved.origin)
+    facts.update({"last4": mask(raw), "length": len(raw.strip()), "shape": verdict.shape})
+    differing = [s for s in resolved.shadowed if s.differs]
+    for shadow in resolved.shadowed:
+        note = "differs; not used" if shadow.differs else "same key"
+        details.append(f"also set in {shadow.origin} ({note})")
+    if verdict.status == "fail":
+        return Result.fail(verdict.summary, hint=verdict.hint, fix_commands=list(verdict.fixes), details=details,
+                           facts=facts)
+    if verdict.status == "warn":
+        return Result.warn(verdict.summary, hint=verdict.hint, fix_commands=list(verdict.fixes), details=details,
+                           facts=facts)
+    if differing:
+        other = differing[0].origin
+        return Result.warn(f"{verdict.summary}; a different key in {other} is ignored", details=details,
+                           facts=facts, hint=f"perspt uses {resolved.origin} first (flag > environment > keyring > "
+                                             f"config); remove the stale one so nobody edits the wrong key")
+    return Result.ok(verdict.summary, details=details, facts=facts)
+
+
+def _missing(ctx: CheckContext, spec: ProviderSpec, facts: dict[str, object], details: list[str]) -> Result:
+    if not spec.key_required:
+        return Result.ok(f"no key set; {spec.display_name} needs none unless the server was started with one",
+                         facts=facts, details=details)
+    variable = spec.key_env[0] if spec.key_env else "the key variable"
+    wrong = {k: v for k, v in misspelled_key_variables(ctx.env).items() if v in spec.key_env}
+    hint = f"store it with `perspt keys set {spec.id}`, or export {variable}"
+    fixes = [f"perspt keys set {spec.id}"]
+    if wrong:
+        name = sorted(wrong)[0]
+        hint = f"{name} is set, but perspt reads {wrong[name]}: rename the variable"
+        fixes = [f'export {wrong[name]}="${name}"'] + fixes
+    elif spec.keys_url:
+        details.append(f"get a key at {spec.keys_url}")
+    return Result.fail(f"no API key for {spec.display_name} ({variable}, keyring or config file)", hint=hint,
+                       fix_commands=fixes, details=details, facts=facts)

@@ -1,0 +1,84 @@
+"""Security: keys in a file others can read, a key on the command line, TLS verification turned off."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from perspt_doctor import paths
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.settings.sources import Source
+
+DOCS = "docs/troubleshooting.md#security"
+
+
+def holds_secret(data: Mapping[str, Any]) -> list[str]:
+    """Config keys that hold a secret: api_key, api_keys.*, a proxy URL with a password."""
+    found = []
+    if isinstance(data.get("api_key"), str) and data["api_key"].strip():
+        found.append("api_key")
+    keys = data.get("api_keys")
+    if isinstance(keys, Mapping):
+        found.extend(f"api_keys.{k}" for k, v in keys.items() if isinstance(v, str) and v.strip())
+    proxy = data.get("proxy")
+    values = [proxy] if isinstance(proxy, str) else list(proxy.values()) if isinstance(proxy, Mapping) else []
+    if any(isinstance(v, str) and "@" in v and ":" in v.split("@")[0].split("//")[-1] for v in values):
+        found.append("proxy (password in the URL)")
+    return found
+
+
+def assess_permissions(path: str, mode: int, secrets: list[str]) -> Result:
+    facts = {"path": path, "mode": oct(mode), "secrets": secrets}
+    loose = mode & 0o077
+    if loose and secrets:
+        who = "group and others" if mode & 0o007 and mode & 0o070 else "others" if mode & 0o007 else "its group"
+        return Result.fail(f"{path} holds {', '.join(secrets)} and is readable by {who} (mode {oct(mode)[2:]})",
+                           hint="make it private to you; better still, move keys to the keyring "
+                                "(`perspt keys set PROVIDER`)", fix_commands=[f"chmod 600 {path}"], facts=facts)
+    if secrets:
+        return Result.ok(f"{path} holds a key and only you can read it (mode {oct(mode)[2:]})", facts=facts)
+    return Result.ok(f"{path} holds no keys (mode {oct(mode)[2:]})", facts=facts)
+
+
+@check("security.config_permissions", "A config file with keys is private", "security",
+       depends_on=("config.file",), timeout=2, docs=DOCS)
+async def config_permissions(ctx: CheckContext) -> Result:
+    if os.name != "posix":
+        return Result.skip("file modes are a POSIX notion; on Windows the profile directory is private")
+    config = ctx.settings.config
+    if config is None or not config.exists:
+        return Result.skip("no config file")
+    where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
+    try:
+        mode = where.path.stat().st_mode & 0o777
+    except OSError as exc:
+        return Result.skip(f"cannot stat {where.path}: {exc.strerror}")
+    return assess_permissions(str(where.path), mode, holds_secret(config.data))
+
+
+@check("security.api_key_flag", "No key on the command line", "security", timeout=2, docs=DOCS)
+async def api_key_flag(ctx: CheckContext) -> Result:
+    if ctx.settings.flags.api_key:
+        provider = ctx.settings.provider.value
+        return Result.warn("an API key was passed with --api-key: other users can see it in the process list "
+                           "and it stays in your shell history",
+                           hint="store it once in the keyring (or export the provider's variable) and drop "
+                                "--api-key", fix_commands=[f"perspt keys set {provider}"])
+    return Result.ok("no key on the command line")
+
+
+@check("security.tls_verify", "TLS certificates are verified", "security", timeout=2, docs=DOCS)
+async def tls_verify(ctx: CheckContext) -> Result:
+    resolved = ctx.settings.resolved("network.verify_tls")
+    problems = []
+    if resolved.value is False and resolved.source is not Source.DEFAULT:
+        problems.append(f"network.verify_tls is false ({resolved.origin})")
+    if ctx.env.get("PYTHONHTTPSVERIFY", "").strip() == "0":
+        problems.append("PYTHONHTTPSVERIFY=0 (environment)")
+    if problems:
+        return Result.warn(f"TLS certificate verification is OFF: {'; '.join(problems)}",
+                           hint="anyone on the network path can read your key and replies; behind a corporate "
+                                "proxy, trust its CA instead: set network.ca_bundle to its PEM file",
+                           facts={"settings": problems})
+    return Result.ok("TLS certificates are verified")

@@ -1,0 +1,71 @@
+"""The terminal perspt draws in: a TTY or a pipe, the output encoding, colour support and width."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from typing import IO, Any
+
+from perspt_doctor.api import CheckContext, Result, check
+
+DOCS = "docs/troubleshooting.md#terminal"
+SAMPLE = "✓✗…é€"
+MIN_WIDTH = 60
+
+
+def _encoding(stream: IO[str] | None) -> str | None:
+    return getattr(stream, "encoding", None) if stream is not None else None
+
+
+def assess_encoding(encoding: str | None, env: Mapping[str, str]) -> Result:
+    facts = {"encoding": encoding, "LANG": env.get("LANG"), "LC_ALL": env.get("LC_ALL"),
+             "PYTHONIOENCODING": env.get("PYTHONIOENCODING")}
+    if not encoding:
+        return Result.skip("no standard output to inspect")
+    try:
+        SAMPLE.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        fix = "chcp 65001" if os.name == "nt" else "export PYTHONIOENCODING=utf-8"
+        return Result.warn(f"the terminal encoding {encoding} cannot show symbols or accented text",
+                           hint="replies with such characters print as '?' or fail; switch the terminal to UTF-8 "
+                                "(on Linux set LANG=C.UTF-8 or en_US.UTF-8; on Windows use Windows Terminal)",
+                           fix_commands=[fix], facts=facts)
+    return Result.ok(f"output encoding {encoding}", facts=facts)
+
+
+@check("terminal.encoding", "Terminal encoding can show replies", "terminal", timeout=2, docs=DOCS)
+async def encoding(ctx: CheckContext) -> Result:
+    return assess_encoding(_encoding(sys.__stdout__), ctx.env)
+
+
+def assess_display(stdin_tty: bool, stdout_tty: bool, env: Mapping[str, str], width: int) -> Result:
+    colour = "off (NO_COLOR)" if "NO_COLOR" in env else "forced (FORCE_COLOR)" if env.get("FORCE_COLOR") else (
+        "off (TERM=dumb)" if env.get("TERM") == "dumb" else "on" if stdout_tty else "off (not a terminal)")
+    facts: dict[str, Any] = {"stdin_tty": stdin_tty, "stdout_tty": stdout_tty, "TERM": env.get("TERM"),
+                             "colour": colour, "width": width}
+    if not stdout_tty or not stdin_tty:
+        piped = "output" if not stdout_tty else "input"
+        return Result.ok(f"{piped} is not a terminal: plain output, no interactive chat (`perspt -q` works)",
+                         facts=facts)
+    if env.get("TERM") == "dumb":
+        return Result.warn("TERM=dumb: no colours, no line editing in the chat", facts=facts,
+                           hint="run perspt in a full terminal, or set TERM=xterm-256color if yours supports it")
+    if width < MIN_WIDTH:
+        return Result.warn(f"the terminal is {width} columns wide; replies and tables wrap badly under "
+                           f"{MIN_WIDTH}", facts=facts, hint="widen the window")
+    return Result.ok(f"interactive terminal, {width} columns, colour {colour}", facts=facts)
+
+
+def _isatty(stream: IO[str] | None) -> bool:
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (ValueError, OSError):
+        return False
+
+
+@check("terminal.display", "Terminal: TTY, colour and width", "terminal", timeout=2, docs=DOCS)
+async def display(ctx: CheckContext) -> Result:
+    width = shutil.get_terminal_size((80, 24)).columns
+    return assess_display(_isatty(sys.__stdin__), _isatty(sys.__stdout__), ctx.env, width)
