@@ -1,0 +1,169 @@
+"""GPUs for local models: NVIDIA (NVML or nvidia-smi), AMD (rocm-smi or sysfs), Apple Silicon."""
+
+from __future__ import annotations
+
+import platform
+import re
+from pathlib import Path
+from typing import Any
+
+from perspt_doctor.checks.memory import local_runtime_in_scope
+
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.system import gpu
+
+DOCS = "docs/troubleshooting.md#gpu"
+GIB = 1024**3
+MIN_DRIVER = 531
+MIN_COMPUTE = (5, 0)
+KFD = Path("/dev/kfd")
+
+
+def _report_facts(report: gpu.GpuReport) -> dict[str, Any]:
+    return {"source": report.source, "driver": report.driver_version, "cuda": report.cuda_version,
+            "devices": [{"index": d.index, "name": d.name, "total": d.total, "free": d.available,
+                         "compute_capability": d.compute_capability} for d in report.devices],
+            **report.extra}
+
+
+def _describe(device: gpu.GpuDevice) -> str:
+    memory = ""
+    if device.total:
+        free = device.available
+        memory = f": {free / GIB:.1f} GiB free of {device.total / GIB:.1f} GiB" if free is not None else \
+            f": {device.total / GIB:.1f} GiB"
+    return f"GPU {device.index} {device.name}{memory}"
+
+
+async def _report(ctx: CheckContext, vendor: str) -> gpu.GpuReport:
+    probes = {"nvidia": gpu.probe_nvidia, "amd": gpu.probe_amd, "apple": gpu.probe_apple}
+
+    async def probe() -> gpu.GpuReport:
+        return await ctx.run_blocking(probes[vendor])
+
+    return await ctx.once(f"system.gpu.{vendor}", probe)
+
+
+def not_macos(ctx: CheckContext) -> bool | str:
+    scope = local_runtime_in_scope(ctx)
+    if scope is not True:
+        return scope
+    return "macOS has no NVIDIA or AMD GPU support for local models" if platform.system() == "Darwin" else True
+
+
+def macos_only(ctx: CheckContext) -> bool | str:
+    scope = local_runtime_in_scope(ctx)
+    if scope is not True:
+        return scope
+    return True if platform.system() == "Darwin" else f"not macOS ({platform.system()})"
+
+
+def _problem(report: gpu.GpuReport, name: str) -> Result:
+    facts = _report_facts(report)
+    facts["problem_kind"] = report.problem_kind
+    if report.problem_kind == "timeout":
+        return Result.fail(f"{name} hung: {report.problem}", details=list(report.notes),
+                           hint="the GPU driver may be wedged: look for Xid or amdgpu errors in `sudo dmesg`; "
+                           "a reboot usually clears it", facts=facts, docs=DOCS)
+    if report.problem_kind == "permission":
+        return Result.fail(f"{name} was refused access: {report.problem}", details=list(report.notes),
+                           hint="check the permissions of /dev/nvidia* (or /dev/kfd, /dev/dri for AMD)",
+                           facts=facts, docs=DOCS)
+    if report.vendor == "nvidia":
+        hint = ("the NVIDIA driver is not loaded or does not match its library: reboot after a driver update, "
+                "or reload it (`sudo modprobe nvidia`); after a suspend, `sudo rmmod nvidia_uvm && "
+                "sudo modprobe nvidia_uvm`")
+    else:
+        hint = "the amdgpu/ROCm driver is not working: check `sudo dmesg | grep amdgpu` and the ROCm install"
+    return Result.fail(f"the GPU driver does not answer: {report.problem}", details=list(report.notes), hint=hint,
+                       facts=facts, docs=DOCS)
+
+
+def nvidia_verdict(report: gpu.GpuReport, env: dict[str, str] | Any) -> Result:
+    if report.problem:
+        return _problem(report, "nvidia-smi" if report.source == "nvidia-smi" else "NVML")
+    if not report.devices:
+        return Result.skip(f"no NVIDIA GPU: {report.absent or 'none found'}", facts=_report_facts(report))
+    facts = _report_facts(report)
+    details = [_describe(d) for d in report.devices] + list(report.notes)
+    versions = ", ".join(p for p in (f"driver {report.driver_version}" if report.driver_version else "",
+                                     f"CUDA {report.cuda_version}" if report.cuda_version else "") if p)
+    summary = f"{len(report.devices)} NVIDIA GPU{'s' if len(report.devices) > 1 else ''} via {report.source}: " \
+        + "; ".join(_describe(d) for d in report.devices[:2]) + (f" ({versions})" if versions else "")
+    problems: list[tuple[str, str]] = []
+    old = [d for d in report.devices if d.compute_capability and _version(d.compute_capability) < MIN_COMPUTE]
+    if old:
+        problems.append((f"{old[0].name} has compute capability {old[0].compute_capability}; Ollama needs 5.0 or "
+                         "newer, so it runs models on the CPU", "a newer GPU is needed for GPU inference"))
+    major = _version(report.driver_version or "")[0] if report.driver_version else None
+    if major is not None and major < MIN_DRIVER:
+        problems.append((f"NVIDIA driver {report.driver_version} is older than {MIN_DRIVER}, the oldest Ollama "
+                         "supports", "update the NVIDIA driver"))
+    hidden = env.get("CUDA_VISIBLE_DEVICES")
+    if hidden is not None and hidden.strip() in ("", "-1", "none", "NoDevFiles"):
+        problems.append((f"CUDA_VISIBLE_DEVICES={hidden!r} hides every GPU from programs started from this shell",
+                         "unset CUDA_VISIBLE_DEVICES where `ollama serve` is started"))
+    full = [d for d in report.devices if d.total and d.available is not None and d.available < 0.1 * d.total]
+    if full:
+        problems.append((f"{full[0].name} has only {(full[0].available or 0) / GIB:.1f} GiB free: other programs hold "
+                         "its memory, so models spill to the CPU", "stop what holds the GPU memory (see details)"))
+    if problems:
+        return Result.warn(problems[0][0], details=details + [p[0] for p in problems[1:]], hint=problems[0][1],
+                           facts=facts, docs=DOCS)
+    return Result.ok(summary, details=details, facts=facts)
+
+
+def _version(text: str) -> tuple[int, int]:
+    numbers = [int(n) for n in re.findall(r"\d+", text)[:2]]
+    return (numbers + [0, 0])[0], (numbers + [0, 0])[1]
+
+
+@check("gpu.nvidia", "NVIDIA GPU", "gpu", timeout=15.0, applies=not_macos, docs=DOCS)
+async def nvidia_check(ctx: CheckContext) -> Result:
+    return nvidia_verdict(await _report(ctx, "nvidia"), ctx.env)
+
+
+def amd_verdict(report: gpu.GpuReport, kfd: Path = KFD) -> Result:
+    if report.problem:
+        return _problem(report, "rocm-smi")
+    if not report.devices:
+        return Result.skip(f"no AMD GPU: {report.absent or 'none found'}", facts=_report_facts(report))
+    facts = _report_facts(report)
+    details = [_describe(d) for d in report.devices] + list(report.notes)
+    summary = f"{len(report.devices)} AMD GPU{'s' if len(report.devices) > 1 else ''} via {report.source}: " \
+        + "; ".join(_describe(d) for d in report.devices[:2])
+    if platform.system() == "Linux" and not kfd.exists():
+        return Result.warn(f"AMD GPU found but {kfd} is missing: the ROCm kernel interface is not there, so "
+                           "Ollama cannot use the GPU", details=details,
+                           hint="load the amdgpu driver (ROCm v7 or newer for current Ollama) and add the user "
+                           "running Ollama to the `render` and `video` groups", facts=facts, docs=DOCS)
+    return Result.ok(summary, details=details, facts=facts)
+
+
+@check("gpu.amd", "AMD GPU", "gpu", timeout=15.0, applies=not_macos, docs=DOCS)
+async def amd_check(ctx: CheckContext) -> Result:
+    return amd_verdict(await _report(ctx, "amd"))
+
+
+def apple_verdict(report: gpu.GpuReport) -> Result:
+    facts = _report_facts(report)
+    if report.extra.get("rosetta"):
+        return Result.warn("Python runs under Rosetta (x86_64 on Apple Silicon): perspt and its libraries run "
+                           "translated and slower", hint="install an arm64 Python (python.org's universal2 "
+                           "installer, or Homebrew under /opt/homebrew) and reinstall perspt with it",
+                           facts=facts, docs=DOCS)
+    if not report.devices:
+        return Result.skip(report.absent or "no Apple GPU", facts=facts)
+    device = report.devices[0]
+    memory = int(report.extra.get("unified_memory") or 0)
+    limit = int(report.extra.get("gpu_working_set") or 0)
+    how = "set with iogpu.wired_limit_mb" if report.extra.get("wired_limit_mb") else "about, macOS default"
+    return Result.ok(f"{device.name}: {memory / GIB:.0f} GiB unified memory, of which the GPU may use "
+                     f"{limit / GIB:.1f} GiB ({how})",
+                     details=["raise the GPU share with `sudo sysctl iogpu.wired_limit_mb=N` (until reboot)"],
+                     facts=facts)
+
+
+@check("gpu.apple", "Apple Silicon GPU", "gpu", timeout=10.0, applies=macos_only, docs=DOCS)
+async def apple_check(ctx: CheckContext) -> Result:
+    return apple_verdict(await _report(ctx, "apple"))

@@ -1,0 +1,287 @@
+"""Memory for local models: free RAM, swap, and whether the configured Ollama model fits.
+
+The fit estimate is the model file size x 1.2 (runtime buffers) plus the KV cache for the context
+size, set against available RAM plus free GPU memory. The KV cache per token is
+2 (keys, values) x layers x KV heads x head size x 2 bytes (f16), read from `/api/show`; when the
+model does not say, it is approximated as 160 KiB x sqrt(model size / 5 GB), which is close for
+Llama-style models of 3-8B and errs high for larger ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from perspt_doctor.checks import ollama as ollama_checks
+
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.providers import catalog
+
+DOCS = "docs/troubleshooting.md#memory"
+GIB = 1024**3
+KIB = 1024
+DEFAULT_NUM_CTX = 4096
+OVERHEAD = 1.2
+LOW_RAM = 4 * GIB
+CRITICAL_RAM = 1 * GIB
+SMALL_MACHINE = 16 * GIB
+KV_TYPE_FACTOR = {"f16": 1.0, "q8_0": 0.5, "q4_0": 0.25}
+
+
+def local_runtime_in_scope(ctx: CheckContext) -> bool | str:
+    scope = ctx.settings.providers_in_scope()
+    if "ollama" in scope:
+        return True
+    if "openai-compatible" in scope:
+        from perspt_doctor.providers.ollama_host import is_loopback_host, parse_ollama_host
+
+        url = str(ctx.settings.base_url_for("openai-compatible").value or "")
+        if is_loopback_host(parse_ollama_host(url, api="openai").host):
+            return True
+    return "no local model server in use (Ollama or a local OpenAI-compatible server)"
+
+
+async def memory_snapshot(ctx: CheckContext) -> Any:
+    from perspt_doctor.system.memory import snapshot
+
+    async def take() -> Any:
+        return await ctx.run_blocking(snapshot)
+
+    return await ctx.once("system.memory", take)
+
+
+def gib(value: float | int) -> str:
+    return f"{value / GIB:.1f} GiB"
+
+
+# ---- memory.ram -----------------------------------------------------------------------------------
+@check("memory.ram", "Available RAM", "memory", applies=local_runtime_in_scope, docs=DOCS)
+async def ram_check(ctx: CheckContext) -> Result:
+    mem = await memory_snapshot(ctx)
+    available, total = mem.effective_available, mem.effective_total
+    facts = {"total": mem.total, "available": mem.available, "percent_used": mem.percent,
+             "cgroup_limit": mem.cgroup_limit, "effective_available": available}
+    details = []
+    if mem.cgroup_limit is not None:
+        details.append(f"container memory limit {gib(mem.cgroup_limit)} (the machine has {gib(mem.total)}); "
+                       "local models must fit under the limit")
+    summary = f"{gib(available)} available of {gib(total)}"
+    if available < CRITICAL_RAM:
+        return Result.fail(f"only {summary}: the system is nearly out of memory", details=details,
+                           hint="close programs, or run the model on another machine; a local model will not load",
+                           facts=facts, docs=DOCS)
+    if available < LOW_RAM:
+        return Result.warn(f"only {summary}: local models above about 3B parameters will not load",
+                           details=details, hint="close programs, or use a 1B-3B model (e.g. llama3.2:1b)",
+                           facts=facts, docs=DOCS)
+    return Result.ok(summary, details=details, facts=facts)
+
+
+# ---- memory.swap ----------------------------------------------------------------------------------
+@check("memory.swap", "Swap", "memory", applies=local_runtime_in_scope, docs=DOCS)
+async def swap_check(ctx: CheckContext) -> Result:
+    mem = await memory_snapshot(ctx)
+    facts = {"swap_total": mem.swap_total, "swap_used": mem.swap_used, "total": mem.total}
+    if mem.swap_total == 0:
+        if mem.effective_total < SMALL_MACHINE:
+            return Result.warn(f"no swap, and only {gib(mem.effective_total)} of RAM: a model slightly too big "
+                               "gets Ollama killed instead of just slowing down",
+                               hint="add a swap file, or use a smaller model", facts=facts, docs=DOCS)
+        return Result.ok(f"no swap (fine with {gib(mem.effective_total)} of RAM)", facts=facts)
+    if mem.swap_percent > 50 and mem.swap_used > GIB:
+        return Result.warn(f"{gib(mem.swap_used)} of {gib(mem.swap_total)} swap in use: the machine is short of "
+                           "memory, and a model that spills into swap answers very slowly",
+                           hint="close programs or use a smaller model", facts=facts, docs=DOCS)
+    return Result.ok(f"{gib(mem.swap_total)} swap, {mem.swap_percent:.0f}% used", facts=facts)
+
+
+# ---- memory.fit -----------------------------------------------------------------------------------
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, list) and value and all(isinstance(v, int | float) for v in value):
+        return float(max(value))
+    return None
+
+
+def kv_bytes_per_token(model_info: dict[str, Any] | None) -> int | None:
+    """f16 KV cache per token of context from `/api/show` model_info; None when a value is missing."""
+    if not isinstance(model_info, dict):
+        return None
+    arch = model_info.get("general.architecture")
+    if not isinstance(arch, str):
+        return None
+    layers = _number(model_info.get(f"{arch}.block_count"))
+    width = _number(model_info.get(f"{arch}.embedding_length"))
+    heads = _number(model_info.get(f"{arch}.attention.head_count"))
+    kv_heads = _number(model_info.get(f"{arch}.attention.head_count_kv")) or heads
+    if not layers or not kv_heads:
+        return None
+    key = _number(model_info.get(f"{arch}.attention.key_length"))
+    if key is None:
+        if not width or not heads:
+            return None
+        key = width / heads
+    value = _number(model_info.get(f"{arch}.attention.value_length")) or key
+    return int(layers * kv_heads * (key + value) * 2)
+
+
+def approximate_kv_per_token(model_size: int) -> int:
+    return int(160 * KIB * math.sqrt(max(model_size, 1) / 5e9))
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model_bytes: int
+    kv_per_token: int
+    kv_method: str
+    num_ctx: int
+    num_ctx_source: str
+    parallel: int
+    kv_factor: float
+
+    def kv_bytes(self, num_ctx: int | None = None) -> int:
+        return int(self.kv_per_token * (num_ctx or self.num_ctx) * self.parallel * self.kv_factor)
+
+    def need(self, num_ctx: int | None = None) -> int:
+        return int(self.model_bytes * OVERHEAD) + self.kv_bytes(num_ctx)
+
+
+def context_size(ctx: CheckContext, local: bool) -> tuple[int, str]:
+    value = ollama_checks.options(ctx).get("num_ctx")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value, "options.num_ctx"
+    env = ctx.env.get("OLLAMA_CONTEXT_LENGTH", "").strip()
+    if local and env.isdigit() and int(env) > 0:
+        return int(env), "OLLAMA_CONTEXT_LENGTH"
+    return DEFAULT_NUM_CTX, f"assumed ({DEFAULT_NUM_CTX}, Ollama's usual default; newer servers may pick more)"
+
+
+def _env_int(ctx: CheckContext, name: str, default: int) -> int:
+    raw = ctx.env.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+def estimate(ctx: CheckContext, entry: dict[str, Any], show: dict[str, Any] | None, local: bool) -> Estimate:
+    size = int(entry.get("size") or 0)
+    per_token = kv_bytes_per_token((show or {}).get("model_info"))
+    method = "model_info"
+    if per_token is None:
+        per_token, method = approximate_kv_per_token(size), "approximate"
+    num_ctx, source = context_size(ctx, local)
+    kv_type = ctx.env.get("OLLAMA_KV_CACHE_TYPE", "f16").strip().lower() if local else "f16"
+    return Estimate(size, per_token, method, num_ctx, source, _env_int(ctx, "OLLAMA_NUM_PARALLEL", 1) if local else 1,
+                    KV_TYPE_FACTOR.get(kv_type, 1.0))
+
+
+async def gpu_memory(ctx: CheckContext) -> tuple[int, str | None, int | None]:
+    """(free dedicated GPU memory in bytes, the first GPU's name, Apple's GPU working set or None)."""
+    from perspt_doctor.system import gpu
+
+    async def nvidia() -> gpu.GpuReport:
+        return await ctx.run_blocking(gpu.probe_nvidia)
+
+    async def amd() -> gpu.GpuReport:
+        return await ctx.run_blocking(gpu.probe_amd)
+
+    async def apple() -> gpu.GpuReport:
+        return await ctx.run_blocking(gpu.probe_apple)
+
+    reports = [await ctx.once("system.gpu.nvidia", nvidia), await ctx.once("system.gpu.amd", amd)]
+    apple_report = await ctx.once("system.gpu.apple", apple)
+    free = sum(r.free_bytes for r in reports)
+    name = next((r.devices[0].name for r in reports if r.devices), None)
+    working_set = apple_report.extra.get("gpu_working_set") if apple_report.devices else None
+    if apple_report.devices and name is None:
+        name = apple_report.devices[0].name
+    return free, name, working_set
+
+
+def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, others: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    raw = entry.get("details")
+    details: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    quant = str(details.get("quantization_level") or "")
+    if est.num_ctx > 2048:
+        saved = est.need() - est.need(2048)
+        lines.append(f"options.num_ctx 2048 instead of {est.num_ctx} saves about {gib(saved)}")
+    if quant and not quant.upper().startswith(("Q4", "Q3", "Q2", "IQ")):
+        base = model.split(":")[0]
+        lines.append(f"a 4-bit quantization of the same model (a {base}:*-q4_K_M tag) is about "
+                     f"{'half' if quant.upper().startswith('Q8') else 'a quarter of'} the size of this {quant} one")
+    fitting = [m for m in others if int(m.get("size") or 0) * OVERHEAD + est.kv_bytes() <= budget]
+    if fitting:
+        names = ", ".join(str(m.get("name")) for m in fitting[:3])
+        lines.append(f"installed models that fit: {names}")
+    elif details.get("parameter_size"):
+        lines.append(f"a smaller parameter size than {details.get('parameter_size')} (e.g. a 1B-3B tag)")
+    return lines
+
+
+@check("memory.fit", "Configured Ollama model fits in memory", "memory", depends_on=("ollama.models",),
+       timeout=20.0, applies=ollama_checks.ollama_in_scope, docs=DOCS)
+async def fit_check(ctx: CheckContext) -> Result:
+    host = await ollama_checks.ollama_host(ctx)
+    if not host.is_loopback:
+        return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
+    wanted = ollama_checks.configured_models(ctx)
+    model = wanted[0][0] if wanted else catalog.PROVIDERS["ollama"].default_model
+    tags = await ollama_checks.shared_get(ctx, "/api/tags")
+    models = ollama_checks.installed(tags)
+    entry = ollama_checks.find_model(models, model)
+    if entry is None:
+        return Result.skip(f"{model} is not installed, so its size is unknown (see ollama.models)")
+    if entry.get("remote_host") or entry.get("remote_model"):
+        return Result.skip(f"{model} is a cloud model: it runs on {entry.get('remote_host') or 'ollama.com'}")
+    ps = await ollama_checks.shared_get(ctx, "/api/ps")
+    for running in (ps.data or {}).get("models") or [] if isinstance(ps.data, dict) else []:
+        if isinstance(running, dict) and ollama_checks.normalise(str(running.get("name"))) == \
+                ollama_checks.normalise(model):
+            loaded = ollama_checks.LoadedModel.from_ps(running)
+            return Result.ok(f"{model} is already loaded ({gib(loaded.size)}, {loaded.split})",
+                             facts={"model": model, "loaded_size": loaded.size, "split": loaded.split})
+    show = await ollama_checks.shared_show(ctx, model)
+    est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
+    mem = await memory_snapshot(ctx)
+    ram = mem.effective_available
+    vram, device, working_set = await gpu_memory(ctx)
+    need = est.need()
+    facts: dict[str, Any] = {
+        "model": model, "need": need, "model_bytes": est.model_bytes, "kv_bytes": est.kv_bytes(),
+        "kv_per_token": est.kv_per_token, "kv_method": est.kv_method, "num_ctx": est.num_ctx,
+        "num_ctx_source": est.num_ctx_source, "available_ram": ram, "free_vram": vram, "gpu": device,
+        "apple_gpu_working_set": working_set}
+    how = (f"{gib(est.model_bytes)} model x {OVERHEAD} + {gib(est.kv_bytes())} KV cache for "
+           f"{est.num_ctx} tokens ({est.num_ctx_source}"
+           + (", KV size approximated" if est.kv_method == "approximate" else "") + ")")
+    others = [m for m in models if m is not entry and int(m.get("size") or 0) < est.model_bytes]
+    if need > ram + vram:
+        advice = _advice(est, entry, model, ram + vram, others)
+        return Result.fail(f"{model} needs about {gib(need)} but only {gib(ram + vram)} is free "
+                           f"({gib(ram)} RAM" + (f" + {gib(vram)} GPU" if vram else "") + ")",
+                           details=[how, *advice], hint="use a smaller model or quantization, or lower "
+                           "options.num_ctx; " + (advice[0] if advice else "close other programs"),
+                           facts=facts, docs=DOCS)
+    if vram and need > vram:
+        on_gpu = max(0, min(100, round(100 * vram / need)))
+        advice = _advice(est, entry, model, vram, others)
+        return Result.warn(f"{model} needs about {gib(need)}, more than the {gib(vram)} free on the {device}: "
+                           f"about {100 - on_gpu}% will run on the CPU, which is much slower",
+                           details=[how, *advice, "options.num_gpu sets how many layers go to the GPU (0: none)"],
+                           hint="for full speed pick a smaller tag or quantization, or lower options.num_ctx",
+                           facts=facts, docs=DOCS)
+    if working_set and need > working_set:
+        return Result.warn(f"{model} needs about {gib(need)}, more than the {gib(working_set)} macOS lets the GPU "
+                           "use: part of it runs on the CPU",
+                           details=[how], hint="use a smaller model, or raise the limit with "
+                           f"`sudo sysctl iogpu.wired_limit_mb={int(need / 1024**2 * 1.1)}` (until reboot)",
+                           facts=facts, docs=DOCS)
+    if vram:
+        return Result.ok(f"{model} fits in GPU memory: needs about {gib(need)}, {gib(vram)} free on the {device}",
+                         details=[how], facts=facts)
+    where = "unified memory" if working_set else "RAM (no GPU found: it runs on the CPU)"
+    return Result.ok(f"{model} fits in {where}: needs about {gib(need)}, {gib(ram)} available",
+                     details=[how], facts=facts)
