@@ -66,11 +66,36 @@ def read_config(path: Path, reason: str = "--config", *, required: bool = False)
         raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
                                      file=shown)) from None
     data, diagnostics = parse_config_bytes(raw, shown)
+    register_file_secrets(data)
     text = raw.decode("utf-8-sig")
     loaded = LoadedConfig(path, reason, exists=True, data=data, diagnostics=diagnostics,
                           mode=st.st_mode & 0o777 if os.name == "posix" else None,
                           positions=key_positions(text), has_bom=raw.startswith(b"\xef\xbb\xbf"))
     return loaded
+
+
+def register_file_secrets(data: dict[str, Any]) -> None:
+    """Keys and proxy passwords in the file are known to the redactor before anything can print them,
+    including the messages about the file itself (a key pasted into the wrong field, say)."""
+    from urllib.parse import unquote, urlsplit
+
+    from perspt_doctor import redact
+    from perspt_doctor.settings.writer import plaintext_keys
+
+    for _pid, key_path, value in plaintext_keys(data):
+        redact.register_secret(value, f"config file: {key_path}")
+    proxy = data.get("proxy")
+    urls = [proxy] if isinstance(proxy, str) else [v for v in proxy.values()] if isinstance(proxy, dict) else []
+    for url in urls:
+        if not isinstance(url, str):
+            continue
+        try:
+            password = urlsplit(url if "://" in url else "http://" + url).password
+        except ValueError:
+            continue
+        if password:
+            redact.register_secret(password, "proxy password")
+            redact.register_secret(unquote(password), "proxy password")
 
 
 def validate_loaded(loaded: LoadedConfig) -> list[Diagnostic]:
