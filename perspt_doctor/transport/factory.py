@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from perspt_doctor.transport.proxy import proxy_table, safe_proxy_url
+from perspt_doctor.transport.trust import TransportConfigError, ssl_context
+
 if TYPE_CHECKING:
     import httpx
 
@@ -46,73 +49,62 @@ def timeouts_from(settings: Settings, *, streaming: bool = False, total: float |
     return values
 
 
-def proxy_mounts(settings: Settings) -> dict[str, Any] | None:
-    """Explicit proxies from the config file; None means "let httpx read the environment"."""
+def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
+                 limits: Any = None) -> dict[str, Any]:
+    """httpx mounts for every proxy rule (`proxy_table`): a proxy transport, or None for "direct".
+    Raises TransportConfigError for a proxy URL httpx cannot use (quoted, bad scheme, no socksio)."""
     import httpx
 
-    http = settings.get("proxy.http")
-    https = settings.get("proxy.https")
-    if not http and not https:
-        return None
+    from perspt_doctor import redact
+
     mounts: dict[str, Any] = {}
-    if http:
-        mounts["http://"] = httpx.AsyncHTTPTransport(proxy=http)
-    if https:
-        mounts["https://"] = httpx.AsyncHTTPTransport(proxy=https)
+    transport_class: Any = httpx.HTTPTransport if sync else httpx.AsyncHTTPTransport
+    for rule in proxy_table(settings).rules:
+        if rule.proxy_url is None:
+            mounts[rule.pattern] = None
+            continue
+        try:
+            mounts[rule.pattern] = transport_class(proxy=httpx.Proxy(rule.proxy_url), verify=verify or True,
+                                                   limits=limits or httpx.Limits(), trust_env=False)
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:
+            raise TransportConfigError(
+                f"the proxy in {rule.source} ({safe_proxy_url(rule.proxy_url)}) cannot be used: "
+                f"{redact.redact(str(exc))}", hint="run `perspt doctor --only 'proxy.*'` for the fix",
+                setting=rule.source) from exc
     return mounts
 
 
-def ssl_context(settings: Settings) -> Any:
-    """The CA trust the client uses: `network.trust_store` (auto, certifi, system) plus an
-    optional `network.ca_bundle`; `SSL_CERT_FILE`/`SSL_CERT_DIR` are honoured as OpenSSL does."""
-    import os
-    import ssl
+def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: float | None,
+            headers: dict[str, str] | None, base_url: str | None) -> dict[str, Any]:
+    import httpx
 
-    if settings.get("network.verify_tls", True) is False:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    mode = str(settings.get("network.trust_store", "auto")).lower()
-    cafile = settings.env.get("SSL_CERT_FILE") or None
-    capath = settings.env.get("SSL_CERT_DIR") or None
-    if mode == "system":
-        import truststore
-
-        context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    elif cafile or capath:
-        context = ssl.create_default_context(cafile=cafile if cafile and os.path.exists(cafile) else None,
-                                             capath=capath if capath and os.path.isdir(capath) else None)
-    else:
-        import certifi
-
-        context = ssl.create_default_context(cafile=certifi.where())
-    bundle = settings.get("network.ca_bundle")
-    if bundle:
-        context.load_verify_locations(cafile=os.path.expanduser(str(bundle)))
-    return context
+    pool = int(settings.get("network.connection_pool_size", 10))
+    limits = httpx.Limits(max_connections=pool,
+                          max_keepalive_connections=pool if settings.get("network.keep_alive", True) else 0)
+    verify = ssl_context(settings)
+    kwargs: dict[str, Any] = {
+        "timeout": timeouts_from(settings, streaming=streaming, total=total_timeout).to_httpx(),
+        "verify": verify,
+        "limits": limits,
+        "headers": headers or {},
+        "follow_redirects": False,
+        # Proxies come from `proxy_table` (the settings' environment), never from os.environ again.
+        "trust_env": False,
+        "mounts": proxy_mounts(settings, sync=sync, verify=verify, limits=limits),
+    }
+    if base_url:
+        kwargs["base_url"] = base_url
+    return kwargs
 
 
 def build_async_client(settings: Settings, *, streaming: bool = False, total_timeout: float | None = None,
                        headers: dict[str, str] | None = None, base_url: str | None = None) -> httpx.AsyncClient:
+    """The client every request of perspt goes through. Raises TransportConfigError for settings that
+    cannot work (a missing CA file, an unusable proxy URL)."""
     import httpx
 
-    pool = int(settings.get("network.connection_pool_size", 10))
-    kwargs: dict[str, Any] = {
-        "timeout": timeouts_from(settings, streaming=streaming, total=total_timeout).to_httpx(),
-        "verify": ssl_context(settings),
-        "limits": httpx.Limits(max_connections=pool, max_keepalive_connections=pool if settings.get(
-            "network.keep_alive", True) else 0),
-        "headers": headers or {},
-        "follow_redirects": False,
-    }
-    if base_url:
-        kwargs["base_url"] = base_url
-    mounts = proxy_mounts(settings)
-    if mounts is not None:
-        kwargs["mounts"] = mounts
-        kwargs["trust_env"] = False
-    return httpx.AsyncClient(**kwargs)
+    return httpx.AsyncClient(**_common(settings, sync=False, streaming=streaming, total_timeout=total_timeout,
+                                       headers=headers, base_url=base_url))
 
 
 def build_client(settings: Settings, *, total_timeout: float | None = None,
@@ -120,22 +112,5 @@ def build_client(settings: Settings, *, total_timeout: float | None = None,
     """A synchronous client for the few one-shot callers (the report's connectivity summary)."""
     import httpx
 
-    kwargs: dict[str, Any] = {
-        "timeout": timeouts_from(settings, total=total_timeout).to_httpx(),
-        "verify": ssl_context(settings),
-        "headers": headers or {},
-        "follow_redirects": False,
-    }
-    if base_url:
-        kwargs["base_url"] = base_url
-    http = settings.get("proxy.http")
-    https = settings.get("proxy.https")
-    if http or https:
-        mounts: dict[str, Any] = {}
-        if http:
-            mounts["http://"] = httpx.HTTPTransport(proxy=http)
-        if https:
-            mounts["https://"] = httpx.HTTPTransport(proxy=https)
-        kwargs["mounts"] = mounts
-        kwargs["trust_env"] = False
-    return httpx.Client(**kwargs)
+    return httpx.Client(**_common(settings, sync=True, streaming=False, total_timeout=total_timeout,
+                                  headers=headers, base_url=base_url))

@@ -1,0 +1,180 @@
+"""dns.<provider>: the system resolver (what the client uses) and dnspython side by side; NXDOMAIN vs
+timeout vs SERVFAIL vs no answer; sinkhole answers for public API hosts; IPv6 (AAAA) or not."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import Any
+
+from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
+from perspt_doctor.transport.probes import system_resolve
+from perspt_doctor.transport.route import route_for
+
+DOCS = "docs/checks.md#dns"
+EAI_TEXT = {
+    getattr(socket, "EAI_NONAME", -2): ("nxdomain", "the name does not exist"),
+    getattr(socket, "EAI_AGAIN", -3): ("temporary", "temporary failure: the resolver timed out or failed"),
+    getattr(socket, "EAI_NODATA", -5): ("noanswer", "the name has no address"),
+}
+SINKHOLE = {
+    "unspecified": ("fail", "a DNS blocklist answer (0.0.0.0 or ::): a filter such as Pi-hole, AdGuard or NextDNS "
+                    "blocks this host"),
+    "loopback": ("fail", "this machine (a loopback address): a hosts-file entry or a blocklist sends it here"),
+    "fake-ip": ("warn", "a 198.18.0.0/15 'fake-IP' address: a local proxy app (Clash, mihomo, Surge) intercepts "
+                "the traffic"),
+    "private": ("warn", "a private address: split-horizon DNS, a corporate gateway or mirror"),
+    "cgnat": ("warn", "a 100.64.0.0/10 (CGNAT or Tailscale) address: a VPN or overlay network answers for it"),
+    "link-local": ("warn", "a link-local address: a misconfigured resolver"),
+}
+SINKHOLE_ORDER = ("unspecified", "loopback", "fake-ip", "cgnat", "private", "link-local")
+
+
+def _lifetime(ctx: CheckContext) -> float:
+    return max(0.5, min(float(ctx.settings.get("network.connect_timeout", 10)), 3.0))
+
+
+async def _system(host: str, port: int, timeout: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        addresses, ms = await system_resolve(host, port, timeout + 0.5)
+    except (asyncio.TimeoutError, TimeoutError):
+        return {"error": "timeout", "detail": "getaddrinfo did not return", "ms": (time.perf_counter() - started) * 1000}
+    except socket.gaierror as exc:
+        kind, text = EAI_TEXT.get(exc.errno or 0, ("error", str(exc)))
+        return {"error": kind, "detail": f"{text} ({exc.strerror or exc})",
+                "ms": round((time.perf_counter() - started) * 1000, 1)}
+    except OSError as exc:
+        return {"error": "error", "detail": str(exc), "ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {"addresses": [a.ip for a in addresses], "ms": round(ms, 1)}
+
+
+def _public_name(ctx: CheckContext, host: str) -> bool:
+    """Is this host a public API name, where a non-global answer means something intercepts it?"""
+    local_suffixes = (".local", ".lan", ".internal", ".home.arpa", ".corp", ".intranet", ".localdomain")
+    route = route_for(ctx.settings, ctx.provider or "")
+    return route.endpoint.is_cloud and not host.lower().rstrip(".").endswith(local_suffixes)
+
+
+@check("dns.{provider}", "DNS for {provider}", "dns", per_provider=True, needs_network=True, timeout=6,
+       depends_on=("proxy.{provider}",), docs=DOCS)
+async def dns_lookup(ctx: CheckContext) -> Result:
+    assert ctx.provider is not None
+    route = route_for(ctx.settings, ctx.provider)
+    offline = route.offline_reason(ctx.offline)
+    if offline:
+        return Result.skip(offline, docs=DOCS)
+    endpoint = route.endpoint
+    host, port = route.first_hop
+    facts: dict[str, Any] = {"host": host, "endpoint_host": endpoint.host}
+    details: list[str] = []
+    if route.via_proxy:
+        facts["resolved_by_proxy"] = True
+        details.append(f"{endpoint.host} is resolved by the proxy {route.proxy_label}, not by this machine; "
+                       "checking the proxy's own name instead")
+    lifetime = _lifetime(ctx)
+    if endpoint.is_ip and not route.via_proxy or route.via_proxy and _is_ip(host):
+        return Result.ok(f"no lookup needed: {host} is an IP address", details=details, docs=DOCS, facts=facts)
+    servers = configured_servers(ctx.settings)
+    facts["dns_servers"] = [f"{ip}:{p}" for ip, p in servers] or "system configuration"
+    system_task = asyncio.ensure_future(_system(host, port, lifetime))
+    if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+        system = await system_task
+        facts["system"] = system
+        if "addresses" in system:
+            return Result.ok(f"{host} -> {', '.join(system['addresses'])} (system resolver)", details=details,
+                             docs=DOCS, facts=facts)
+        return Result.fail(f"{host} does not resolve on this machine: {system['detail']}", docs=DOCS, facts=facts,
+                           hint="restore the `127.0.0.1 localhost` line in /etc/hosts, or use 127.0.0.1")
+    try:
+        resolver = async_resolver(ctx.settings, lifetime)
+    except Exception as exc:  # noqa: BLE001 - dnspython raises several types for a bad resolv.conf
+        resolver = None
+        details.append(f"dnspython cannot read the resolver configuration: {exc}")
+    lookups: list[Lookup] = []
+    if resolver is not None:
+        lookups = list(await asyncio.gather(lookup(resolver, host, "A"), lookup(resolver, host, "AAAA")))
+    system = await system_task
+    facts["system"] = system
+    facts["dnspython"] = {item.rdtype: {"addresses": item.addresses, "outcome": item.outcome, "detail": item.detail}
+                          for item in lookups}
+    return _verdict(ctx, host, servers, system, lookups, details, facts)
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], system: dict[str, Any],
+             lookups: list[Lookup], details: list[str], facts: dict[str, Any]) -> Result:
+    by_type = {item.rdtype: item for item in lookups}
+    a, aaaa = by_type.get("A"), by_type.get("AAAA")
+    py_addresses = [ip for item in lookups for ip in item.addresses]
+    sys_addresses: list[str] = system.get("addresses", [])
+    server_label = ", ".join(f"{ip}:{p}" for ip, p in servers) or "the system's DNS servers"
+    facts["aaaa"] = bool(aaaa and aaaa.addresses) or any(":" in ip for ip in sys_addresses)
+    side = f"system: {', '.join(sys_addresses) or system.get('detail', '?')}; " \
+           f"dnspython ({server_label}): {', '.join(py_addresses) or (a.detail if a else 'not asked')}"
+    details.append(side)
+    if aaaa is not None:
+        details.append("IPv6: AAAA record present" if aaaa.addresses else f"IPv6: {aaaa.detail or 'no AAAA record'}")
+    answers = sys_addresses or py_addresses
+    if answers:
+        classes = {ip: address_class(ip) for ip in {*sys_addresses, *py_addresses}}
+        facts["address_classes"] = classes
+        if _public_name(ctx, host):
+            for cls in SINKHOLE_ORDER:
+                hits = [ip for ip, c in classes.items() if c == cls]
+                if hits:
+                    level, why = SINKHOLE[cls]
+                    where = "the system resolver" if set(hits) & set(sys_addresses) else f"DNS ({server_label})"
+                    summary = f"{host} resolves to {', '.join(sorted(hits))} via {where}: {why}"
+                    hint = ("check /etc/hosts (C:\\Windows\\System32\\drivers\\etc\\hosts) and any DNS filter or "
+                            f"VPN; a public API host must resolve to public addresses (`nslookup {host}`)")
+                    result = Result.fail if level == "fail" else Result.warn
+                    return result(summary, details=details, hint=hint, docs=DOCS, facts=facts)
+    if sys_addresses:
+        if a is not None and not py_addresses and a.outcome != "ok":
+            details.append(f"dnspython disagrees ({a.detail}): the answer comes from the hosts file or a resolver "
+                           "only the OS knows (VPN split DNS)")
+        return Result.ok(f"{host} -> {', '.join(sys_addresses)}", details=details, docs=DOCS, facts=facts)
+    if py_addresses:
+        return Result.fail(
+            f"this machine's resolver cannot resolve {host} ({system.get('detail')}), but {server_label} answers "
+            f"{', '.join(py_addresses)}; the client uses the system resolver", details=details, docs=DOCS, facts=facts,
+            hint=f"make the system use that DNS server (VPN or network DNS settings), or add `{py_addresses[0]} "
+                 f"{host}` to the hosts file")
+    return _failure(host, server_label, system, a, aaaa, details, facts)
+
+
+def _failure(host: str, server_label: str, system: dict[str, Any], a: Lookup | None, aaaa: Lookup | None,
+             details: list[str], facts: dict[str, Any]) -> Result:
+    outcome = a.outcome if a is not None else str(system.get("error"))
+    if outcome == "noanswer" and aaaa is not None and aaaa.outcome == "noanswer":
+        outcome = "noanswer"
+    facts["outcome"] = outcome
+    texts = {
+        "nxdomain": (f"{host} does not exist (NXDOMAIN from {server_label})",
+                     "check the spelling of the host in the base URL; if it is a company-internal name, connect "
+                     "the VPN first"),
+        "noanswer": (f"{host} exists but has no address records (no A or AAAA answer from {server_label})",
+                     "the name is not meant to be connected to: check the base URL"),
+        "servfail": (f"the DNS server failed to answer for {host} (SERVFAIL/REFUSED from {server_label})",
+                     "the resolver is broken or refuses you: try another DNS server (1.1.1.1, 8.8.8.8) or "
+                     "reconnect the network/VPN"),
+        "timeout": (f"no DNS answer for {host} within the time limit ({server_label} did not reply)",
+                    "the DNS server is down or blocked (UDP/TCP port 53): check the network and VPN, or set "
+                    "`network.dns_servers` to a resolver that works"),
+        "temporary": (f"temporary DNS failure for {host}", "check the network connection and the DNS servers"),
+    }
+    summary, hint = texts.get(outcome, (f"{host} does not resolve: {system.get('detail')}",
+                                        "check the network connection and DNS settings"))
+    return Result.fail(summary, details=details, hint=hint, docs=DOCS, facts=facts)

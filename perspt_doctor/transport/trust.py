@@ -1,0 +1,156 @@
+"""CA trust: which certificates the client trusts, from `network.trust_store`, `network.ca_bundle`,
+`SSL_CERT_FILE`/`SSL_CERT_DIR` and `network.verify_tls`.
+
+Modes: `certifi` (Mozilla's list from certifi), `system` (the OS verifier through truststore), and
+`auto` (the default): `SSL_CERT_FILE`/`SSL_CERT_DIR` when set, replacing the defaults as httpx does;
+otherwise certifi plus the OS default store. `network.ca_bundle` is added in every mode.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ssl
+
+    from perspt_doctor.settings.resolve import Settings
+
+
+class TransportConfigError(ValueError):
+    """A setting that makes it impossible to build the HTTP client (bad proxy URL, missing CA file)."""
+
+    def __init__(self, message: str, hint: str | None = None, setting: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.setting = setting
+
+
+@dataclass(frozen=True)
+class TrustSource:
+    name: str
+    """certifi, system, SSL_CERT_FILE, SSL_CERT_DIR, ca_bundle, none."""
+    location: str | None = None
+
+
+@dataclass
+class TrustPlan:
+    mode: str
+    verify: bool
+    sources: list[TrustSource] = field(default_factory=list)
+
+    def describe(self) -> str:
+        if not self.verify:
+            return "verification off (network.verify_tls is false)"
+        return " + ".join(s.name + (f" ({s.location})" if s.location and s.name != "certifi" else "")
+                          for s in self.sources)
+
+
+def trust_plan(settings: Settings) -> TrustPlan:
+    verify = settings.get("network.verify_tls", True) is not False
+    mode = str(settings.get("network.trust_store", "auto")).lower()
+    plan = TrustPlan(mode, verify)
+    if not verify:
+        return plan
+    cafile = settings.env.get("SSL_CERT_FILE") or None
+    capath = settings.env.get("SSL_CERT_DIR") or None
+    if mode == "system":
+        plan.sources.append(TrustSource("system"))
+    elif mode == "certifi":
+        plan.sources.append(TrustSource("certifi"))
+    elif cafile:
+        plan.sources.append(TrustSource("SSL_CERT_FILE", cafile))
+    elif capath:
+        plan.sources.append(TrustSource("SSL_CERT_DIR", capath))
+    else:
+        plan.sources.extend([TrustSource("certifi"), TrustSource("system")])
+    bundle = settings.get("network.ca_bundle")
+    if bundle:
+        plan.sources.append(TrustSource("ca_bundle", os.path.expanduser(str(bundle))))
+    return plan
+
+
+def _check_file(path: str, what: str, setting: str) -> None:
+    if not os.path.exists(path):
+        raise TransportConfigError(
+            f"{what} points at {path}, which does not exist", setting=setting,
+            hint=f"fix the path, or unset {what} to use the default CA certificates"
+            if what.isupper() else f"fix `{setting}` or remove it from the config")
+    if not os.access(path, os.R_OK):
+        raise TransportConfigError(f"{what} points at {path}, which this user cannot read", setting=setting,
+                                   hint=f"make the file readable (chmod a+r {path})")
+
+
+def context_for(source: TrustSource) -> ssl.SSLContext:
+    """A verifying context that trusts exactly one source (the doctor compares them side by side)."""
+    import ssl
+
+    if source.name == "system":
+        import truststore
+
+        return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if source.name == "certifi":
+        import certifi
+
+        return ssl.create_default_context(cafile=certifi.where())
+    context = bare_context()
+    _load(context, source)
+    return context
+
+
+def bare_context() -> ssl.SSLContext:
+    """`ssl.create_default_context()` without any CA certificates loaded."""
+    import ssl
+    import sys
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if sys.version_info >= (3, 13):
+        context.verify_flags |= ssl.VERIFY_X509_STRICT | ssl.VERIFY_X509_PARTIAL_CHAIN
+    return context
+
+
+def _load(context: Any, source: TrustSource) -> None:
+    import ssl
+
+    assert source.location is not None
+    setting = {"ca_bundle": "network.ca_bundle"}.get(source.name, source.name)
+    what = "network.ca_bundle" if source.name == "ca_bundle" else source.name
+    if source.name == "SSL_CERT_DIR":
+        if not os.path.isdir(source.location):
+            raise TransportConfigError(f"SSL_CERT_DIR points at {source.location}, which is not a directory",
+                                       setting=setting, hint="fix the path, or unset SSL_CERT_DIR")
+        context.load_verify_locations(capath=source.location)
+        return
+    _check_file(source.location, what, setting)
+    try:
+        context.load_verify_locations(cafile=source.location)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        raise TransportConfigError(f"{what} ({source.location}) holds no usable PEM certificates: {exc}",
+                                   setting=setting,
+                                   hint="the file must contain `-----BEGIN CERTIFICATE-----` blocks") from exc
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext:
+    """The context the client verifies servers with. Raises TransportConfigError for a bad CA file."""
+    import ssl
+
+    plan = trust_plan(settings)
+    if not plan.verify:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    first = plan.sources[0]
+    if first.name in ("system", "certifi"):
+        context = context_for(first)
+    else:
+        context = bare_context()
+        _load(context, first)
+    for extra in plan.sources[1:]:
+        if extra.name == "system":
+            context.load_default_certs()
+        else:
+            _load(context, extra)
+    return context
