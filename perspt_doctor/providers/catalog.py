@@ -94,7 +94,7 @@ PROVIDERS: dict[str, ProviderSpec] = {
             ),
             models_path="/v1/models",
             chat_path="/v1/messages",
-            default_model="claude-sonnet-4-5",
+            default_model="claude-sonnet-4-6",
             docs_url="https://docs.anthropic.com/en/api",
             status_url="https://status.anthropic.com",
             keys_url="https://console.anthropic.com/settings/keys",

@@ -64,12 +64,11 @@ class OllamaHost:
 
 
 def is_loopback_host(host: str) -> bool:
+    """localhost names, 127/8, ::1, and the wildcard addresses (which reach this machine)."""
     if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    address = _ip(host)
+    return bool(address and (address.is_loopback or address.is_unspecified))
 
 
 def _bracket(host: str) -> str:

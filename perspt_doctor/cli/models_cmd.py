@@ -1,0 +1,96 @@
+"""`perspt models` (and the root flag `--list-models`): the live model list of a provider.
+
+One model id per line on stdout, so `perspt --list-models | grep gpt-4` works; anything else
+(the count, a warning about the configured model) goes to stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.errors import UserError
+
+if TYPE_CHECKING:
+    from perspt_doctor.providers.base import ModelList
+
+
+@click.command(short_help="List the models a provider offers (live).")
+@click.option("--provider", "-p", "provider", metavar="ID", default=None,
+              help="Provider to ask (default: the configured one, or --provider-type).")
+@click.option("--json", "as_json", is_flag=True, default=False, help="Print a JSON array with details.")
+@click.option("--long", "-l", "long", is_flag=True, default=False,
+              help="Add the context window and owner after each id.")
+@config_option
+@pass_app
+def models(app: AppContext, provider: str | None = None, as_json: bool = False, long: bool = False) -> None:
+    """List the models PROVIDER offers to your key, asking the provider now."""
+    from perspt_doctor.providers import catalog
+    from perspt_doctor.providers.registry import UnknownProviderError
+
+    if provider:
+        app.flags.provider = provider
+        app.invalidate()
+    settings = app.settings()
+    pid = settings.provider.value
+    if catalog.canonical_id(pid) is None:
+        try:
+            raise UnknownProviderError(pid)
+        except UnknownProviderError as exc:
+            raise UserError(str(exc), hint="`perspt models --provider openai`, or set `provider` in the config",
+                            exit_code=2) from None
+    listing = _fetch(settings, pid)
+    ids = sorted(m.id for m in listing.models)
+    if as_json:
+        import json
+
+        rows = [{"id": m.id, "display_name": m.display_name, "owned_by": m.owned_by,
+                 "context_length": m.context_length, "size_bytes": m.size_bytes}
+                for m in sorted(listing.models, key=lambda m: m.id)]
+        click.echo(json.dumps(rows, indent=2))
+    elif long:
+        for m in sorted(listing.models, key=lambda m: m.id):
+            extra = [f"{m.context_length} tokens" if m.context_length else "",
+                     f"{m.size_bytes / 1e9:.1f} GB" if m.size_bytes else "", m.owned_by or ""]
+            click.echo("\t".join([m.id, *extra]).rstrip())
+    else:
+        for model_id in ids:
+            click.echo(model_id)
+    _report(settings, pid, ids)
+
+
+def _fetch(settings: Any, pid: str) -> ModelList:
+    import asyncio
+
+    from perspt_doctor.providers.errors import ProviderError
+    from perspt_doctor.providers.registry import make_adapter
+
+    async def run() -> ModelList:
+        adapter = make_adapter(settings, pid)
+        try:
+            return await adapter.list_models()
+        finally:
+            await adapter.aclose()
+
+    try:
+        return asyncio.run(run())
+    except ProviderError as exc:
+        raise UserError(f"could not list the models of {pid}: {exc.message}", hint=exc.hint) from None
+
+
+def _report(settings: Any, pid: str, ids: list[str]) -> None:
+    from perspt_doctor.providers.models import is_available, suggest
+
+    wanted = settings.model
+    if not ids:
+        click.echo(f"{pid} offers no models to this key", err=True)
+        return
+    if wanted.value and wanted.source.name != "DEFAULT" and not is_available(wanted.value, ids):
+        close = suggest(wanted.value, ids)
+        also = f"; did you mean {', '.join(close)}?" if close else ""
+        click.echo(f"warning: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
+    if sys.stderr.isatty():
+        click.echo(f"{len(ids)} models from {pid}", err=True)
