@@ -13,7 +13,7 @@ _DOCTOR_AREA = {
 }
 
 _CAUSE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("proxy", re.compile(r"proxy|407|tunnel", re.I)),
+    ("proxy", re.compile(r"proxy|\b407\b|tunnel", re.I)),
     ("tls", re.compile(r"certificate|ssl|tls|handshake|verify failed|wrong version number", re.I)),
     ("dns", re.compile(r"name or service not known|nodename nor servname|getaddrinfo|name resolution|"
                        r"no address associated|nxdomain|resolve", re.I)),
@@ -129,6 +129,7 @@ def _network_area(exc: BaseException, root: str | None) -> str:
 
 
 def _guess_area(text: str) -> str | None:
+    text = re.sub(r"[a-z][a-z0-9+.-]*://\S+", "", text, flags=re.I)  # ports and paths are not causes
     for area, pattern in _CAUSE_PATTERNS:
         if pattern.search(text):
             return area

@@ -1,0 +1,126 @@
+"""The client as users run it: a `perspt` process talking to the loopback provider fakes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from perspt_doctor.client.history import default_store
+from tests.fakes.ollama_fake import ollama_fake
+from tests.fakes.openai_fake import OpenAIFake, openai_fake
+
+
+@pytest.fixture
+def fake() -> Iterator[OpenAIFake]:
+    with openai_fake() as server:
+        yield server
+
+
+def perspt(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
+           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "perspt_doctor", *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def openai_env(fake: OpenAIFake) -> dict[str, str]:
+    return {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": fake.base_url}
+
+
+def test_one_shot_to_a_pipe_prints_the_plain_reply_and_records_history(fake: OpenAIFake) -> None:
+    result = perspt("-q", "What is TLS?", "--system", "Be terse.", env=openai_env(fake))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello! How can I help you today?\n"
+    body = fake.last("chat/completions").json
+    assert body["stream"] is True and body["model"] == "gpt-4o-mini"
+    assert body["messages"] == [{"role": "system", "content": "Be terse."},
+                                {"role": "user", "content": "What is TLS?"}]
+    with default_store() as store:
+        conversation = store.get(store.latest_id() or 0)
+    assert conversation is not None
+    assert [(m.role, m.content) for m in conversation.messages] == [
+        ("user", "What is TLS?"), ("assistant", "Hello! How can I help you today?")]
+
+
+def test_question_from_stdin_without_streaming(fake: OpenAIFake) -> None:
+    result = perspt("--no-stream", env=openai_env(fake), stdin="Hello from a pipe\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Hello! How can I help you today?"
+    body = fake.last("chat/completions").json
+    assert not body.get("stream") and body["messages"][-1]["content"] == "Hello from a pipe\n"
+
+
+def test_empty_stdin_is_a_one_line_usage_error(fake: OpenAIFake) -> None:
+    result = perspt(env=openai_env(fake), stdin="")
+    assert result.returncode == 2
+    assert "standard input was empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_model_fails_with_did_you_mean_and_no_traceback(fake: OpenAIFake) -> None:
+    result = perspt("-q", "hi", "-m", "gpt-4o-mni", env=openai_env(fake))
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "model_not_found" in result.stderr and "gpt-4o-mni" in result.stderr
+    assert "did you mean gpt-4o-mini" in result.stderr
+    assert "perspt doctor --provider openai --only 'model.*'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert all(json.loads(r.body or b"{}").get("model") != "gpt-4o-mini"
+               for r in fake.requests if r.path.endswith("chat/completions"))
+    debug = perspt("-q", "hi", "-m", "gpt-4o-mni", "--debug", env=openai_env(fake))
+    assert "Traceback" in debug.stderr
+
+
+def test_refused_connection_names_the_root_cause_and_the_doctor_command() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = perspt("-q", "hi", env={"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+                                      "PERSPT_RETRY_ATTEMPTS": "0"})
+    assert result.returncode == 1
+    line = next(line for line in result.stderr.splitlines() if line.startswith("Error"))
+    assert "network/tcp" in line and ("refused" in line.lower() or "connect" in line.lower())
+    assert "perspt doctor --provider openai --only 'tcp.*'" in line
+
+
+def test_fallback_to_ollama_says_who_answered_and_why(fake: OpenAIFake, tmp_path: Path) -> None:
+    fake.fail("auth", times=5)
+    with ollama_fake(models=["llama3.2"], reply="Answer from llama.") as ollama:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"provider": "openai", "fallback_provider": "ollama",
+                                      "provider_endpoints": {"ollama": ollama.base_url}}))
+        result = perspt("-q", "hi", "--config", str(config), env=openai_env(fake))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Answer from llama."
+    assert "trying ollama/llama3.2" in result.stderr
+    assert "answered by ollama/llama3.2 (fallback_provider); openai skipped: authentication" in result.stderr
+    assert "test-key" not in result.stderr
+
+
+def test_connection_test_passes_step_by_step(fake: OpenAIFake) -> None:
+    result = perspt("--test-connection", env=openai_env(fake))
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    verdicts = [line.split("]")[0].strip(" [") + ":" + line.split("]")[1].split()[0]
+                for line in lines if line.strip().startswith("[")]
+    assert verdicts == ["ok:DNS", "skip:TLS", "ok:Authentication", "ok:Model", "ok:Stream"]
+    assert "Connection test passed." in result.stdout
+    sent = fake.last("chat/completions").json
+    assert 1 in (sent.get("max_tokens"), sent.get("max_completion_tokens"))
+
+
+def test_connection_test_stops_at_the_failing_step(fake: OpenAIFake) -> None:
+    result = perspt("--test-connection", "-m", "gpt-4o-mni", env=openai_env(fake))
+    assert result.returncode == 1
+    assert "[FAIL] Model" in result.stdout and "did you mean gpt-4o-mini" in result.stdout
+    assert "[skip] Stream          not run: Model failed" in result.stdout
+    assert "perspt doctor --provider openai --only 'model.*'" in result.stdout
+    bad_key = perspt("--test-connection", env={**openai_env(fake), "OPENAI_API_KEY": "sk-wrong-key-123456"})
+    assert bad_key.returncode == 1
+    assert "[FAIL] Authentication" in bad_key.stdout and "--only 'auth.*'" in bad_key.stdout
+    assert "sk-wrong-key-123456" not in bad_key.stdout
