@@ -264,14 +264,28 @@ class _Run:
         return Outcome(check, result, duration_ms=elapsed)
 
 
+class CheckExited(Exception):
+    """A check called sys.exit(); asyncio would let SystemExit tear down the whole run."""
+
+
 async def _call(check: Check, ctx: CheckContext) -> Any:
     func = check.func
-    if inspect.iscoroutinefunction(func):
-        return await func(ctx)
-    value = await asyncio.get_running_loop().run_in_executor(None, func, ctx)
-    if inspect.isawaitable(value):
-        return await value
-    return value
+    try:
+        if inspect.iscoroutinefunction(func):
+            return await func(ctx)
+        value = await asyncio.get_running_loop().run_in_executor(None, _guard_exit, func, ctx)
+        if inspect.isawaitable(value):
+            return await value
+        return value
+    except SystemExit as exc:
+        raise CheckExited(f"the check called sys.exit({exc.code!r})") from None
+
+
+def _guard_exit(func: Any, ctx: CheckContext) -> Any:
+    try:
+        return func(ctx)
+    except SystemExit as exc:
+        raise CheckExited(f"the check called sys.exit({exc.code!r})") from None
 
 
 def _blocker(dep_outcomes: Mapping[str, Outcome]) -> tuple[str, str] | None:
