@@ -160,7 +160,8 @@ _QUOTA_TEXT = re.compile(
     r"limited to \d+ api calls / month|payment required", re.I)
 _CONTEXT_TEXT = re.compile(
     r"context length|context window|maximum prompt length|prompt is too long|too many tokens|"
-    r"exceed(?:s|ed)? (?:the )?(?:context|max(?:imum)? tokens)|input is too long|request too large", re.I)
+    r"exceed(?:s|ed)? (?:the )?(?:context|max(?:imum)? (?:number of )?tokens)|input is too long|request too large|"
+    r"token count[^.]*exceeds", re.I)
 _CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error", "request_too_large",
                   "string_above_max_length"}
 _MODEL_TEXT = re.compile(
