@@ -74,7 +74,7 @@ def _csv_text(result: Triage) -> str:
 
 
 def _report_lines(report: TriagedReport) -> list[str]:
-    lines = [f"{report.path}: {report.status}, perspt {report.version}, {report.platform}"]
+    lines = [f"{report.path}: {report.status}, perspt {report.version}, {report.os_detail}"]
     if not report.findings:
         lines.append("  no failures or warnings")
     for rank, finding in enumerate(report.findings[:MAX_FINDINGS_SHOWN], start=1):

@@ -202,9 +202,14 @@ class TriagedReport:
 
     @property
     def platform(self) -> str:
+        """Coarse, so that a Markdown report and a bare JSON document of one machine count together."""
         if self.facts.get("OS"):
             return _platform_family(self.facts["OS"])
         return _platform_from_document(self.document) or "unknown"
+
+    @property
+    def os_detail(self) -> str:
+        return self.facts.get("OS") or self.platform
 
     @property
     def status(self) -> str:
@@ -214,7 +219,7 @@ class TriagedReport:
 
 
 def _platform_from_document(document: Mapping[str, Any]) -> str:
-    """`tool.platform` of the doctor's document: `Linux 6.1.0` -> `Linux`, `Darwin 23.1` -> `macOS (Darwin 23)`."""
+    """`tool.platform` of the doctor's document: `Linux 6.1.0` -> `Linux`, `Darwin 23.1` -> `macOS 14`."""
     tool = document.get("tool")
     facts = tool.get("platform") if isinstance(tool, Mapping) else None
     if not isinstance(facts, Mapping) or not isinstance(facts.get("system"), str):
@@ -222,18 +227,16 @@ def _platform_from_document(document: Mapping[str, Any]) -> str:
     system, release = str(facts["system"]), str(facts.get("release") or "")
     major = release.split(".")[0]
     if system == "Darwin":
-        return f"macOS (Darwin {major})" if major else "macOS"
+        return f"macOS {int(major) - 9}" if major.isdigit() and int(major) >= 20 else "macOS"
     if system == "Windows":
         return f"Windows {major}".strip()
     return system
 
 
 def _platform_family(os_name: str) -> str:
-    """`Linux 6.1.0 (Debian GNU/Linux 12, x86_64)` -> `Linux (Debian GNU/Linux 12)`; kernel versions
-    would split one platform into many rows."""
-    match = re.match(r"Linux\s+\S*\s*\((.*?)(?:,\s*[^,]*)?\)\s*$", os_name)
-    if match:
-        return f"Linux ({match.group(1).strip()})"
+    """`Linux 6.1.0 (Debian GNU/Linux 12, x86_64)` -> `Linux`, `macOS 14.1 (arm64)` -> `macOS 14`."""
+    if os_name.startswith("Linux"):
+        return "Linux"
     match = re.match(r"(macOS|Windows)\s+(\S+)", os_name)
     if match:
         return f"{match.group(1)} {match.group(2).split('.')[0]}"
