@@ -21,6 +21,7 @@ from perspt_doctor.providers.ollama_host import (
 
 DOCS = "docs/troubleshooting.md#ollama"
 HTTP_BUDGET = 4.0
+LOAD_BUDGET = 100.0
 OOM_MARKERS = ("out of memory", "cudamalloc failed", "insufficient memory", "not enough memory",
                "failed to allocate", "requires more system memory", "unable to load full model",
                "resource limitations")
@@ -124,7 +125,7 @@ def _failure_kind(exc: BaseException) -> str:
 
 
 async def call(ctx: CheckContext, host: OllamaHost, method: str, path: str, body: Any = None,
-               budget: float = HTTP_BUDGET) -> Reply:
+               budget: float | None = None) -> Reply:
     """One request to the daemon through the client's own transport; never raises for network trouble."""
     import httpx
 
@@ -133,7 +134,7 @@ async def call(ctx: CheckContext, host: OllamaHost, method: str, path: str, body
     reply = Reply(url=host.url.rstrip("/") + path)
     started = time.monotonic()
     try:
-        async with build_async_client(ctx.settings, total_timeout=budget, base_url=host.url) as client:
+        async with build_async_client(ctx.settings, total_timeout=budget or HTTP_BUDGET, base_url=host.url) as client:
             response = await client.request(method, path, json=body)
     except httpx.ProxyError as exc:
         reply.failure, reply.message = "proxy", str(exc)
@@ -558,10 +559,10 @@ async def load_check(ctx: CheckContext) -> Result:
     opts = {k: v for k, v in options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
     if opts:
         body["options"] = opts
-    reply = await call(ctx, host, "POST", "/api/generate", body, budget=100.0)
+    reply = await call(ctx, host, "POST", "/api/generate", body, budget=LOAD_BUDGET)
     facts: dict[str, Any] = {"model": model, "elapsed_ms": round(reply.elapsed * 1000), "status": reply.status}
     if reply.failure == "timeout":
-        return Result.warn(f"{model} did not finish loading within 100 s",
+        return Result.warn(f"{model} did not finish loading within {LOAD_BUDGET:g} s",
                            hint="a large model loads slowly from disk; try again, or pick a smaller tag",
                            facts=facts, docs=DOCS)
     if reply.failure:

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from perspt_doctor.checks import gpu as gpu_checks
+
 from perspt_doctor.system import gpu
 from tests.runtime.conftest import FIXTURES, make_ctx, make_settings, meta, run, write_tool
 from tests.runtime.fake_nvml import NVML_ERROR_DRIVER_NOT_LOADED, NVML_ERROR_LIBRARY_NOT_FOUND, fake_pynvml

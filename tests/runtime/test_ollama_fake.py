@@ -9,7 +9,7 @@ import ollama
 import pytest
 from openai import OpenAI
 
-from tests.fakes.ollama_fake import BUSY_ERROR, OOM_ERROR, Fault, FakeModel, ollama_fake
+from tests.fakes.ollama_fake import BUSY_ERROR, OOM_ERROR, FakeModel, Fault, ollama_fake
 
 
 def test_listing_show_and_ps_parse_with_the_sdk() -> None:
