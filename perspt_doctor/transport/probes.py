@@ -199,7 +199,9 @@ async def tls_handshake(host: str, port: int, context: ssl.SSLContext, *, timeou
         return TLSOutcome(False, (time.perf_counter() - started) * 1000,
                           RootCause("proxy", f"the proxy answered CONNECT with {exc}", status=exc.reply.status),
                           proxy_reply=exc.reply)
-    except (asyncio.TimeoutError, TimeoutError):
+    except (asyncio.TimeoutError, TimeoutError, ConnectionAbortedError) as exc:
+        if isinstance(exc, ConnectionAbortedError) and "taking longer" not in str(exc):
+            return TLSOutcome(False, (time.perf_counter() - started) * 1000, root_cause(exc), proxy_reply=reply)
         return TLSOutcome(False, (time.perf_counter() - started) * 1000,
                           RootCause("connect-timeout", f"no TLS handshake within {timeout:g} s "
                                     "(a silent middlebox, an SNI filter, or a server that is not speaking TLS)"),
