@@ -53,33 +53,42 @@ def read_document(path: Path) -> dict[str, Any]:
 def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), offline: bool = False,
                         timeout: float | None = None) -> dict[str, Any]:
     """Run every check once, through the engine, and return the doctor's JSON document."""
+    import contextlib
+
     from perspt_doctor import paths
     from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, run_doctor
+    from perspt_doctor.providers import catalog
     from perspt_doctor.report.json_doc import to_document
 
+    unknown = [name for name in providers if catalog.canonical_id(name) is None]
+    if unknown:
+        raise click.BadParameter(f"unknown provider {unknown[0]!r}; known: {', '.join(catalog.all_ids())}",
+                                 param_hint="--provider")
     app.file_logging = False
     settings = _settings_even_if_broken(app)
-    options = DoctorOptions(providers=providers, offline=offline, timeout=timeout,
-                            user_checks_dir=paths.checks_dir())
+    options = DoctorOptions(providers=tuple(str(catalog.canonical_id(p)) for p in providers), offline=offline,
+                            timeout=timeout, user_checks_dir=paths.checks_dir())
     try:
-        run = run_doctor(settings, options)
+        with contextlib.redirect_stdout(sys.stderr):
+            run = run_doctor(settings, options)
     except UnknownPattern as exc:
-        raise UserError(f"unknown provider or check: {exc}", exit_code=2) from None
+        raise UserError(f"no check matches {exc}", exit_code=2) from None
     return to_document(run)
 
 
 def _settings_even_if_broken(app: AppContext) -> Any:
-    """The app's settings; when the config file is broken, the same flags without the file, so
-    that the network checks still run (the config checks report the broken file themselves)."""
-    from dataclasses import replace
+    """The settings the client would use; with a broken config file, the environment and defaults
+    (as `perspt doctor` does: its config checks report the broken file with line and column).
+    The app keeps no settings in that case, so the report states the config problem itself."""
+    import os
 
     from perspt_doctor.settings.diagnostics import ConfigError
-    from perspt_doctor.settings.resolve import load_settings
+    from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
 
     try:
         return app.settings()
     except ConfigError:
-        return load_settings(replace(app.flags, no_config=True))
+        return Settings(flags=app.flags, env=dict(os.environ), config=None, keyring_lookup=keyring_lookup_default)
 
 
 def write_report(app: AppContext, document: Mapping[str, Any], output: str | None, bundle: str | None,
