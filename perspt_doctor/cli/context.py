@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from perspt_doctor.settings.resolve import Flags, Settings
+if TYPE_CHECKING:
+    from perspt_doctor.settings.resolve import Flags, Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
 class AppContext:
-    flags: Flags = field(default_factory=Flags)
+    flags: Flags = field(default_factory=lambda: _new_flags())
     verbose: bool = False
     debug: bool = False
     log_level: str | None = None
@@ -43,6 +44,12 @@ class AppContext:
 
     def invalidate(self) -> None:
         self._settings = None
+
+
+def _new_flags() -> Flags:
+    from perspt_doctor.settings.resolve import Flags
+
+    return Flags()
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
