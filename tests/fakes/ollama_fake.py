@@ -67,6 +67,8 @@ class FakeModel:
     model_info: dict[str, Any] | None = None
     """`/api/show` model_info; None builds llama-style keys from a table of real shapes."""
     modified_at: str = "2025-05-04T17:37:44.706015396-07:00"
+    remote_host: str | None = None
+    """Set for a cloud model (`...-cloud` tags): /api/tags then carries remote_model and remote_host."""
 
     def __post_init__(self) -> None:
         self.name = normalise(self.name)
@@ -366,9 +368,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"version": self.owner.version})
 
     def _tags(self, body: Any, fault: Fault | None) -> None:
-        self._send(200, {"models": [
-            {"name": m.name, "model": m.name, "modified_at": m.modified_at, "size": m.size, "digest": m.digest,
-             "details": m.details} for m in self.owner.models]})
+        entries = []
+        for m in self.owner.models:
+            entry = {"name": m.name, "model": m.name, "modified_at": m.modified_at, "size": m.size,
+                     "digest": m.digest, "details": m.details}
+            if m.remote_host:
+                entry.update(remote_model=m.name.rsplit("-cloud", 1)[0], remote_host=m.remote_host)
+            entries.append(entry)
+        self._send(200, {"models": entries})
 
     def _ps(self, body: Any, fault: Fault | None) -> None:
         expires = (datetime.now().astimezone() + timedelta(minutes=5)).isoformat()
