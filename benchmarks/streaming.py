@@ -1,0 +1,197 @@
+"""Streaming cost: perspt next to `llm` and a bare httpx + json loop, all against the OpenAI fake.
+
+    .venv/bin/python benchmarks/streaming.py [--tokens 100000] [--skip-llm]
+
+Each client runs as its own process; its CPU time (user + system) and peak RSS come from the
+kernel's rusage for that child. Rows:
+  floor      a bare httpx + json loop writing the text to a pipe
+  perspt     `perspt -q` writing to a pipe (plain text)
+  llm        `llm` (installed with pip into its own venv in the user cache dir; skipped if impossible)
+  perspt-tty `perspt -q` on a pseudo-terminal, rendering Markdown; also at twice the tokens
+Goals: to a pipe <= 1.5 s CPU and <= 64 MB; on a pty <= 4 s CPU, and 2x tokens <= 2.2x the cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import textwrap
+import threading
+import venv
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LLM_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "perspt-benchmarks" / "llm-venv"
+
+FLOOR = textwrap.dedent("""
+    import json, sys, httpx
+    base, key = sys.argv[1], sys.argv[2]
+    body = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+    out = sys.stdout
+    with httpx.stream("POST", base + "/chat/completions", json=body, timeout=60,
+                      headers={"Authorization": "Bearer " + key}) as reply:
+        for line in reply.iter_lines():
+            if line.startswith("data: ") and line != "data: [DONE]":
+                for choice in json.loads(line[6:])["choices"]:
+                    out.write(choice["delta"].get("content") or "")
+    out.write("\\n")
+""")
+
+
+@dataclass
+class Measure:
+    name: str
+    cpu_s: float
+    rss_mb: float
+    out_bytes: int
+    status: int
+
+    def row(self) -> str:
+        note = "" if self.status == 0 else f"  (exit status {self.status})"
+        return f"{self.name:<22} {self.cpu_s:8.2f} s {self.rss_mb:8.1f} MB {self.out_bytes:>11,} bytes{note}"
+
+
+def _drain(fd: int, counter: list[int]) -> None:
+    while True:
+        try:
+            data = os.read(fd, 1 << 16)
+        except OSError:
+            return
+        if not data:
+            return
+        counter[0] += len(data)
+
+
+def run_pipe(name: str, argv: list[str], env: dict[str, str]) -> Measure:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=env, cwd=ROOT)
+    assert proc.stdout is not None and proc.stderr is not None
+    counter = [0]
+    errors: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(proc.stdout.fileno(), counter))
+    err_reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()))  # type: ignore[union-attr]
+    reader.start()
+    err_reader.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    reader.join()
+    err_reader.join()
+    if proc.returncode:
+        sys.stderr.write(f"{name}: {b''.join(errors).decode(errors='replace')[-600:]}\n")
+    return Measure(name, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, counter[0], proc.returncode)
+
+
+def run_pty(name: str, argv: list[str], env: dict[str, str], cols: int = 120, rows: int = 40) -> Measure:
+    pid, master = pty.fork()
+    if pid == 0:  # the child: stdin/stdout/stderr are the pty
+        os.chdir(ROOT)
+        os.execvpe(argv[0], argv, env)
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    counter = [0]
+    reader = threading.Thread(target=_drain, args=(master, counter))
+    reader.start()
+    _, status, usage = os.wait4(pid, 0)
+    reader.join(timeout=10)
+    os.close(master)
+    return Measure(name, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, counter[0],
+                   os.waitstatus_to_exitcode(status))
+
+
+class Fake:
+    """The OpenAI fake in its own process, so its CPU is not counted against any client."""
+
+    def __init__(self, tokens: int) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_fake", "--bulk", str(tokens)],
+                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        assert self.proc.stdout is not None
+        self.base_url = self.proc.stdout.readline().strip()
+        if not self.base_url.startswith("http://127.0.0.1"):
+            raise SystemExit(f"the OpenAI fake did not start (got {self.base_url!r})")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+def llm_python() -> Path | None:
+    python = LLM_VENV / "bin" / "python"
+    if (LLM_VENV / "bin" / "llm").exists():
+        return python
+    print(f"installing llm into {LLM_VENV} ...", file=sys.stderr)
+    try:
+        venv.EnvBuilder(with_pip=True, clear=True).create(LLM_VENV)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "llm"], check=True, timeout=600,
+                       capture_output=True)
+    except (subprocess.SubprocessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        last = detail.decode(errors="replace").strip().splitlines()[-1:] if detail else [str(exc)]
+        print(f"llm: skipped, it could not be installed with pip ({' '.join(last)[:200]})", file=sys.stderr)
+        return None
+    return python
+
+
+def llm_env(base_env: dict[str, str], base_url: str, home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "extra-openai-models.yaml").write_text(
+        f"- model_id: fake\n  model_name: gpt-4o-mini\n  api_base: \"{base_url}\"\n  api_key_name: fake\n")
+    (home / "keys.json").write_text('{"fake": "test-key"}')
+    return {**base_env, "LLM_USER_PATH": str(home)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=100_000)
+    parser.add_argument("--skip-llm", action="store_true", help="do not try to install or run llm")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="perspt-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PROXY") and not k.endswith("_proxy")}
+    env.update({"XDG_DATA_HOME": str(tmp / "data"), "XDG_CONFIG_HOME": str(tmp / "config"),
+                "XDG_STATE_HOME": str(tmp / "state"), "XDG_CACHE_HOME": str(tmp / "cache"),
+                "OPENAI_API_KEY": "test-key", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+                "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)})
+    perspt = [sys.executable, "-m", "perspt_doctor", "-q", "Stream a long reply."]
+    results: list[Measure] = []
+    fake = Fake(args.tokens)
+    try:
+        env["OPENAI_BASE_URL"] = fake.base_url
+        results.append(run_pipe("floor (httpx+json)", [sys.executable, "-c", FLOOR, fake.base_url, "test-key"], env))
+        results.append(run_pipe("perspt -> pipe", perspt, env))
+        python = None if args.skip_llm else llm_python()
+        if args.skip_llm:
+            print("llm: skipped (--skip-llm)", file=sys.stderr)
+        if python is not None:
+            results.append(run_pipe("llm -> pipe", [str(python), "-m", "llm", "-m", "fake", "Stream a long reply."],
+                                    llm_env(env, fake.base_url, tmp / "llm")))
+        results.append(run_pty("perspt -> pty (md)", perspt, env))
+    finally:
+        fake.close()
+    double = Fake(args.tokens * 2)
+    try:
+        env["OPENAI_BASE_URL"] = double.base_url
+        results.append(run_pty(f"perspt -> pty x2 ({args.tokens * 2 // 1000}k)", perspt, env))
+    finally:
+        double.close()
+
+    print(f"\nStreaming {args.tokens:,} tokens from the OpenAI fake (CPU = user + system of the client process)")
+    print(f"{'client':<22} {'CPU':>10} {'peak RSS':>11} {'output':>17}")
+    for measure in results:
+        print(measure.row())
+    by_name = {m.name: m for m in results}
+    pipe, tty = by_name["perspt -> pipe"], by_name["perspt -> pty (md)"]
+    ratio = results[-1].cpu_s / tty.cpu_s if tty.cpu_s else float("inf")
+    print(f"\nperspt to a pipe: {pipe.cpu_s:.2f} s CPU (goal <= 1.5), {pipe.rss_mb:.0f} MB (goal <= 64)")
+    print(f"perspt on a pty:  {tty.cpu_s:.2f} s CPU (goal <= 4.0); 2x tokens cost {ratio:.2f}x (goal <= 2.2)")
+    return 0 if all(m.status == 0 for m in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
