@@ -17,6 +17,7 @@ from perspt_doctor.transport.probes import (
     tls_handshake,
 )
 from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
+from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.route import Route, route_for
 from perspt_doctor.transport.trust import TransportConfigError
 
@@ -87,7 +88,8 @@ def _loopback_problem(route: Route, table: ProxyTable) -> tuple[str, str, str] |
     hint = (f"set `proxy.no_proxy` to \"{fix}\" in the config" if table.origin == "config"
             else f"export NO_PROXY={fix} (and no_proxy={fix})")
     if route.via_proxy:
-        return ("fail", f"this local endpoint ({route.endpoint.authority}) is sent to the proxy "
+        remote = not (route.proxy_host and is_loopback_host(route.proxy_host))
+        return ("fail" if remote else "warn", f"this local endpoint ({route.endpoint.authority}) is sent to the proxy "
                 f"{route.proxy_label}: {where} does not list {route.endpoint.host}", hint)
     if missing:
         return ("note", f"{where} lacks {', '.join(missing)}; a proxy would apply if you used one of those", hint)
@@ -132,7 +134,7 @@ async def proxy_route(ctx: CheckContext) -> Result:
     if loopback and loopback[0] == "fail":
         return Result.fail(loopback[1], details=[*details, route.decision.reason], hint=loopback[2], docs=DOCS,
                            facts=facts)
-    if loopback:
+    if loopback and loopback[0] == "note":
         details.append(loopback[1])
     if not route.via_proxy:
         return Result.ok(f"direct connection: {route.decision.reason}", details=details, docs=DOCS, facts=facts)
@@ -145,9 +147,19 @@ async def proxy_route(ctx: CheckContext) -> Result:
         return Result.skip(offline, details=details, facts=facts, docs=DOCS)
     verdict = await _probe(ctx, route, facts, details)
     if verdict is not None:
+        if warning:
+            verdict.details.append(f"also: {warning[1]} ({warning[2]})")
+        if loopback:
+            verdict.summary = f"{loopback[1]}, and {verdict.summary}"
+            verdict.hint = loopback[2]
         return verdict
-    if warning:
-        return Result.warn(warning[1], details=details, hint=warning[2], docs=DOCS, facts=facts)
+    warnings = [w for w in (warning, loopback) if w]
+    if warnings:
+        level, message, hint = warnings[0]
+        if warnings[0] is loopback:
+            message += " (the proxy forwards it, but a local server should be reached directly)"
+        details.extend(f"also: {w[1]} ({w[2]})" for w in warnings[1:])
+        return Result.warn(message, details=details, hint=hint, docs=DOCS, facts=facts)
     return Result.ok(headline, details=details[1:], docs=DOCS, facts=facts)
 
 

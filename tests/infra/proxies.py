@@ -72,8 +72,13 @@ def tinyproxy(directory: Path, *, auth: tuple[str, str] | None = None) -> Iterat
 
 @contextmanager
 def squid(directory: Path) -> Iterator[Proxy]:
-    """squid 5 in the foreground. It refuses CONNECT except to port 443, and everything to loopback."""
+    """squid 5 in the foreground. It refuses CONNECT except to port 443, and everything to loopback.
+    As root, squid runs as the `proxy` user, so its files live in a world-writable dir under /tmp
+    (pytest's own temp dirs are private to root)."""
+    import tempfile
+
     directory.mkdir(parents=True, exist_ok=True)
+    directory = Path(tempfile.mkdtemp(prefix="perspt-squid-"))
     os.chmod(directory, 0o777)
     port = free_port()
     conf = directory / "squid.conf"
@@ -96,7 +101,11 @@ def squid(directory: Path) -> Iterator[Proxy]:
     with open(directory / "squid.out", "wb") as out:
         process = subprocess.Popen([SQUID, "-N", "-f", str(conf)], stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_for_port("127.0.0.1", port, timeout=20)
+        try:
+            wait_for_port("127.0.0.1", port, timeout=20)
+        except TimeoutError:
+            raise TimeoutError(f"squid did not start: {(directory / 'squid.out').read_text()[-500:]}") from None
         yield Proxy("127.0.0.1", port, log=directory / "access.log")
     finally:
         _stop(process)
+        shutil.rmtree(directory, ignore_errors=True)
