@@ -346,7 +346,7 @@ def probe_amd(timeout: float = 5.0, sysfs_root: Path | None = None) -> GpuReport
     if exe is None:
         if sysfs:
             return GpuReport("amd", "sysfs", tuple(sysfs), notes=("rocm-smi is not on PATH; read from sysfs",))
-        return GpuReport("amd", "none", absent="no AMD GPU (rocm-smi not on PATH, none in /sys/class/drm)")
+        return GpuReport("amd", "none", absent="rocm-smi is not on PATH and /sys/class/drm lists no AMD card")
     try:
         proc = _run([exe, "--showproductname", "--showmeminfo", "vram", "--json"], timeout)
     except subprocess.TimeoutExpired:

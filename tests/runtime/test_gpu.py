@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from perspt_doctor.checks import gpu as gpu_checks
@@ -287,3 +288,33 @@ def test_intel_mac_and_linux_skip(tool_dir: Path) -> None:
     assert intel.status == "skip" and "Intel Mac" in intel.summary and intel.hint is None
     linux = gpu_checks.apple_verdict(gpu.probe_apple(system="Linux"))
     assert linux.status == "skip" and "not macOS" in linux.summary
+
+
+# ---- the device script ------------------------------------------------------------------------------
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "gpu_probe_check.sh"
+
+
+def run_script(tool_dir: Path) -> tuple[int, dict[str, Any]]:
+    import json
+    import os
+    import subprocess
+
+    env = {**os.environ, "PYTHON": sys.executable, "PERSPT_GPU_CHECK_NO_INSTALL": "1"}
+    proc = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=60, check=False)
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def test_device_script_reports_the_gpu(tool_dir: Path) -> None:
+    fake_smi(tool_dir, "nvidia-h200")
+    code, out = run_script(tool_dir)
+    assert code == 0
+    assert out["checks"]["gpu.nvidia"]["status"] == "ok" and "NVIDIA H200" in out["checks"]["gpu.nvidia"]["summary"]
+    assert out["probes"]["nvidia-smi"]["devices"][0]["total"] == 143771 * MIB
+    assert out["checks"]["memory.ram"]["status"] in ("ok", "warn", "fail")
+
+
+def test_device_script_fails_when_the_driver_does_not_answer(tool_dir: Path) -> None:
+    fake_smi(tool_dir, "nvidia-h100", exit_code=9, message="echo \"NVIDIA-SMI has failed because it couldn't "
+             "communicate with the NVIDIA driver.\"")
+    code, out = run_script(tool_dir)
+    assert code == 1 and out["checks"]["gpu.nvidia"]["status"] == "fail"
