@@ -127,6 +127,17 @@ def parse_ollama_host(raw: str | None, *, source: str = "default", api: Api = "n
     explicit = "://" in value
     authority = value.partition("://")[2] if explicit else value
     hostport = authority.split("/", 1)[0]
+    if "@" in hostport:
+        userinfo, _, hostport = hostport.rpartition("@")
+        _, colon, password = userinfo.partition(":")
+        if colon and password:
+            from perspt_doctor import redact
+
+            redact.register_secret(password, f"password in {source}")
+        traps.append(Trap("userinfo", "warn", f"the address from {source} carries a user name or password, "
+                          "which ollama-python and perspt drop: they send no credentials",
+                          "remove the credentials from the URL; put an authenticating proxy's token in a header "
+                          "it accepts, or reach Ollama without one"))
     if "[" not in hostport and hostport.count(":") >= 2:
         traps.append(Trap("ipv6_brackets", "fail", f"{hostport!r} from {source} is an IPv6 address without "
                           "brackets, so clients cannot tell the address from the port",

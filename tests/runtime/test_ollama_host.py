@@ -85,3 +85,12 @@ def test_wildcard_is_reported_with_the_windows_failure() -> None:
     trap = parse_ollama_host("0.0.0.0").traps[0]
     assert "WinError 10049" in trap.message and trap.severity == "warn"
     assert parse_ollama_host("0.0.0.0").is_loopback
+
+
+def test_credentials_in_the_address_are_dropped_and_redacted() -> None:
+    from perspt_doctor import redact
+
+    parsed = parse_ollama_host("https://bob:hunter2pass@ollama.example:8443", source="OLLAMA_HOST (environment)")
+    assert parsed.url == "https://ollama.example:8443" == _parse_host("https://bob:hunter2pass@ollama.example:8443")
+    assert [t.code for t in parsed.traps] == ["userinfo"] and parsed.traps[0].severity == "warn"
+    assert "hunter2pass" not in redact.redact(f"raw value {parsed.raw} and the bare hunter2pass")
