@@ -33,6 +33,10 @@ def is_placeholder(value: str) -> bool:
     return bool(words) and all(w in _PLACEHOLDER_WORDS for w in words)
 
 
+def _a(name: str) -> str:
+    return ("an " if name[:1].upper() in "AEIOU" else "a ") + name
+
+
 @dataclass(frozen=True)
 class KeyVerdict:
     status: str  # ok, warn, fail
@@ -69,6 +73,10 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
     shown = mask(raw)
     set_cmd = f"perspt keys set {spec.id}"
     stripped = raw.strip()
+    if is_placeholder(stripped.strip("\"'`")):
+        return KeyVerdict("fail", f"the key from {origin} is a placeholder, not a real key ({shown})",
+                          hint=f"create a key at {spec.keys_url or spec.docs_url} and store it",
+                          fixes=(set_cmd,))
     if stripped != raw or any(ch in stripped for ch in "\r\n\t "):
         what = "a line break" if ("\n" in raw or "\r" in raw) else "spaces or tabs"
         return KeyVerdict("fail", f"the key from {origin} contains {what} ({shown})",
@@ -80,15 +88,11 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
                           hint="the quotes became part of the key: remove them "
                                "(in a shell, quotes around the value are fine; inside a .env or JSON string they are not)",
                           fixes=(set_cmd,))
-    if is_placeholder(stripped):
-        return KeyVerdict("fail", f"the key from {origin} is a placeholder, not a real key ({shown})",
-                          hint=f"create a key at {spec.keys_url or spec.docs_url} and store it",
-                          fixes=(set_cmd,))
     others = distinctive_shapes(spec.id) if spec.key_shapes else []
     for other, shape in others:
         if re.fullmatch(shape.pattern, stripped):
-            return KeyVerdict("fail", f"the key from {origin} is a {shape.name} ({shown}), not a "
-                                      f"{spec.display_name} key",
+            return KeyVerdict("fail", f"the key from {origin} is {_a(shape.name)} ({shown}), not "
+                                      f"{_a(spec.display_name)} key",
                               hint=f"put it in {other.key_env[0] if other.key_env else other.id}'s variable and "
                                    f"use a {spec.display_name} key here; or use provider `{other.id}`",
                               fixes=(set_cmd,), shape=shape.name)
@@ -96,17 +100,17 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
         return KeyVerdict("ok", f"key from {origin} ({shown})")
     own = next((s for s in spec.key_shapes if re.fullmatch(s.pattern, stripped)), None)
     if own is not None:
-        return KeyVerdict("ok", f"key from {origin} ({shown}), shaped like a {own.name}", shape=own.name)
+        return KeyVerdict("ok", f"key from {origin} ({shown}), shaped like {_a(own.name)}", shape=own.name)
     expected = ", ".join(sorted({prefix_of(s) + "…" for s in spec.key_shapes if prefix_of(s)})) or "its usual format"
     if not spec.key_shapes_strict:
         return KeyVerdict("ok", f"key from {origin} ({shown}); format not recognised, which is fine: "
                                 f"{spec.display_name} changes its key formats")
     prefixes = [prefix_of(s) for s in spec.key_shapes if prefix_of(s)]
     if any(stripped.startswith(p) for p in prefixes):
-        return KeyVerdict("warn", f"the key from {origin} starts like a {spec.display_name} key but its length "
+        return KeyVerdict("warn", f"the key from {origin} starts like {_a(spec.display_name)} key but its length "
                                   f"({len(stripped)}) or characters do not match ({shown})",
                           hint="it may have been cut off when copying; copy it again in full", fixes=(set_cmd,))
-    return KeyVerdict("warn", f"the key from {origin} does not look like a {spec.display_name} key "
+    return KeyVerdict("warn", f"the key from {origin} does not look like {_a(spec.display_name)} key "
                               f"(expected {expected}; got {shown})",
                       hint=f"check that this is the key for {spec.display_name} ({spec.keys_url or spec.docs_url})",
                       fixes=(set_cmd,))

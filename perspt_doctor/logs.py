@@ -105,6 +105,8 @@ def _log_start(root: logging.Logger, app: Any) -> None:
     from perspt_doctor._version import __version__
 
     settings = app._settings
+    if not root.handlers:  # nowhere to log (the doctor without --verbose): skip the keyring lookup below
+        return
     root.info("perspt %s, python %s, argv %s", __version__, sys.version.split()[0], sys.argv[1:])
     if settings is None:
         return

@@ -69,6 +69,7 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
         _fixes_module()
     app.file_logging = False
     verbose = verbose or app.verbose
+    _warm_keyring()
     settings = _settings(app)
     options = _options(settings, only, skip, providers, offline, timeout, verbose or False, live, checks_dirs)
     if list_checks:
@@ -77,6 +78,22 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
     run = _run(settings, options, as_json)
     ctx.exit(_finish(settings, run, as_json=as_json, verbose=verbose, strict=strict, show_diff=show_diff,
                      fix=fix, dry_run=dry_run, app=app))
+
+
+def _warm_keyring() -> None:
+    """Start the keyring's backend detection (slow: it probes every backend, some via subprocesses)
+    in the background, so that it overlaps with loading the checks instead of following it."""
+    import threading
+
+    def detect() -> None:
+        try:
+            from perspt_doctor.settings.keystore import backend_info
+
+            backend_info()
+        except Exception:  # noqa: BLE001 - the keyring checks report it properly
+            pass
+
+    threading.Thread(target=detect, name="perspt-keyring-warmup", daemon=True).start()
 
 
 def _settings(app: AppContext) -> Settings:
