@@ -279,9 +279,9 @@ async def _list_with_key(fake: FakeServer, key: str | None) -> Any:
 
 def test_a_key_echoed_by_the_provider_is_redacted() -> None:
     secret = "plain-secret-value-0042"
-    with openai_fake(echo_key_in_errors=True, api_key="another") as fake:
-        with pytest.raises(e.AuthenticationError) as caught:
-            run(_list_with_key(fake, secret))
+    with openai_fake(echo_key_in_errors=True, api_key="another") as fake, \
+            pytest.raises(e.AuthenticationError) as caught:
+        run(_list_with_key(fake, secret))
     assert fake.requests[-1].headers["authorization"] == f"Bearer {secret}"
     rendered = f"{caught.value} {caught.value.hint} {caught.value.to_dict()}"
     assert secret not in rendered and "[REDACTED]" in rendered
