@@ -82,6 +82,14 @@ class ModelList:
 
 
 class Adapter(Protocol):
+    """Made by `perspt_doctor.providers.registry.make_adapter`. Every method raises only the typed
+    errors of `perspt_doctor.providers.errors` (a missing key: AuthenticationError, code `missing_key`).
+
+    `stream()` yields text chunks, then one last chunk with `finish_reason` and `usage`; it retries
+    only until the first text chunk has been yielded. An unknown model raises ModelNotFoundError with
+    `suggestions` filled from the live model list.
+    """
+
     provider_id: str
 
     async def list_models(self) -> ModelList: ...
