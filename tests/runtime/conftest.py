@@ -40,7 +40,13 @@ def make_ctx(settings: Settings, *, offline: bool = False, live: bool = False,
     return CheckContext(settings=settings, provider=None, offline=offline, live=live, shared=base)
 
 
+CATEGORY = {"perspt_doctor.checks.ollama": "ollama", "perspt_doctor.checks.memory": "memory",
+            "perspt_doctor.checks.gpu": "gpu"}
+
+
 def run(func: Callable[..., Any], ctx: CheckContext) -> Result:
+    """Run a check directly, asserting on the way that it is declared in its module's category."""
+    assert meta(func).category == CATEGORY[func.__module__]
     result = func(ctx)
     if asyncio.iscoroutine(result):
         result = asyncio.run(result)

@@ -19,6 +19,22 @@ MIB = 1024**2
 CARDS = {"nvidia-h100": ("NVIDIA H100 80GB HBM3", 81559, 81079), "nvidia-h200": ("NVIDIA H200", 143771, 143156)}
 
 
+def nvidia(report: gpu.GpuReport, env: dict[str, str] | None = None) -> Any:
+    """gpu.nvidia's verdict on a probe's report (the check itself only adds the probe)."""
+    assert meta(gpu_checks.nvidia_check).category == "gpu"
+    return gpu_checks.nvidia_verdict(report, env or {})
+
+
+def amd(report: gpu.GpuReport, kfd: Path | None = None) -> Any:
+    assert meta(gpu_checks.amd_check).category == "gpu"
+    return gpu_checks.amd_verdict(report, kfd) if kfd else gpu_checks.amd_verdict(report)
+
+
+def apple(report: gpu.GpuReport) -> Any:
+    assert meta(gpu_checks.apple_check).category == "gpu"
+    return gpu_checks.apple_verdict(report)
+
+
 def fake_smi(tool_dir: Path, card: str, *, exit_code: int = 0, message: str | None = None) -> None:
     folder = FIXTURES / card
     version = folder / "nvidia-smi-version.txt"
@@ -107,7 +123,7 @@ def test_nvidia_smi_driver_failure_is_a_fail(tool_dir: Path, monkeypatch: pytest
              "communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\"")
     report = gpu.probe_nvidia()
     assert report.problem_kind == "driver" and not report.devices
-    result = gpu_checks.nvidia_verdict(report, {})
+    result = nvidia(report, {})
     assert result.status == "fail" and "modprobe nvidia" in (result.hint or "")
     assert "communicate with the NVIDIA driver" in result.summary
 
@@ -117,7 +133,7 @@ def test_nvidia_smi_that_hangs_is_cut_off(tool_dir: Path, monkeypatch: pytest.Mo
     fake_smi(tool_dir, "nvidia-h100", message="exec sleep 30")
     report = gpu.probe_nvidia(timeout=0.5)
     assert report.problem_kind == "timeout"
-    result = gpu_checks.nvidia_verdict(report, {})
+    result = nvidia(report, {})
     assert result.status == "fail" and "hung" in result.summary and "dmesg" in (result.hint or "")
 
 
@@ -132,7 +148,7 @@ esac
 """)
     report = gpu.probe_nvidia()
     assert report.notes and "ollama (pid 4242): 15000 MiB" in report.notes[0]
-    result = gpu_checks.nvidia_verdict(report, {})
+    result = nvidia(report, {})
     assert result.status == "warn" and "0.4 GiB free" in result.summary
     assert result.hint == "stop what holds the GPU memory (see details)"
     assert any("pid 4242" in d for d in result.details)
@@ -141,13 +157,13 @@ esac
 def test_old_driver_old_gpu_and_hidden_devices_warn() -> None:
     old = gpu.GpuReport("nvidia", "nvidia-smi", (gpu.GpuDevice("nvidia", 0, "Tesla K80", 12 * 1024**3, 0,
                         12 * 1024**3, compute_capability="3.7"),), driver_version="470.82.01")
-    result = gpu_checks.nvidia_verdict(old, {})
+    result = nvidia(old, {})
     assert result.status == "warn" and "compute capability 3.7" in result.summary
     assert result.hint == "a newer GPU is needed for GPU inference"
     assert any("older than 531" in d for d in result.details)
     fine = gpu.GpuReport("nvidia", "nvml", (gpu.GpuDevice("nvidia", 0, "RTX 4090", 24 * 1024**3, 0, 24 * 1024**3,
                          compute_capability="8.9"),), driver_version="550.54")
-    hidden = gpu_checks.nvidia_verdict(fine, {"CUDA_VISIBLE_DEVICES": "-1"})
+    hidden = nvidia(fine, {"CUDA_VISIBLE_DEVICES": "-1"})
     assert hidden.status == "warn" and "CUDA_VISIBLE_DEVICES" in (hidden.hint or "")
 
 
@@ -176,7 +192,7 @@ def test_nvml_driver_not_loaded_is_reported(no_gpu_tools: None, monkeypatch: pyt
     monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml(init_error=NVML_ERROR_DRIVER_NOT_LOADED))
     report = gpu.probe_nvidia()
     assert report.source == "nvml" and report.problem_kind == "driver"
-    result = gpu_checks.nvidia_verdict(report, {})
+    result = nvidia(report, {})
     assert result.status == "fail" and "Driver Not Loaded" in result.summary and "modprobe" in (result.hint or "")
 
 
@@ -208,7 +224,7 @@ def test_gpu_checks_skip_without_a_local_runtime(tmp_path: Path) -> None:
 # ---- AMD --------------------------------------------------------------------------------------------
 def test_amd_absent(no_gpu_tools: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gpu, "SYSFS_ROOT", tmp_path / "sys")
-    result = gpu_checks.amd_verdict(gpu.probe_amd())
+    result = amd(gpu.probe_amd())
     assert meta(gpu_checks.amd_check).category == "gpu"
     assert result.status == "skip" and "no AMD GPU" in result.summary and result.hint is None
 
@@ -229,10 +245,10 @@ def test_amd_from_sysfs_and_missing_kfd(no_gpu_tools: None, tmp_path: Path, monk
     monkeypatch.setattr(gpu, "SYSFS_ROOT", tmp_path / "sys")
     report = gpu.probe_amd()
     assert report.source == "sysfs" and report.devices[0].free == 15 * 1024**3
-    missing = gpu_checks.amd_verdict(report, kfd=tmp_path / "kfd")
+    missing = amd(report, kfd=tmp_path / "kfd")
     assert missing.status == "warn" and "render" in (missing.hint or "")
     (tmp_path / "kfd").touch()
-    present = gpu_checks.amd_verdict(report, kfd=tmp_path / "kfd")
+    present = amd(report, kfd=tmp_path / "kfd")
     assert present.status == "ok" and "15.0 GiB free of 16.0 GiB" in present.summary and present.hint is None
 
 
@@ -243,7 +259,7 @@ def test_amd_rocm_smi(tool_dir: Path, tmp_path: Path, monkeypatch: pytest.Monkey
     assert report.source == "rocm-smi" and report.devices[0].name == "Radeon PRO W7900"
     write_tool(tool_dir, "rocm-smi", "echo 'ERROR: amdgpu driver not loaded' >&2; exit 1")
     _amd_sysfs(tmp_path / "sys")
-    failing = gpu_checks.amd_verdict(gpu.probe_amd())
+    failing = amd(gpu.probe_amd())
     assert failing.status == "fail" and "amdgpu" in (failing.hint or "")
 
 
@@ -264,7 +280,7 @@ esac
 def test_apple_default_working_set(tool_dir: Path) -> None:
     fake_sysctl(tool_dir)
     report = gpu.probe_apple(system="Darwin", machine="arm64")
-    result = gpu_checks.apple_verdict(report)
+    result = apple(report)
     assert meta(gpu_checks.apple_check).category == "gpu"
     assert result.status == "ok" and result.hint is None
     assert "Apple M2 Pro: 32 GiB unified memory" in result.summary and "21.3 GiB (about, macOS default)" in result.summary
@@ -272,21 +288,21 @@ def test_apple_default_working_set(tool_dir: Path) -> None:
 
 def test_apple_wired_limit_raised(tool_dir: Path) -> None:
     fake_sysctl(tool_dir, wired="28672")
-    result = gpu_checks.apple_verdict(gpu.probe_apple(system="Darwin", machine="arm64"))
+    result = apple(gpu.probe_apple(system="Darwin", machine="arm64"))
     assert result.status == "ok" and "28.0 GiB (set with iogpu.wired_limit_mb)" in result.summary
 
 
 def test_apple_rosetta_warns(tool_dir: Path) -> None:
     fake_sysctl(tool_dir, translated="1")
-    result = gpu_checks.apple_verdict(gpu.probe_apple(system="Darwin", machine="x86_64"))
+    result = apple(gpu.probe_apple(system="Darwin", machine="x86_64"))
     assert result.status == "warn" and "Rosetta" in result.summary and "arm64 Python" in (result.hint or "")
 
 
 def test_intel_mac_and_linux_skip(tool_dir: Path) -> None:
     fake_sysctl(tool_dir, chip="Intel(R) Core(TM) i9-9880H CPU @ 2.30GHz")
-    intel = gpu_checks.apple_verdict(gpu.probe_apple(system="Darwin", machine="x86_64"))
+    intel = apple(gpu.probe_apple(system="Darwin", machine="x86_64"))
     assert intel.status == "skip" and "Intel Mac" in intel.summary and intel.hint is None
-    linux = gpu_checks.apple_verdict(gpu.probe_apple(system="Linux"))
+    linux = apple(gpu.probe_apple(system="Linux"))
     assert linux.status == "skip" and "not macOS" in linux.summary
 
 
