@@ -61,8 +61,13 @@ async def http_probe(ctx: CheckContext) -> Result:
         return Result.fail(exc.message, hint=exc.hint, docs=DOCS, facts=facts)
     events: list[tuple[str, float]] = []
 
-    async def trace(name: str, _info: dict[str, Any]) -> None:
+    async def trace(name: str, info: dict[str, Any]) -> None:
         events.append((name, time.perf_counter()))
+        if name == "connection.connect_tcp.complete":
+            stream = info.get("return_value")
+            addr = stream.get_extra_info("server_addr") if stream is not None else None
+            if addr:
+                facts["server_addr"] = f"{addr[0]}:{addr[1]}"
 
     started = time.perf_counter()
     try:
@@ -81,11 +86,6 @@ async def http_probe(ctx: CheckContext) -> Result:
     facts["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     facts["status"] = response.status_code
     facts["headers"] = {k: response.headers[k] for k in KEEP_HEADERS if k in response.headers}
-    stream = response.extensions.get("network_stream")
-    if stream is not None:
-        addr = stream.get_extra_info("server_addr")
-        if addr:
-            facts["server_addr"] = f"{addr[0]}:{addr[1]}"
     return _verdict(route, url, response.status_code, response.headers, body, facts)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.transport import factory
+from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.probes import (
     Address,
     insecure_context,
@@ -17,7 +18,6 @@ from perspt_doctor.transport.probes import (
     tls_handshake,
 )
 from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
-from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.route import Route, route_for
 from perspt_doctor.transport.trust import TransportConfigError
 

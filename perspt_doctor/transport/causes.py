@@ -63,7 +63,12 @@ def chain_of(exc: BaseException) -> list[BaseException]:
     current: BaseException | None = exc
     while current is not None and current not in seen and len(seen) < 20:
         seen.append(current)
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+        group = getattr(current, "exceptions", None)
+        if current.__cause__ is None and current.__context__ is None and group:
+            current = group[0]
+            continue
+        # httpcore re-raises with the context suppressed; the context is still the real cause.
+        current = current.__cause__ or current.__context__
     return seen
 
 

@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 
 def family_of(host: str) -> int:
@@ -52,10 +52,8 @@ def syn_blackhole(host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
     for _ in range(4):
         filler = socket.socket(family_of(host), socket.SOCK_STREAM)
         filler.setblocking(False)
-        try:
+        with suppress(BlockingIOError):
             filler.connect((host, bound))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     time.sleep(0.05)
     try:
