@@ -368,8 +368,10 @@ async def daemon_check(ctx: CheckContext) -> Result:
     details = [f"through proxy {proxy} (from the proxy settings)"] if proxy else []
     if reply.failure:
         hint, fixes = _unreachable_hint(ctx, host, reply, runtime)
-        if proxy and reply.failure in ("proxy", "timeout", "reset"):
-            hint = f"requests to Ollama go through the proxy {proxy}: add {host.host} to NO_PROXY"
+        if proxy:
+            hint = (f"requests to Ollama go through the proxy {proxy}, which failed: add {host.host} to NO_PROXY "
+                    "(e.g. NO_PROXY=localhost,127.0.0.1)")
+            fixes = []
         what = {"refused": "connection refused", "timeout": f"no answer within {HTTP_BUDGET:g} s",
                 "tls": "TLS handshake failed", "dns": "the host name does not resolve",
                 "reset": "the connection was closed without an answer", "proxy": "the proxy failed the request"

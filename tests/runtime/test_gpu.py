@@ -334,3 +334,16 @@ def test_device_script_fails_when_the_driver_does_not_answer(tool_dir: Path) -> 
              "communicate with the NVIDIA driver.\"")
     code, out = run_script(tool_dir)
     assert code == 1 and out["checks"]["gpu.nvidia"]["status"] == "fail"
+
+
+@pytest.mark.parametrize(("vendor", "kind", "summary", "hint"), [
+    ("amd", "timeout", "rocm-smi hung", "dmesg"),
+    ("nvidia", "permission", "refused access", "/dev/nvidia*"),
+    ("amd", "driver", "does not answer", "amdgpu"),
+])
+def test_probe_problems(vendor: str, kind: str, summary: str, hint: str) -> None:
+    source = "rocm-smi" if vendor == "amd" else "nvidia-smi"
+    report = gpu.GpuReport(vendor, source, problem="Insufficient Permissions" if kind == "permission" else "boom",
+                           problem_kind=kind)
+    result = amd(report) if vendor == "amd" else nvidia(report)
+    assert result.status == "fail" and summary in result.summary and hint in (result.hint or "")

@@ -203,3 +203,13 @@ def test_fit_skips(tmp_path: Path, models: list[Any], model: str, host: str | No
         ctx = ctx_with(tmp_path, mem(20), {"model": model}, env={"OLLAMA_HOST": host or fake.host})
         result = run(mc.fit_check, ctx)
     assert result.status == "skip" and summary in result.summary and result.hint is None
+
+
+def test_fit_in_unified_memory(tmp_path: Path) -> None:
+    apple = gpu.GpuReport("apple", "sysctl", (gpu.GpuDevice("apple", 0, "Apple M3 Max", total=48 * GIB),),
+                          extra={"gpu_working_set": 48 * GIB})
+    with ollama_fake(models=[LLAMA8B]) as fake:
+        ctx = ctx_with(tmp_path, mem(50, total=64), {"model": "llama3.1:8b"}, env={"OLLAMA_HOST": fake.host})
+        ctx.shared["system.gpu.apple"] = apple
+        result = run(mc.fit_check, ctx)
+    assert result.status == "ok" and "fits in unified memory" in result.summary and result.hint is None

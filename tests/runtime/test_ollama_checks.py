@@ -395,3 +395,31 @@ def test_shared_answers_are_fetched_once(tmp_path: Path) -> None:
             run(func, ctx)
         run(oc.models_check, ctx)
         assert fake.paths().count("/api/tags") == 1 and fake.paths().count("/api/version") == 1
+
+
+def test_daemon_through_a_dead_proxy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ollama_fake() as fake:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")
+        result = run(oc.daemon_check, ctx_for(tmp_path, fake.host))
+    assert result.status == "fail" and result.fix_commands == []
+    assert result.hint and "go through the proxy" in result.hint and "NO_PROXY" in result.hint
+
+
+def test_daemon_wrong_path_prefix(tmp_path: Path) -> None:
+    with ollama_fake() as fake:
+        result = run(oc.daemon_check, ctx_for(tmp_path, f"{fake.base_url}/v1"))
+    assert result.status == "fail" and "HTTP 404" in result.summary
+    assert result.hint == f"the path /v1 in the address sends requests to the wrong place: use http://127.0.0.1:{fake.port}"
+
+
+def test_models_listed_when_none_configured(tmp_path: Path) -> None:
+    with ollama_fake(models=["llama3.2", "mistral:7b"]) as fake:
+        ctx = make_ctx(make_settings(tmp_path, {"provider": "openai"}, {"OLLAMA_HOST": fake.host}))
+        result = run(oc.models_check, ctx)
+    assert result.status == "ok" and result.summary == "2 models installed" and result.hint is None
+
+
+def test_load_connection_failure(tmp_path: Path) -> None:
+    result = run(oc.load_check, ctx_for(tmp_path, f"127.0.0.1:{free_port()}", live=True))
+    assert result.status == "fail" and "the load request failed: refused" in result.summary
+    assert result.hint and "server log" in result.hint
