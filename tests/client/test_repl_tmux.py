@@ -54,10 +54,13 @@ class Tmux:
     def exit_code(self, timeout: float = 20) -> int:
         deadline = time.monotonic() + timeout
         while True:
-            dead, _, status = self._tmux("display-message", "-p", "-t", "t",
-                                         "#{pane_dead} #{pane_dead_status}").strip().partition(" ")
-            if dead == "1":
+            dead, status, signal = (self._tmux("display-message", "-p", "-t", "t",
+                                               "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}")
+                                    .strip().split("|"))
+            if dead == "1" and status:
                 return int(status)
+            if dead == "1" and signal:
+                return -int(signal)
             if time.monotonic() > deadline:
                 raise AssertionError(f"perspt did not exit; the screen shows:\n{self.screen()}")
             time.sleep(0.1)
