@@ -1,7 +1,7 @@
 """CA trust: which certificates the client trusts, from `network.trust_store`, `network.ca_bundle`,
 `SSL_CERT_FILE`/`SSL_CERT_DIR` and `network.verify_tls`.
 
-Modes: `certifi` (Mozilla's list from certifi), `system` (the OS verifier through truststore), and
+Modes: `certifi` (Mozilla's list from certifi), `system` (the OS store: truststore on macOS/Windows), and
 `auto` (the default): `SSL_CERT_FILE`/`SSL_CERT_DIR` when set, replacing the defaults as httpx does;
 otherwise certifi plus the OS default store. `network.ca_bundle` is added in every mode.
 """
@@ -83,11 +83,43 @@ def _check_file(path: str, what: str, setting: str) -> None:
                                    hint=f"make the file readable (chmod a+r {path})")
 
 
+_CACHE: dict[tuple[Any, ...], Any] = {}
+"""Built contexts, keyed by what they trust (files by path and modification time). Loading a CA
+bundle costs tens of milliseconds of CPU; a doctor run needs the same few contexts many times."""
+
+
+def _stamp(path: str | None) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns if path else None
+    except OSError:
+        return None
+
+
+def _key(kind: str, *sources: TrustSource) -> tuple[Any, ...]:
+    return (kind, *((s.name, s.location, _stamp(s.location)) for s in sources),
+            os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
 def context_for(source: TrustSource) -> ssl.SSLContext:
     """A verifying context that trusts exactly one source (the doctor compares them side by side)."""
+    key = _key("one", source)
+    if key not in _CACHE:
+        _CACHE[key] = _context_for(source)
+    return _CACHE[key]
+
+
+def _context_for(source: TrustSource) -> ssl.SSLContext:
     import ssl
 
     if source.name == "system":
+        import sys
+
+        if sys.platform not in ("darwin", "win32"):
+            # truststore on Linux verifies against OpenSSL's default paths, reloading them for every
+            # connection (~20 ms of CPU each); a context that loads them once trusts exactly the same.
+            context = bare_context()
+            context.load_default_certs()
+            return context
         import truststore
 
         return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -134,9 +166,16 @@ def _load(context: Any, source: TrustSource) -> None:
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
     """The context the client verifies servers with. Raises TransportConfigError for a bad CA file."""
+    plan = trust_plan(settings)
+    key = _key(f"client:{plan.mode}:{plan.verify}", *plan.sources)
+    if key not in _CACHE:
+        _CACHE[key] = _client_context(plan)
+    return _CACHE[key]
+
+
+def _client_context(plan: TrustPlan) -> ssl.SSLContext:
     import ssl
 
-    plan = trust_plan(settings)
     if not plan.verify:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         context.check_hostname = False
@@ -144,7 +183,7 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
         return context
     first = plan.sources[0]
     if first.name in ("system", "certifi"):
-        context = context_for(first)
+        context = _context_for(first)  # a fresh one: the extra sources are added to it
     else:
         context = bare_context()
         _load(context, first)
