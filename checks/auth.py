@@ -236,9 +236,11 @@ def _error_verdict(probe: ModelsProbe, error: e.ProviderError, facts: dict[str, 
         return Result.warn(f"could not check the key: {name} answered with a fault on its side ({code})",
                            details=details, hint=f"retry in a minute{status}; nothing to change here",
                            facts=facts, docs="docs/troubleshooting.md#provider-unavailable-or-slow")
-    if isinstance(error, e.EndpointNotFoundError):
+    if isinstance(error, e.EndpointNotFoundError) or (isinstance(error, e.ModelNotFoundError) and error.status == 404):
+        # a models list names no model: its 404 is the URL (`Invalid URL (GET /models)`)
         return Result.fail(f"{probe.url} does not exist ({code}): the base URL is wrong", details=details,
-                           hint=error.hint, facts=facts, docs=DOCS)
+                           hint=f"the base URL is probably wrong (a missing or doubled `/v1`?); `perspt config show` "
+                                f"says where the base URL for {pid} comes from", facts=facts, docs=DOCS)
     if isinstance(error, e.BadResponseError):
         return Result.fail(f"{probe.url} did not answer like {name}'s API: {error.message}", hint=error.hint,
                            facts=facts, docs=DOCS)
