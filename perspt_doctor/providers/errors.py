@@ -328,6 +328,10 @@ def from_response(provider: str, protocol: str, status: int, raw: bytes, headers
     return error
 
 
+_ENDPOINT_TEXT = re.compile(r"invalid url|unknown (?:request )?url|no route|unrecognized request url|"
+                            r"page not found|path not found", re.I)
+
+
 def _html_title(raw: bytes) -> str:
     match = re.search(rb"<title>(.*?)</title>", raw[:4000], re.I | re.S)
     return match.group(1).decode("utf-8", "replace").strip()[:80] if match else "no title"
@@ -374,6 +378,8 @@ def _classify(protocol: str, status: int, message: str, code: str | None, etype:
     if status == 403:
         return PermissionDeniedError
     if status == 404:
+        if _ENDPOINT_TEXT.search(message):
+            return EndpointNotFoundError
         if _MODEL_TEXT.search(message) or "model" in message.lower() or protocol == "anthropic":
             return ModelNotFoundError
         return EndpointNotFoundError

@@ -48,6 +48,8 @@ CASES = [
                                "code": "credit_balance_exhausted"}}, e.QuotaExceededError),
     ("openai", 404, {"error": {"message": "Invalid URL (POST /v1/chat/completion)", "type": "invalid_request_error",
                                "param": None, "code": None}}, e.EndpointNotFoundError),
+    ("openai", 404, {"error": {"message": "Invalid URL (GET /v1/models)", "type": "invalid_request_error",
+                               "param": None, "code": None}}, e.EndpointNotFoundError),
     ("groq", 498, {"error": {"message": "capacity exceeded", "type": "capacity_exceeded"}}, e.OverloadedError),
     ("openai", 422, {"error": {"message": "Unrecognized request argument supplied: foo"}}, e.BadRequestError),
 ]
