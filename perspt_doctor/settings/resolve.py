@@ -195,6 +195,8 @@ class Settings:
                 if catalog.canonical_id(str(name)) == pid and isinstance(value, str) and value.strip():
                     found.append(Resolved(value.strip(), Source.CONFIG,
                                           f"{self.config_name}: provider_endpoints.{name}"))
+        for item in found:
+            _register_url_password(item.value, item.origin)
         found.append(Resolved(spec.base_url if spec else "", Source.DEFAULT, "built-in default"))
         winner = found[0]
         shadowed = tuple(Shadowed(f.origin, f.value, f.value != winner.value) for f in found[1:-1])
@@ -263,6 +265,19 @@ class Settings:
                 from urllib.parse import unquote
 
                 redact.register_secret(unquote(parts.password), "proxy password")
+
+
+def _register_url_password(url: str, origin: str) -> None:
+    """A password in a base URL (`http://user:pw@host`, an OLLAMA_HOST behind a proxy) is as secret as a key."""
+    from urllib.parse import unquote, urlsplit
+
+    try:
+        password = urlsplit(url if "://" in url else "http://" + url).password
+    except ValueError:
+        return
+    if password:
+        redact.register_secret(password, f"password in {origin}")
+        redact.register_secret(unquote(password), f"password in {origin}")
 
 
 _MISSING = object()

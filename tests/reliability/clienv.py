@@ -1,0 +1,69 @@
+"""Running the real `perspt` command in a fresh process, the way a user does, inside a private home
+(XDG dirs, a file keyring) and behind the network guard in `netguard/`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import STRIP_EXACT, STRIP_PREFIXES
+
+GUARD_DIR = Path(__file__).parent / "netguard"
+
+
+@dataclass
+class Home:
+    """One user's machine: its XDG dirs and the environment every command runs with."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def netlog(self) -> Path:
+        return Path(self.env["PERSPT_TEST_NETLOG"])
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    def network_violations(self) -> list[str]:
+        return self.netlog.read_text(encoding="utf-8").splitlines() if self.netlog.exists() else []
+
+
+def make_home(root: Path, **extra: str) -> Home:
+    root.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in STRIP_EXACT and not k.startswith(STRIP_PREFIXES)}
+    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
+                     ("XDG_CACHE_HOME", "cache")):
+        (root / sub).mkdir(exist_ok=True)
+        env[var] = str(root / sub)
+    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), env.get("PYTHONPATH")]))
+    env["PERSPT_TEST_NETLOG"] = str(root / "network-violations.log")
+    env.pop("PYTEST_CURRENT_TEST", None)
+    env.update(extra)
+    return Home(root, env)
+
+
+@dataclass
+class Ran:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def perspt(home: Home, *args: str, stdin: str = "", env: dict[str, str] | None = None,
+           timeout: float = 60, cwd: Path | None = None) -> Ran:
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "perspt_doctor", *args], input=stdin, capture_output=True,
+                          text=True, timeout=timeout, env={**home.env, **(env or {})}, cwd=cwd or home.root)
+    return Ran(tuple(args), done.returncode, done.stdout, done.stderr, time.monotonic() - started)
