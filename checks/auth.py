@@ -112,7 +112,7 @@ async def _fetch(ctx: CheckContext, pid: str) -> ModelsProbe:
     base = ctx.settings.base_url_for(pid).value or spec.base_url
     probe = ModelsProbe(pid, base.rstrip("/") + spec.models_path, resolved.origin if key else "no key",
                         resolved.source.label if key else "none", mask(key) if key else None)
-    timeout = probe_timeout(ctx)
+    timeout = ctx.bounded(probe_timeout(ctx), reserve=0.4)
     started = time.perf_counter()
     try:
         adapter = make_adapter(ctx.settings, pid, total_timeout=timeout)

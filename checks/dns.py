@@ -74,7 +74,7 @@ async def dns_lookup(ctx: CheckContext) -> Result:
         facts["resolved_by_proxy"] = True
         details.append(f"{endpoint.host} is resolved by the proxy {route.proxy_label}, not by this machine; "
                        "checking the proxy's own name instead")
-    lifetime = _lifetime(ctx)
+    lifetime = ctx.bounded(_lifetime(ctx), reserve=0.8)
     if endpoint.is_ip and not route.via_proxy or route.via_proxy and _is_ip(host):
         return Result.ok(f"no lookup needed: {host} is an IP address", details=details, docs=DOCS, facts=facts)
     servers = configured_servers(ctx.settings)

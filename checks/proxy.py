@@ -168,7 +168,7 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
     assert route.proxy_host and route.proxy_port and route.decision.proxy_url
     label = route.proxy_label
     source = route.decision.source or "the proxy setting"
-    timeout = min(float(ctx.settings.get("network.connect_timeout", 10)), 3.0)
+    timeout = ctx.bounded(min(float(ctx.settings.get("network.connect_timeout", 10)), 3.0), reserve=0.4)
     try:
         addresses, _ms = await system_resolve(route.proxy_host, route.proxy_port, timeout)
     except OSError as exc:
@@ -179,7 +179,7 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
     facts["proxy_connect_ms"] = round(connected.ms, 1)
     if not connected.ok:
         what = {"refused": "refuses connections (nothing listens there)",
-                "timeout": f"does not answer within {timeout:g} s"}.get(connected.kind, connected.error)
+                "timeout": f"does not answer within {timeout:.3g} s"}.get(connected.kind, connected.error)
         return Result.fail(f"the proxy {label} is not reachable: it {what}", details=details,
                            hint=f"start the proxy, or fix the address in {source}", docs=DOCS, facts=facts)
     if route.proxy_scheme == "https":

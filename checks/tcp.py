@@ -30,7 +30,7 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     if offline:
         return Result.skip(offline, docs=DOCS)
     host, port = route.first_hop
-    timeout = _connect_timeout(ctx)
+    timeout = ctx.bounded(_connect_timeout(ctx), reserve=0.4)
     facts: dict[str, Any] = {"host": host, "port": port, "connect_timeout_s": timeout}
     details: list[str] = []
     if route.via_proxy:
@@ -38,7 +38,7 @@ async def tcp_reach(ctx: CheckContext) -> Result:
         details.append(f"the client connects to the proxy {route.proxy_label}; the proxy connects to "
                        f"{route.endpoint.authority}")
     try:
-        addresses, _ms = await system_resolve(host, port, timeout + 1)
+        addresses, _ms = await system_resolve(host, port, ctx.bounded(timeout + 1, reserve=0.4))
     except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
         return Result.fail(f"cannot resolve {host}: {exc}", hint="run `perspt doctor --only 'dns.*'`", docs=DOCS,
                            facts=facts)
@@ -82,7 +82,7 @@ def _verdict(via_proxy: bool, host: str, port: int, ordered: list[ConnectResult]
         sync_cost = sum(timeout if r.kind == "timeout" else r.ms / 1000 for r in dead)
         return Result.warn(
             f"IPv6 to {host} is broken ({kind}); the client falls back to IPv4, which costs about "
-            f"{cost:.2f} s per new connection (up to {sync_cost:g} s for synchronous clients)",
+            f"{cost:.2f} s per new connection (up to {sync_cost:.3g} s for synchronous clients)",
             details=details, docs=DOCS, facts=facts,
             hint="fix the IPv6 route (or disable IPv6 on this network), or make the host resolve to IPv4 only "
                  "(a hosts-file entry)")
@@ -95,7 +95,7 @@ def _failure_text(kind: str, target: str, timeout: float) -> tuple[str, str]:
     texts = {
         "refused": (f"{target} refuses connections: nothing listens on that port, or a firewall rejects it",
                     "start the server, or fix the host/port in the base URL (Ollama: `ollama serve`, port 11434)"),
-        "timeout": (f"no answer from {target} within {timeout:g} s: packets are dropped (firewall, VPN, or a dead "
+        "timeout": (f"no answer from {target} within {timeout:.3g} s: packets are dropped (firewall, VPN, or a dead "
                     "route)", "check firewalls and the VPN; if you must use a proxy, set HTTPS_PROXY"),
         "unreachable": (f"{target} is unreachable: this machine has no route to it",
                         "check the network connection, the VPN, and (for IPv6) whether this network has IPv6"),

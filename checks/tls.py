@@ -71,7 +71,7 @@ async def tls_verify(ctx: CheckContext) -> Result:
         return Result.skip(f"TLS through a {route.proxy_scheme} proxy is checked by http.{ctx.provider}", docs=DOCS,
                            facts=facts)
     proxy = route.decision.proxy_url
-    timeout = _timeout(ctx)
+    timeout = ctx.bounded(_timeout(ctx), reserve=0.4)
     sources = _sources(ctx)
     contexts: list[tuple[str, ssl.SSLContext | None, str | None]] = []
     for source in sources:
@@ -283,7 +283,7 @@ async def _dates(ctx: CheckContext, route: Route, code: int, leaf: dict[str, Any
                  facts: dict[str, Any]) -> Result:
     import email.utils
 
-    probe = await tls_handshake(route.endpoint.host, route.endpoint.port, insecure_context(), timeout=_timeout(ctx),
+    probe = await tls_handshake(route.endpoint.host, route.endpoint.port, insecure_context(), timeout=ctx.bounded(_timeout(ctx), reserve=0.4),
                                 proxy_url=route.decision.proxy_url, want_date=True, path=route.endpoint.path or "/")
     now = time.time()
     not_before = _when(leaf.get("notBefore"))

@@ -122,6 +122,22 @@ class CheckContext:
     shared: dict[str, Any] = field(default_factory=dict)
     """One dict for the whole run, for results several checks need (e.g. a models list)."""
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    deadline: float | None = None
+    """Event-loop time at which the engine stops this check (its own timeout or the run's budget,
+    whichever ends first). None outside the engine."""
+
+    def time_left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return self.deadline - asyncio.get_running_loop().time()
+
+    def bounded(self, seconds: float, reserve: float = 0.3, floor: float = 0.05) -> float:
+        """`seconds`, shortened so that a probe waiting that long still leaves the check `reserve`
+        seconds to report its own verdict ("no answer within 2.7 s") before the engine stops it."""
+        left = self.time_left()
+        if left is None:
+            return seconds
+        return max(floor, min(seconds, left - reserve))
 
     @property
     def env(self) -> Mapping[str, str]:

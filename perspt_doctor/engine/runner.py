@@ -238,6 +238,7 @@ class _Run:
         if progress is not None:
             progress.started(check.id)
         started = time.perf_counter()
+        ctx.deadline = asyncio.get_running_loop().time() + limit
         task = asyncio.ensure_future(_call(check, ctx))
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)

@@ -277,3 +277,31 @@ def test_only_with_no_match_is_refused() -> None:
         run([declared(xy)], only=("nothing.*",))
     assert [o.id for o in run([declared(xy)], only=("x",)).outcomes] == ["x.y"]
     assert run([declared(xy)], skip=("x.*",)).outcomes == []
+
+
+def test_a_check_knows_its_deadline_and_can_report_before_it() -> None:
+    @check("deadline.own", "d", "runtime", timeout=5)
+    async def own_timeout(ctx: CheckContext) -> Result:
+        left = ctx.time_left()
+        assert left is not None and 4.0 < left <= 5.0
+        return Result.ok(f"{left:.1f}")
+
+    @check("deadline.budget", "d", "runtime", timeout=30)
+    async def waits_politely(ctx: CheckContext) -> Result:
+        wait = ctx.bounded(30.0, reserve=0.3)
+        try:
+            await asyncio.wait_for(asyncio.Event().wait(), timeout=wait)
+        except asyncio.TimeoutError:
+            return Result.fail(f"no answer within {wait:.1f} s")
+        return Result.ok("unexpected")
+
+    own = run([declared(own_timeout)]).outcomes[0]
+    assert own.status is Status.OK, own.result.summary
+    budget = run([declared(waits_politely)], timeout=1.0).outcomes[0]
+    assert budget.status is Status.FAIL, budget.result.summary
+    assert "no answer within 0." in budget.result.summary
+
+
+def test_bounded_outside_the_engine_is_the_plain_value() -> None:
+    settings = load_settings(Flags(), env={})
+    assert CheckContext(settings=settings, provider=None, offline=False).bounded(7.5) == 7.5
