@@ -47,6 +47,10 @@ def auth_headers(spec: ProviderSpec, key: str | None) -> dict[str, str]:
     return headers
 
 
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
+"""What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
+
+
 class HTTPAdapter:
     """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
 
@@ -89,6 +93,8 @@ class HTTPAdapter:
             return await self._chat(request)
         except ModelNotFoundError as exc:
             raise await self._with_suggestions(exc, request.model) from None
+        except _SHAPE_ERRORS as exc:
+            raise self.malformed(exc) from exc
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         """Retried until the first chunk reaches the caller, never after (see retry.py)."""
@@ -104,6 +110,8 @@ class HTTPAdapter:
                 return
             except ModelNotFoundError as exc:
                 raise await self._with_suggestions(exc, request.model) from None
+            except _SHAPE_ERRORS as exc:
+                raise self.malformed(exc) from exc
             except ProviderError as exc:
                 if delivered:
                     raise
@@ -212,6 +220,12 @@ class HTTPAdapter:
     def invalid_event(self, data: str | bytes) -> BadResponseError:
         snippet = data[:80].decode("utf-8", "replace") if isinstance(data, bytes) else data[:80]
         error = BadResponseError(f"invalid JSON in the stream: {snippet}", provider=self.provider_id, status=200)
+        return error.with_default_hint()  # type: ignore[return-value]
+
+    def malformed(self, exc: BaseException) -> BadResponseError:
+        """Valid JSON of the wrong shape (`data: null`, a list where an object belongs)."""
+        error = BadResponseError(f"the reply does not have the shape the {self.protocol} protocol promises "
+                                 f"({type(exc).__name__}: {exc})", provider=self.provider_id, status=200)
         return error.with_default_hint()  # type: ignore[return-value]
 
     async def _with_suggestions(self, exc: ModelNotFoundError, model: str) -> ModelNotFoundError:

@@ -32,7 +32,7 @@ def host_url(value: str) -> str:
         port = parts.port
     except ValueError:
         port = None
-    if port is None:
+    if not port:  # `:0` means the default port, as in ollama-python (and the doctor)
         port = DEFAULT_PORT if not has_scheme else (443 if scheme == "https" else 80)
     if ":" in host:
         host = f"[{host}]"
