@@ -392,9 +392,13 @@ def _validated_export(data: Any) -> list[Mapping[str, Any]]:
         where = f"conversations[{number - 1}]"
         if not isinstance(item, Mapping) or not isinstance(item.get("messages"), list):
             raise HistoryError(f"{where}: expected an object with a \"messages\" list")
+        _check_optional(item, where, _TEXT_FIELDS, str, "a string")
         for index, message in enumerate(item["messages"]):
             if not isinstance(message, Mapping):
                 raise HistoryError(f"{where}.messages[{index}]: expected an object")
+            _check_optional(message, f"{where}.messages[{index}]", _MESSAGE_TEXT_FIELDS, str, "a string")
+            _check_optional(message, f"{where}.messages[{index}]", ("input_tokens", "output_tokens"), int,
+                            "a whole number")
             if message.get("role") not in ("system", "user", "assistant"):
                 raise HistoryError(f"{where}.messages[{index}].role: expected system, user or assistant")
             if not isinstance(message.get("content"), str):
@@ -402,6 +406,17 @@ def _validated_export(data: Any) -> list[Mapping[str, Any]]:
             if message.get("status", "complete") not in STATUSES:
                 raise HistoryError(f"{where}.messages[{index}].status: expected one of {', '.join(STATUSES)}")
     return conversations
+
+
+_TEXT_FIELDS = ("uuid", "title", "provider", "model", "system_prompt", "created_at", "updated_at")
+_MESSAGE_TEXT_FIELDS = ("provider", "model", "status", "error", "created_at")
+
+
+def _check_optional(item: Mapping[str, Any], where: str, names: Sequence[str], kind: type, label: str) -> None:
+    for name in names:
+        value = item.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise HistoryError(f"{where}.{name}: expected {label} or null")
 
 
 def load_export(path: Path) -> Any:
@@ -415,6 +430,8 @@ def load_export(path: Path) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise HistoryError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:
+        raise HistoryError(f"{path}: the JSON is nested too deeply to be a history export") from None
 
 
 def default_store() -> HistoryStore:
