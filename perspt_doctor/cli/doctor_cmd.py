@@ -179,16 +179,39 @@ def _run(settings: Settings, options: DoctorOptions, as_json: bool) -> DoctorRun
     from perspt_doctor.engine.progress import LiveProgress, wants_progress
     from perspt_doctor.engine.runner import run_doctor
 
-    declared, planned, disabled = _plan(settings, options)  # usage errors before anything runs
-    progress_cm: Any = contextlib.nullcontext()
-    if wants_progress(sys.stderr):
-        progress_cm = LiveProgress(len(planned), sys.stderr)
-        options.progress = progress_cm
-    # A check that prints must not corrupt the report or the JSON document: stdout goes to stderr meanwhile.
-    with progress_cm, contextlib.redirect_stdout(sys.stderr):
-        run = run_doctor(settings, options, checks=declared)
+    # A check that prints (at import, through fd 1, from a child process) must not corrupt the report or
+    # the JSON document: stdout goes to stderr while checks are loaded and run.
+    with _stdout_to_stderr():
+        declared, planned, disabled = _plan(settings, options)  # usage errors before anything runs
+        progress_cm: Any = contextlib.nullcontext()
+        if wants_progress(sys.stderr):
+            progress_cm = LiveProgress(len(planned), sys.stderr)
+            options.progress = progress_cm
+        with progress_cm:
+            run = run_doctor(settings, options, checks=declared)
     run.disabled_sources = list(disabled)
     return run
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Any:
+    """`sys.stdout` and file descriptor 1 both point at stderr inside."""
+    saved: int | None = None
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError):
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,
