@@ -39,7 +39,7 @@ class Command:
 
 async def cmd_help(session: ChatSession, screen: Screen, _arg: str) -> None:
     rows = [f"  /{c.name}{(' ' + c.args) if c.args else ''}".ljust(24) + c.help for c in COMMANDS.values()]
-    keys = ["", "  Enter sends; Esc then Enter (or Ctrl+J) starts a new line; a paste may hold several lines.",
+    keys = ["", "  Enter sends; Esc then Enter (or Alt+Enter) starts a new line; a paste may hold several lines.",
             "  Ctrl+C stops a reply in progress (what arrived is kept); Ctrl+D quits."]
     screen.info("\n".join(["Commands:", *rows, *keys]))
 

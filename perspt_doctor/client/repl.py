@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +49,8 @@ def _prompt_session() -> Any:
 
     bindings = KeyBindings()
 
+    # Not Ctrl+J: an Enter typed ahead while a reply streams arrives as Ctrl+J (the tty's ICRNL).
     @bindings.add("escape", "enter")
-    @bindings.add("c-j")
     def _newline(event: Any) -> None:
         event.current_buffer.insert_text("\n")
 
@@ -101,7 +102,8 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
             text = line[1:] if line.lstrip().startswith("//") else line
             await _turn(session, screen, console, text, debug=debug)
     finally:
-        await session.aclose()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(session.aclose(), timeout=5)
         if session.store is not None:
             session.store.close()
     return 0

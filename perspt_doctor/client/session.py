@@ -7,6 +7,7 @@ that is cancelled (Ctrl+C) or fails midway keeps what arrived, in the conversati
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,12 +159,20 @@ class ChatSession:
         usage: Usage | None = None
         append = pieces.append
         feed = sink.feed
-        async for chunk in adapter.stream(request):
-            if chunk.text:
-                append(chunk.text)
-                feed(chunk.text)
-            if chunk.usage is not None:
-                usage = chunk.usage
+        stream = adapter.stream(request)
+        try:
+            async for chunk in stream:
+                if chunk.text:
+                    append(chunk.text)
+                    feed(chunk.text)
+                if chunk.usage is not None:
+                    usage = chunk.usage
+        finally:
+            # Cancelled or failed: close the response now, so the connection stops at once.
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(asyncio.wait_for(close(), timeout=5))
         return usage
 
     async def _describe(self, exc: BaseException, route: Route) -> Failure:

@@ -20,13 +20,24 @@ from tests.fakes.openai_fake import OpenAIFake, openai_fake
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+# Runs perspt as its child and records its exit status in a file; Ctrl+C reaches perspt (same
+# process group) while the launcher ignores it, and the pane stays for reading the screen.
+LAUNCHER = (
+    "import signal, subprocess, sys, time\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "code = subprocess.call(sys.argv[2:], preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))\n"
+    "open(sys.argv[1], 'w').write(str(code))\n"
+    "time.sleep(60)\n"
+)
+
+
 class Tmux:
     def __init__(self, command: list[str], env: dict[str, str], tmp: Path) -> None:
         self.socket = f"perspt-{uuid.uuid4().hex[:8]}"
-        # No shell in between: Ctrl+C must reach perspt alone. The pane stays after exit, for its status.
+        self.status_file = tmp / "exit-status"
         exports = [f"{k}={v}" for k, v in env.items()]
-        self._tmux("new-session", "-d", "-x", "100", "-y", "40", "-s", "t", "env", "-i", *exports, *command,
-                   ";", "set-option", "-t", "t", "remain-on-exit", "on")
+        self._tmux("new-session", "-d", "-x", "100", "-y", "40", "-s", "t", "env", "-i", *exports,
+                   sys.executable, "-c", LAUNCHER, str(self.status_file), *command)
 
     def _tmux(self, *args: str) -> str:
         return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
@@ -39,7 +50,7 @@ class Tmux:
         self._tmux("send-keys", "-t", "t", "-l", text)
 
     def screen(self) -> str:
-        return self._tmux("capture-pane", "-p", "-t", "t", "-S", "-200")
+        return self._tmux("capture-pane", "-p", "-t", "t", "-S", "-400")
 
     def wait_for(self, condition: Callable[[str], bool], timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
@@ -53,17 +64,17 @@ class Tmux:
 
     def exit_code(self, timeout: float = 20) -> int:
         deadline = time.monotonic() + timeout
-        while True:
-            dead, status, signal = (self._tmux("display-message", "-p", "-t", "t",
-                                               "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}")
-                                    .strip().split("|"))
-            if dead == "1" and status:
-                return int(status)
-            if dead == "1" and signal:
-                return -int(signal)
+        while not self.status_file.exists() or not self.status_file.read_text().strip():
             if time.monotonic() > deadline:
                 raise AssertionError(f"perspt did not exit; the screen shows:\n{self.screen()}")
             time.sleep(0.1)
+        return int(self.status_file.read_text())
+
+    def prompt(self, text: str) -> None:
+        """Wait for the prompt, then type a line and Enter."""
+        self.wait_for(lambda s: s.rstrip().endswith(">"))
+        self.type(text)
+        self.keys("Enter")
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
@@ -91,34 +102,30 @@ def repl(fake: OpenAIFake, tmp_path: Path) -> Iterator[Tmux]:
 
 
 def test_chat_commands_and_quit(repl: Tmux, fake: OpenAIFake, tmp_path: Path) -> None:
-    repl.type("What is a proxy?")
-    repl.keys("Enter")
+    repl.prompt("What is a proxy?")
     screen = repl.wait_for(lambda s: "How can I help you today?" in s)
     assert screen.count("How can I help you today?") == 1
 
     # a second turn carries the first one (real, role-structured history)
     fake.reply = "Second **answer** here."
-    repl.type("And TLS?")
-    repl.keys("Enter")
+    repl.prompt("And TLS?")
     screen = repl.wait_for(lambda s: "Second answer here." in s)
     assert "**" not in screen
     roles = [m["role"] for m in fake.last("chat/completions").json["messages"]]
     assert roles == ["user", "assistant", "user"]
 
-    repl.type("/model gpt-4o-mni")
-    repl.keys("Enter")
+    repl.prompt("/model gpt-4o-mni")
     repl.wait_for(lambda s: "the model stays gpt-4o-mini. Did you mean gpt-4o-mini" in " ".join(s.split()))
-    repl.type("/modle")
-    repl.keys("Enter")
+    repl.prompt("/modle")
     repl.wait_for(lambda s: "Unknown command /modle. Did you mean /model?" in " ".join(s.split()))
 
     saved = tmp_path / "chat.md"
-    repl.type(f"/save {saved}")
-    repl.keys("Enter")
+    repl.prompt(f"/save {saved}")
     repl.wait_for(lambda s: "Saved 4 messages" in s)
     assert "## You\n\nAnd TLS?" in saved.read_text()
 
     # Esc+Enter inserts a new line instead of sending
+    repl.wait_for(lambda s: s.rstrip().endswith(">"))
     repl.type("line one")
     repl.keys("Escape", "Enter")
     repl.type("line two")
@@ -126,6 +133,7 @@ def test_chat_commands_and_quit(repl: Tmux, fake: OpenAIFake, tmp_path: Path) ->
     repl.wait_for(lambda s: s.count("Second answer here.") == 2)
     assert fake.last("chat/completions").json["messages"][-1]["content"] == "line one\nline two"
 
+    repl.wait_for(lambda s: s.rstrip().endswith(">"))
     repl.keys("C-d")
     assert repl.exit_code() == 0
     assert "What is a proxy?" in paths.input_history_file().read_text()
@@ -137,8 +145,7 @@ def test_chat_commands_and_quit(repl: Tmux, fake: OpenAIFake, tmp_path: Path) ->
 def test_ctrl_c_stops_the_reply_keeps_what_arrived_and_the_repl_goes_on(repl: Tmux, fake: OpenAIFake) -> None:
     fake.reply = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda omega"
     fake.fail("drip", path="chat", interval=0.003)
-    repl.type("count slowly")
-    repl.keys("Enter")
+    repl.prompt("count slowly")
     repl.wait_for(lambda s: "beta" in s, timeout=30)
     repl.keys("C-c")
     screen = repl.wait_for(lambda s: "interrupted" in s)
@@ -149,14 +156,11 @@ def test_ctrl_c_stops_the_reply_keeps_what_arrived_and_the_repl_goes_on(repl: Tm
     assert messages[-1].content.startswith("alpha beta") and "omega" not in messages[-1].content
 
     fake.reply = "Still here."
-    repl.type("/history")
-    repl.keys("Enter")
+    repl.prompt("/history")
     repl.wait_for(lambda s: "assistant" in s and "alpha beta" in s)
-    repl.type("are you there?")
-    repl.keys("Enter")
+    repl.prompt("are you there?")
     repl.wait_for(lambda s: "Still here." in s)
     sent = fake.last("chat/completions").json["messages"]
     assert sent[1]["role"] == "assistant" and sent[1]["content"].startswith("alpha beta")
-    repl.type("/exit")
-    repl.keys("Enter")
+    repl.prompt("/exit")
     assert repl.exit_code() == 0
