@@ -16,6 +16,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import goal  # noqa: E402
+
 
 def _perspt() -> list[str]:
     script = Path(sys.executable).with_name("perspt")
@@ -53,9 +56,11 @@ def main() -> None:
         median, best = _median_ms(command, args.runs)
         results[name] = median
         print(f"{name:<20} {median:>10.1f} {best:>8.1f}")
-    over = results["perspt --version"] - results["python -c pass"]
-    print(f"perspt --version costs {over:.1f} ms over bare python; goal: median <= 60 ms "
-          f"({'met' if results['perspt --version'] <= 60 else 'NOT met'})")
+    base = results["python -c pass"]
+    goal("perspt --version median", results["perspt --version"], "ms", 60,
+         note=f"{results['perspt --version'] - base:.0f} ms over python -c pass")
+    goal("perspt --help median", results["perspt --help"], "ms", 60,
+         note=f"{results['perspt --help'] - base:.0f} ms over python -c pass")
 
 
 if __name__ == "__main__":

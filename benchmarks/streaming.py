@@ -28,6 +28,9 @@ import venv
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import goal  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 LLM_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "perspt-benchmarks" / "llm-venv"
 
@@ -188,8 +191,16 @@ def main() -> int:
     by_name = {m.name: m for m in results}
     pipe, tty = by_name["perspt -> pipe"], by_name["perspt -> pty (md)"]
     ratio = results[-1].cpu_s / tty.cpu_s if tty.cpu_s else float("inf")
-    print(f"\nperspt to a pipe: {pipe.cpu_s:.2f} s CPU (goal <= 1.5), {pipe.rss_mb:.0f} MB (goal <= 64)")
-    print(f"perspt on a pty:  {tty.cpu_s:.2f} s CPU (goal <= 4.0); 2x tokens cost {ratio:.2f}x (goal <= 2.2)")
+    print()
+    floor = by_name["floor (httpx+json)"]
+    goal(f"perspt -> pipe CPU, {args.tokens // 1000}k tokens", pipe.cpu_s, "s", 1.5,
+         note=f"floor {floor.cpu_s:.2f} s" + (f", llm {by_name['llm -> pipe'].cpu_s:.1f} s"
+                                             if "llm -> pipe" in by_name else ""))
+    goal(f"perspt -> pipe peak RSS, {args.tokens // 1000}k tokens", pipe.rss_mb, "MB", 64,
+         note=f"floor {floor.rss_mb:.0f} MB" + (f", llm {by_name['llm -> pipe'].rss_mb:.0f} MB"
+                                               if "llm -> pipe" in by_name else ""))
+    goal(f"perspt -> pty (Markdown) CPU, {args.tokens // 1000}k tokens", tty.cpu_s, "s", 4.0)
+    goal("pty cost of 2x tokens / 1x", ratio, "x", 2.2)
     return 0 if all(m.status == 0 for m in results) else 1
 
 
