@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import io
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -75,9 +76,11 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
     if list_checks:
         _list(settings, options, as_json)
         return
-    run = _run(settings, options, as_json)
-    ctx.exit(_finish(settings, run, as_json=as_json, verbose=verbose, strict=strict, show_diff=show_diff,
-                     fix=fix, dry_run=dry_run, app=app))
+    with _report_stream() as out:
+        run = _run(settings, options, as_json)
+        code = _finish(settings, run, as_json=as_json, verbose=verbose, strict=strict, show_diff=show_diff,
+                       fix=fix, dry_run=dry_run, app=app, out=out)
+    ctx.exit(code)
 
 
 def _warm_keyring() -> None:
@@ -179,43 +182,44 @@ def _run(settings: Settings, options: DoctorOptions, as_json: bool) -> DoctorRun
     from perspt_doctor.engine.progress import LiveProgress, wants_progress
     from perspt_doctor.engine.runner import run_doctor
 
-    # A check that prints (at import, through fd 1, from a child process) must not corrupt the report or
-    # the JSON document: stdout goes to stderr while checks are loaded and run.
-    with _stdout_to_stderr():
-        declared, planned, disabled = _plan(settings, options)  # usage errors before anything runs
-        progress_cm: Any = contextlib.nullcontext()
-        if wants_progress(sys.stderr):
-            progress_cm = LiveProgress(len(planned), sys.stderr)
-            options.progress = progress_cm
-        with progress_cm:
-            run = run_doctor(settings, options, checks=declared)
+    declared, planned, disabled = _plan(settings, options)  # usage errors before anything runs
+    progress_cm: Any = contextlib.nullcontext()
+    if wants_progress(sys.stderr):
+        progress_cm = LiveProgress(len(planned), sys.stderr)
+        options.progress = progress_cm
+    with progress_cm:
+        run = run_doctor(settings, options, checks=declared)
     run.disabled_sources = list(disabled)
     return run
 
 
 @contextlib.contextmanager
-def _stdout_to_stderr() -> Any:
-    """`sys.stdout` and file descriptor 1 both point at stderr inside."""
-    saved: int | None = None
+def _report_stream() -> Any:
+    """Yields the stream the report or JSON document goes to. Inside, `sys.stdout` and file descriptor 1
+    point at stderr, so a check that prints (at import, through fd 1, from a child process) cannot corrupt
+    the output. In a real process they stay there afterwards: a thread a plugin left behind cannot write
+    after the document either. (Under click's CliRunner there is no fd 1 to move: only sys.stdout moves.)"""
     try:
         sys.stdout.flush()
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except (OSError, ValueError):
-        saved = None
-    try:
+        fd = sys.stdout.fileno()
+        saved = os.dup(fd)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        real = sys.stdout
         with contextlib.redirect_stdout(sys.stderr):
-            yield
+            yield real
+        return
+    os.dup2(2, fd)
+    out = os.fdopen(saved, "w", encoding=getattr(sys.stdout, "encoding", None) or "utf-8", errors="replace")
+    sys.stdout = sys.stderr
+    try:
+        yield out
     finally:
-        if saved is not None:
-            with contextlib.suppress(OSError, ValueError):
-                sys.stderr.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
+        with contextlib.suppress(OSError, ValueError):
+            out.flush()
 
 
 def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,
-            fix: bool, dry_run: bool, app: AppContext) -> int:
+            fix: bool, dry_run: bool, app: AppContext, out: IO[str]) -> int:
     from perspt_doctor.report import history
     from perspt_doctor.report.json_doc import dumps, to_document
 
@@ -236,16 +240,17 @@ def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool,
             doc["diff"] = {"baseline": baseline.get("started_at") if baseline else None,
                            "changes": [{"id": c.id, "before": c.before, "after": c.after, "summary": c.summary}
                                        for c in changes]}
-        click.echo(dumps(doc))
+        click.echo(dumps(doc), file=out)
     else:
         from perspt_doctor.report.terminal import render
 
-        render(run, verbose=verbose, stream=sys.stdout,
+        render(run, verbose=verbose, stream=out,
                diff_lines=[c.line() for c in changes] if show_diff else None,
                diff_baseline=str(baseline.get("started_at")) if baseline else None)
     code = run.exit_code(strict=strict)
     if fix:
-        code = _invoke_fixes(app, run, dry_run=dry_run, fallback=code)
+        with contextlib.redirect_stdout(sys.stderr if as_json else out):
+            code = _invoke_fixes(app, run, dry_run=dry_run, fallback=code)
     return code
 
 
