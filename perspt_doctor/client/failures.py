@@ -79,6 +79,13 @@ def describe(exc: BaseException, provider: str | None = None) -> Failure:
             message += f" (HTTP {exc.status})"
         return Failure(kind, pid, f"{pid}: {message}" if pid else message, root, _doctor_command(pid, area),
                        exc.hint)
+    from perspt_doctor.transport.trust import TransportConfigError
+
+    if isinstance(exc, TransportConfigError):
+        setting = exc.setting or ""
+        area = "ollama" if "OLLAMA" in setting else ("tls" if "CERT" in setting or "ca_bundle" in setting
+                                                     else "proxy")
+        return Failure("configuration", provider, exc.message, None, _doctor_command(provider, area), exc.hint)
     root = _root_cause(exc)
     text = str(exc) or type(exc).__name__
     guessed = _guess_area(f"{type(exc).__name__} {text} {root or ''}") or ""

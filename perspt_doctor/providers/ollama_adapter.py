@@ -16,27 +16,19 @@ DEFAULT_PORT = 11434
 
 
 def host_url(value: str) -> str:
-    """`OLLAMA_HOST` as the Ollama CLI reads it: `:5000`, `0.0.0.0`, `host:port`, `http://host`, `[::1]`..."""
-    from urllib.parse import urlsplit
+    """`OLLAMA_HOST` or a base URL read as the Ollama CLI reads it (`:5000`, `0.0.0.0`, `host:port`,
+    `http://host`, `[::1]`...), by the same parser the doctor's `ollama.host` check uses. An address
+    that cannot be used raises TransportConfigError naming what is wrong with it."""
+    from perspt_doctor.providers.ollama_host import parse_ollama_host
+    from perspt_doctor.transport.trust import TransportConfigError
 
-    raw = value.strip().rstrip("/")
-    if not raw:
-        return f"http://127.0.0.1:{DEFAULT_PORT}"
-    has_scheme = "://" in raw
-    parts = urlsplit(raw if has_scheme else "http://" + raw)
-    scheme = parts.scheme or "http"
-    host = parts.hostname or "127.0.0.1"
-    if host in ("0.0.0.0", "::"):
-        host = "127.0.0.1"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if not port:  # `:0` means the default port, as in ollama-python (and the doctor)
-        port = DEFAULT_PORT if not has_scheme else (443 if scheme == "https" else 80)
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}{parts.path.rstrip('/')}"
+    parsed = parse_ollama_host(value, source="the Ollama address")
+    if not parsed.usable:
+        trap = next((t for t in parsed.traps if t.severity == "fail"), None)
+        message = trap.message if trap else f"cannot use the Ollama address {value!r}"
+        hint = (trap.hint + "; " if trap else "") + "`perspt doctor --only 'ollama.*'` explains it"
+        raise TransportConfigError(message, hint=hint, setting="OLLAMA_HOST")
+    return parsed.url.rstrip("/")
 
 
 class OllamaAdapter(HTTPAdapter):

@@ -124,3 +124,18 @@ def test_connection_test_stops_at_the_failing_step(fake: OpenAIFake) -> None:
     assert bad_key.returncode == 1
     assert "[FAIL] Authentication" in bad_key.stdout and "--only 'auth.*'" in bad_key.stdout
     assert "sk-wrong-key-123456" not in bad_key.stdout
+
+
+@pytest.mark.parametrize("env,area", [
+    ({"OLLAMA_HOST": "[::1"}, "ollama"),
+    ({"HTTPS_PROXY": '"http://proxy.invalid:8080"', "OPENAI_API_KEY": "test-key"}, "proxy"),
+])
+def test_unusable_settings_are_one_line_naming_the_doctor_check(env: dict[str, str], area: str) -> None:
+    provider = "ollama" if area == "ollama" else "openai"
+    result = perspt("-p", provider, "-q", "hi", env=env, timeout=30)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    first, hint = result.stderr.strip().splitlines()[:2]
+    assert first.startswith("Error (configuration): ")
+    assert f"--only '{area}.*'" in first
+    assert hint.startswith("Hint: ")
