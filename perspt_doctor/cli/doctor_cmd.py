@@ -62,7 +62,7 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
     """Run independent checks on the config, keys, network path, provider and machine, and say what is
     wrong and how to fix it. A plain run changes nothing except adding its own run record."""
     if write_report:
-        _invoke_report(ctx)
+        _invoke_report(ctx, providers=providers, offline=offline, timeout=timeout)
         return
     if dry_run and not fix:
         raise click.UsageError("--dry-run only makes sense with --fix")
@@ -269,10 +269,10 @@ def _fixes_module() -> Any:
                         exit_code=2) from None
 
 
-def _invoke_report(ctx: click.Context) -> None:
-    """`perspt doctor --report` is `perspt report` (owned by the report command)."""
+def _invoke_report(ctx: click.Context, **doctor_options: Any) -> None:
+    """`perspt doctor --report` is `perspt report`, with the doctor options that mean the same there."""
     try:
         from perspt_doctor.cli.report_cmd import report
     except ImportError:
         raise UserError("`perspt report` is not available in this version", exit_code=2) from None
-    ctx.invoke(report)
+    ctx.invoke(report, **doctor_options)

@@ -84,3 +84,17 @@ def test_a_real_run_reports_a_broken_config_and_a_refusing_endpoint(tmp_path: Pa
     with zipfile.ZipFile(bundle) as archive:
         assert json.loads(archive.read("doctor.json"))["schema_version"] == 1
         assert archive.read("report.md").decode().rstrip("\n") == text.rstrip("\n")
+
+
+def test_doctor_report_flag_passes_the_doctor_options_on(tmp_path: Path, config_home: Path) -> None:
+    config_home.mkdir(parents=True)
+    port = _closed_port()
+    (config_home / "config.json").write_text(json.dumps(
+        {"provider": "openai", "provider_endpoints": {"openai": f"http://127.0.0.1:{port}/v1"}}), encoding="utf-8")
+    result = run_perspt("doctor", "--report", "--offline", "--timeout", "20", "--provider", "openai", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    doc, _facts = parse_report_text(result.stdout)
+    assert doc["offline"] is True
+    statuses = {row["id"]: row["status"] for row in doc["checks"]}
+    assert statuses["tcp.openai"] == "fail"  # loopback endpoints are probed even offline
+    assert all(row["provider"] in (None, "openai") for row in doc["checks"])
