@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from perspt_doctor import __version__
 
@@ -34,3 +36,30 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in result.stderr, result.stderr
+
+
+def test_cached_help_is_what_click_prints_at_every_width() -> None:
+    for columns in ("60", "80", "100", "140"):
+        env = {**os.environ, "COLUMNS": columns}
+        fast = subprocess.run([sys.executable, "-m", "perspt_doctor", "--help"], capture_output=True, text=True,
+                              timeout=60, env=env)
+        slow = subprocess.run([sys.executable, "-m", "perspt_doctor", "--help"], capture_output=True, text=True,
+                              timeout=60, env={**env, "PERSPT_HELP_CACHE": "0"})
+        assert fast.returncode == slow.returncode == 0
+        assert fast.stdout == slow.stdout, columns
+
+
+def test_help_cache_file_is_current() -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_help_cache.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_help_fast_path_does_not_import_click() -> None:
+    code = ("import sys\nfrom perspt_doctor.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('CLICK', 'click' in sys.modules, file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "COLUMNS": "100"})
+    assert "CLICK False" in result.stderr, result.stderr
+    assert result.stdout.startswith("Usage: perspt")

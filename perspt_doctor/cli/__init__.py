@@ -1,4 +1,4 @@
-"""The `perspt` command line. `main()` answers `--version` before importing anything heavy."""
+"""The `perspt` command line. `main()` answers `--version` and `--help` before importing anything heavy."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.stdout.write(f"perspt {__version__}\n")
         raise SystemExit(0)
+    if args == ["--help"] or args == ["-h"]:
+        from perspt_doctor.cli.help_cache import cached_help
+
+        text = cached_help()
+        if text is not None:
+            sys.stdout.write(text)
+            raise SystemExit(0)
     from perspt_doctor.cli.errors import run_guarded
     from perspt_doctor.cli.root import cli
 
