@@ -232,14 +232,18 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
         if trusted_by:
             facts["outcome"] = "interception-trusted-elsewhere" if product or code == 19 else "untrusted-by-perspt"
             return _trusted_elsewhere(trusted_by, issuer, product, details, facts)
-        if code == 20 and len(chain) == 1 and not product:
+        if code == 20 and len(chain) == 1 and not product and not _official_host(route):
+            # A lone leaf from an unknown issuer: a missing intermediate and a private root look the same
+            # from here. (Public API hosts always send their chain, so there it is interception, below.)
             facts["outcome"] = "missing-intermediate"
-            return Result.fail(f"{host} sent only its own certificate; the intermediate issued by "
-                               f"{name_of(leaf.get('issuer')) or issuer!r} is missing, so the chain cannot be "
-                               "built", details=details, docs=DOCS, facts=facts,
-                               hint="the server must send its full chain (leaf + intermediates); if it is your "
-                                    "server, configure the chain file; if it is a proxy, get its CA certificate "
-                                    "and set `network.ca_bundle`")
+            named = name_of(leaf.get("issuer")) or issuer
+            return Result.fail(f"{host} sent only its own certificate, issued by {named!r}, which no CA trusted "
+                               "here vouches for: the server leaves out its intermediate certificate, or "
+                               f"{named!r} is a private CA (a company CA or TLS interception)",
+                               details=details, docs=DOCS, facts=facts,
+                               hint="if the server is yours, make it send its full chain (leaf + intermediates); "
+                                    "if the issuer is your organisation's CA or inspection proxy, get its "
+                                    "certificate and set `network.ca_bundle` to that PEM file")
         return _interception(route, product, issuer, trusted_by, details, facts)
     facts["outcome"] = f"verify-{code}"
     strict = code in (85, 86, 89, 92)
@@ -247,6 +251,16 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
                        details=details, docs=DOCS, facts=facts,
                        hint=("the CA breaks RFC 5280 rules that Python 3.13+ enforces; set `network.trust_store` to "
                              "\"system\" or ask IT to reissue the CA") if strict else "run with --verbose")
+
+
+def _official_host(route: Route) -> bool:
+    """Is this the provider's own public API host (api.openai.com, ...), rather than a custom server?"""
+    from urllib.parse import urlsplit
+
+    from perspt_doctor.providers import catalog
+
+    spec = catalog.PROVIDERS.get(route.endpoint.provider)
+    return bool(spec and route.endpoint.is_cloud and urlsplit(spec.base_url).hostname == route.endpoint.host)
 
 
 def _trusted_elsewhere(trusted_by: list[str], issuer: str, product: str | None, details: list[str],

@@ -63,9 +63,34 @@ class _Unauthorized(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Models(http.server.BaseHTTPRequestHandler):
+    """An OpenAI-style models endpoint that accepts any key and offers two models."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        body = json.dumps({"object": "list", "data": [
+            {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"},
+            {"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
 @contextlib.contextmanager
 def unauthorized_server() -> Iterator[int]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    with serve(_Unauthorized) as port:
+        yield port
+
+
+@contextlib.contextmanager
+def serve(handler: type[http.server.BaseHTTPRequestHandler], tls: object | None = None) -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -89,6 +114,13 @@ def scenarios(ports: dict[str, int]) -> list[Scenario]:
         Scenario("ollama_refused", "tcp", {"provider": "ollama", "model": "llama3.2:3b",
                                            "base_url": f"http://127.0.0.1:{ports['closed']}"}),
         Scenario("unknown_provider", "config", {"provider": "opanai", "model": "gpt-4o-mini"}),
+        Scenario("model_typo", "model",
+                 {"provider": "openai", "model": "gpt4o-mini",
+                  "provider_endpoints": {"openai": f"http://127.0.0.1:{ports['models']}/v1"}},
+                 env={"OPENAI_API_KEY": FAKE_OPENAI_KEY}),
+        Scenario("tls_untrusted_issuer", "tls",
+                 {"provider": "openai-compatible", "model": "local-model",
+                  "provider_endpoints": {"openai-compatible": f"https://localhost:{ports['tls']}/v1"}}),
     ]
 
 
@@ -143,8 +175,15 @@ def generate(out: Path = OUT, only: Callable[[Scenario], bool] = lambda s: True)
     """Run every scenario; return {file name: expected root-cause layer}."""
     out.mkdir(parents=True, exist_ok=True)
     expected: dict[str, str] = {}
-    with unauthorized_server() as port_401:
-        ports = {"closed": closed_port(), "401": port_401}
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA(organization_name="Example Inspection Proxy CA")
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(tls)
+    with unauthorized_server() as port_401, serve(_Models) as port_models, serve(_Models, tls) as port_tls:
+        ports = {"closed": closed_port(), "401": port_401, "models": port_models, "tls": port_tls}
         for index, scenario in enumerate(s for s in scenarios(ports) if only(s)):
             with tempfile.TemporaryDirectory(prefix="perspt-corpus-") as tmp:
                 document, markdown = run_scenario(scenario, Path(tmp), markdown=index % 2 == 1)
