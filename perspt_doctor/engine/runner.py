@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import inspect
-import ipaddress
 import re
 import time
 import traceback
@@ -15,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
 from perspt_doctor.engine import plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
@@ -336,30 +334,13 @@ def _problem_check(problem: LoadProblem, index: int) -> Check:
                  origin=problem.origin)
 
 
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-
-
 def endpoint_is_loopback(settings: Settings, provider: str | None) -> bool:
     """True when the provider's endpoint is this machine: --offline still probes it."""
+    from perspt_doctor.transport.endpoint import endpoint_for
+
     if not provider:
         return False
     try:
-        url = str(settings.base_url_for(provider).value or "")
+        return endpoint_for(settings, provider).is_loopback
     except Exception:  # noqa: BLE001
         return False
-    return host_is_loopback(url)
-
-
-def host_is_loopback(url: str) -> bool:
-    try:
-        host = urlsplit(url if "://" in url else "http://" + url).hostname or ""
-    except ValueError:
-        return False
-    host = host.strip("[]").lower()
-    if host in LOOPBACK_NAMES or host.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_loopback or address.is_unspecified

@@ -8,10 +8,11 @@ address (`0.0.0.0`, `::`) by the loopback address of the same family, as the Oll
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
+
+from perspt_doctor.transport.endpoint import ip_of, is_loopback_host
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
@@ -61,14 +62,6 @@ class OllamaHost:
             if any(t.severity == level for t in self.traps):
                 return level
         return None
-
-
-def is_loopback_host(host: str) -> bool:
-    """localhost names, 127/8, ::1, and the wildcard addresses (which reach this machine)."""
-    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost"):
-        return True
-    address = _ip(host)
-    return bool(address and (address.is_loopback or address.is_unspecified))
 
 
 def _bracket(host: str) -> str:
@@ -171,7 +164,7 @@ def parse_ollama_host(raw: str | None, *, source: str = "default", api: Api = "n
                           f"use http://{_bracket(host)}:{DEFAULT_PORT}"))
 
     connect_host = host
-    address = _ip(host)
+    address = ip_of(host)
     if address is not None and address.is_unspecified:
         connect_host = "127.0.0.1" if address.version == 4 else "::1"
         traps.append(Trap("wildcard", "warn", f"{host} is the address a server listens on, not one to connect to: "
@@ -239,13 +232,6 @@ def _has_port(hostport: str) -> bool:
     if hostport.startswith("["):
         return "]:" in hostport
     return ":" in hostport
-
-
-def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
 
 
 def resolve_ollama_host(settings: Settings, *, container: str | None = None) -> OllamaHost:

@@ -12,7 +12,8 @@ from perspt_doctor.providers import catalog
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
 
-LOCAL_SUFFIXES = (".localhost",)
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+"""Names that mean this machine (RFC 6761 and the usual /etc/hosts entries), besides `*.localhost`."""
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,10 @@ def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def is_loopback_host(host: str) -> bool:
-    """localhost names, 127/8, ::1, and the wildcard addresses (which reach this machine)."""
+    """localhost names, 127/8, ::1, and the wildcard addresses (which reach this machine).
+    The one answer to "is this host loopback" for the transport, the providers and the engine."""
     name = host.lower().rstrip(".")
-    if name == "localhost" or name.endswith(LOCAL_SUFFIXES):
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
         return True
     ip = ip_of(name)
     return bool(ip and (ip.is_loopback or ip.is_unspecified))

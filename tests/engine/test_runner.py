@@ -13,7 +13,7 @@ import pytest
 
 from perspt_doctor.api import Check, CheckContext, Result, Status, check
 from perspt_doctor.engine.outcome import DoctorRun
-from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, host_is_loopback, run_doctor
+from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, run_doctor
 from perspt_doctor.settings.resolve import Flags, load_settings
 
 
@@ -212,9 +212,12 @@ def test_applies_and_offline_skip_with_reasons() -> None:
 @pytest.mark.parametrize("url, loopback", [
     ("http://127.0.0.1:11434", True), ("http://localhost:8000/v1", True), ("http://[::1]:80", True),
     ("127.0.0.2:11434", True), ("http://0.0.0.0:11434", True), ("https://api.openai.com/v1", False),
-    ("http://10.0.0.5:11434", False), ("http://localhost.example.com", False)])
+    ("http://10.0.0.5:11434", False), ("http://localhost.example.com", False), (":11434", True),
+    ("http://localhost.localdomain:8000", True), ("http://ip6-localhost", True), ("http://app.localhost", True)])
 def test_loopback_endpoints(url: str, loopback: bool) -> None:
-    assert host_is_loopback(url) is loopback
+    from perspt_doctor.transport.endpoint import is_loopback_host, parse_base_url
+
+    assert is_loopback_host(parse_base_url(url)[1]) is loopback
 
 
 def test_dependency_cycles_are_reported_not_hung() -> None:
