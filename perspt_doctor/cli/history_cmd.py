@@ -86,7 +86,7 @@ def list_cmd(limit: int, show_all: bool, as_json: bool) -> None:
 @click.argument("conversation", default="last", metavar="[ID]")
 @click.option("--json", "as_json", is_flag=True, help="Print the conversation in the export format.")
 def show_cmd(conversation: str, as_json: bool) -> None:
-    from perspt_doctor.client.transcript import TranscriptEntry, to_markdown
+    from perspt_doctor.client.transcript import to_markdown
 
     with _store() as store:
         cid = _resolve_id(store, conversation)
@@ -96,9 +96,7 @@ def show_cmd(conversation: str, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(store.export_data([cid]), indent=2, ensure_ascii=False))
             return
-    entries = [TranscriptEntry(m.role, m.content, m.model, m.provider, m.status, m.created_at)
-               for m in item.messages]
-    click.echo(to_markdown(entries, title=item.title or f"Conversation {item.id}", provider=item.provider,
+    click.echo(to_markdown(item.messages, title=item.title or f"Conversation {item.id}", provider=item.provider,
                            model=item.model, system_prompt=item.system_prompt, created_at=item.created_at), nl=False)
 
 

@@ -105,14 +105,15 @@ async def cmd_list_models(session: ChatSession, screen: Screen, _arg: str) -> No
 async def cmd_save(session: ChatSession, screen: Screen, arg: str) -> None:
     import time
 
-    from perspt_doctor.client.transcript import TranscriptEntry, to_markdown
+    from perspt_doctor.client.history import StoredMessage
+    from perspt_doctor.client.transcript import to_markdown
     from perspt_doctor.fsutil import atomic_write
 
     if not session.conversation.messages:
         screen.error("Nothing to save yet.")
         return
     target = Path(arg.strip() or time.strftime("perspt-conversation-%Y%m%d-%H%M%S.md")).expanduser()
-    entries = [TranscriptEntry(m.role, m.content) for m in session.conversation.messages]
+    entries = [StoredMessage(m.role, m.content) for m in session.conversation.messages]
     text = to_markdown(entries, title="perspt conversation", provider=session.provider, model=session.model,
                        system_prompt=session.conversation.system_prompt)
     try:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-
-@dataclass
-class TranscriptEntry:
-    role: str
-    content: str
-    model: str | None = None
-    provider: str | None = None
-    status: str = "complete"
-    created_at: str | None = None
-
+if TYPE_CHECKING:
+    from perspt_doctor.client.history import StoredMessage
 
 _STATUS_NOTE = {
     "interrupted": "*(reply interrupted: only what arrived is shown)*",
@@ -22,7 +14,7 @@ _STATUS_NOTE = {
 }
 
 
-def to_markdown(entries: Iterable[TranscriptEntry], *, title: str | None = None, provider: str | None = None,
+def to_markdown(entries: Iterable[StoredMessage], *, title: str | None = None, provider: str | None = None,
                 model: str | None = None, system_prompt: str | None = None, created_at: str | None = None) -> str:
     """The transcript, redacted: it leaves the process as a file or on a terminal."""
     from perspt_doctor.redact import redact
