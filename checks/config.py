@@ -18,6 +18,23 @@ def _read(ctx: CheckContext) -> LoadedConfig:
 
 @check("config.file", "Config file is found and parses", "config", timeout=3, docs=DOCS)
 async def config_file(ctx: CheckContext) -> Result:
+    """Finds the config file and parses it as JSON.
+
+    Looks where the client looks (`--config`, then `$PERSPT_CONFIG`, then the platform's config directory) and
+    reads the file with the client's own loader, which places every problem at a line and column. A missing
+    file at the default location is normal: perspt then runs on environment variables and built-in defaults.
+
+    ok: no file at the default location, or the file parses; the summary names the path and what chose it.
+    warn: the file parses but starts with a UTF-8 byte-order mark.
+      Fix: save it without the BOM (other JSON tools reject it).
+    fail: the file named by `--config` or `PERSPT_CONFIG` does not exist.
+      Fix: `perspt config create`, or correct the path.
+    fail: the file cannot be read, is a directory, is too large, empty, binary, UTF-16 or not valid UTF-8,
+      looks like YAML or TOML, has a JSON syntax error or a duplicate key, or is not one JSON object.
+      Fix: the hint names the line and what to change; `perspt config validate` shows it again, and
+      `perspt config create` starts over (keeping a dated backup).
+    skip: `--no-config` was given, so the file is not read.
+    """
     if ctx.settings.flags.no_config:
         return Result.skip("--no-config: the config file is not read")
     where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
@@ -46,6 +63,20 @@ async def config_file(ctx: CheckContext) -> Result:
 
 @check("config.schema", "Config settings are valid", "config", depends_on=("config.file",), timeout=3, docs=DOCS)
 async def config_schema(ctx: CheckContext) -> Result:
+    """Checks every setting in the config file against the settings schema, and that the chosen provider has
+    what it needs.
+
+    Validates the parsed file with the same schema `perspt config validate` uses (types, allowed values,
+    ranges, known keys, old spellings), then checks the resolved provider (from flags, environment or file):
+    it must be a known provider, and a provider without a default model needs `model`.
+
+    ok: no config file and the required settings are present, or every setting in the file is valid.
+    warn: an unknown key (ignored; the summary suggests the likely spelling) or an old key name.
+      Fix: rename or remove the key; for old spellings, `perspt config migrate` renames them with a backup.
+    fail: a value has the wrong type, is null, is not one of the allowed choices or is out of range; the
+      provider is unknown; or the provider has no default model and `model` is not set.
+      Fix: correct the value the summary names (with its line); `perspt config validate` lists all of them.
+    """
     problems: list[Diagnostic] = []
     settings_count = 0
     if not ctx.settings.flags.no_config:

@@ -74,6 +74,18 @@ def assess_places(places: list[Place]) -> Result:
 
 @check("disk.space", "Free space for history and logs", "disk", timeout=3, docs=DOCS)
 async def space(ctx: CheckContext) -> Result:
+    """Checks free space and write access where perspt keeps history, logs and doctor runs.
+
+    Looks, never writes: for each of the three directories (or the nearest parent that exists yet) it
+    reads the free space and whether you may write there.
+
+    ok: writable, and at least 500 MB free everywhere.
+    warn: less than 500 MB free where one of them lives. Fix: free some space; `perspt history clear`
+      helps.
+    fail: one of the directories cannot be written. Fix: give it back to your user
+      (`sudo chown -R "$USER" DIR`).
+    fail: less than 50 MB free: history and logs fail to save. Fix: free some space.
+    """
     targets = {"history": paths.data_dir(), "logs": paths.log_dir(), "doctor runs": paths.doctor_runs_dir()}
     places = await ctx.run_blocking(survey, targets)
     return assess_places(places)

@@ -61,6 +61,28 @@ def _public_name(ctx: CheckContext, host: str) -> bool:
 @check("dns.{provider}", "DNS for {provider}", "dns", per_provider=True, needs_network=True, timeout=6,
        depends_on=("proxy.{provider}",), docs=DOCS)
 async def dns_lookup(ctx: CheckContext) -> Result:
+    """Resolves the provider's host name as the client will, and again with dnspython, to tell the kind of
+    DNS failure apart and to spot answers that do not belong to a public API host.
+
+    Asks the system resolver (`getaddrinfo`, which the client uses) and, in parallel, dnspython for A and
+    AAAA records (from `network.dns_servers` or the system's servers). When a proxy applies, the proxy
+    resolves the provider's name, so the proxy's own host name is checked instead.
+
+    ok: the system resolver answers (the summary lists the addresses; a note says if dnspython disagrees,
+      as with a hosts-file entry or VPN split DNS); or the host is an IP address and needs no lookup.
+    warn: a public API host resolves to a fake-IP (198.18.0.0/15: Clash, Surge), CGNAT/Tailscale
+      (100.64.0.0/10), private or link-local address: a local proxy app, VPN, split-horizon DNS or a bad
+      resolver answers for it. Fix: check the hosts file, DNS filters and the VPN (`nslookup HOST`).
+    fail: a public API host resolves to 0.0.0.0/`::` (a DNS blocklist such as Pi-hole) or to a loopback
+      address (a hosts-file entry). Fix: remove the hosts-file line or the blocklist entry.
+    fail: dnspython resolves the name but the system resolver does not, so the client cannot. Fix: make the
+      system use the DNS server that works (VPN or network settings), or add a hosts-file entry.
+    fail: the name does not exist (NXDOMAIN), has no address records, the server fails (SERVFAIL/REFUSED),
+      no answer comes in time, or resolution fails temporarily; `localhost` does not resolve. Fix: check
+      the host in the base URL, connect the VPN for internal names, try another DNS server or set
+      `network.dns_servers`; restore `127.0.0.1 localhost` in `/etc/hosts`.
+    skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
+    """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
     offline = route.offline_reason(ctx.offline)

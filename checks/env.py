@@ -145,6 +145,25 @@ def env_findings(env: Mapping[str, str]) -> tuple[list[Finding], dict[str, objec
 
 @check("env.keys", "Key and network variables are spelled right", "env", timeout=2, docs=DOCS)
 async def env_keys(ctx: CheckContext) -> Result:
+    """Looks for environment variables that perspt would read if they were spelled right, and for key
+    variables that disagree.
+
+    Reads only the environment: the key variables of every provider in the catalog, the proxy variables
+    (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`) and the CA variables (`SSL_CERT_FILE`,
+    `SSL_CERT_DIR`, `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`). Values are never shown, only a key's last 4
+    characters.
+
+    ok: no problem found; the summary lists which key variables are set (none is fine when keys come from
+      the keyring or the config file).
+    warn: a key variable is set but empty. Fix: set it, or `unset` it.
+    warn: two variables for the same provider (`GEMINI_API_KEY` and `GOOGLE_API_KEY`, say) hold different
+      keys; perspt uses the first. Fix: unset one, or give both the same key.
+    warn: a misspelled key variable (`OPENAI_KEY`, `CLAUDE_API_KEY`, wrong case) or proxy/CA variable
+      (`HTTP_PORXY`, `REQUEST_CA_BUNDLE`) is set. Fix: the suggested `export RIGHT_NAME="$WRONG_NAME"`,
+      then unset the wrong one.
+    warn: `NODE_EXTRA_CA_CERTS` is set but no CA variable perspt reads. Fix: point `SSL_CERT_FILE` or
+      `network.ca_bundle` at the same PEM file.
+    """
     findings, facts = env_findings(ctx.env)
     present = list(facts["key_variables_set"])  # type: ignore[call-overload]
     if findings:

@@ -120,6 +120,20 @@ def _version(text: str) -> tuple[int, int]:
 
 @check("gpu.nvidia", "NVIDIA GPU", "gpu", timeout=15.0, applies=not_macos, docs=DOCS)
 async def nvidia_check(ctx: CheckContext) -> Result:
+    """Finds NVIDIA GPUs and checks that Ollama can use them.
+
+    Asks NVML, or `nvidia-smi` when NVML is not there, for each GPU's name, memory, compute capability,
+    and the driver and CUDA versions.
+
+    ok: GPUs found, with nothing in the way; the summary lists them and their free memory.
+    warn: a GPU older than compute capability 5.0 (Ollama runs on the CPU); a driver older than 531;
+      `CUDA_VISIBLE_DEVICES` set to hide every GPU; or less than 10% of a GPU's memory free. Fix: update the
+      driver; unset `CUDA_VISIBLE_DEVICES` where `ollama serve` starts; stop what holds the GPU memory.
+    fail: the driver does not answer, the query hangs, or access is refused. Fix: reboot after a driver
+      update or reload the module (`sudo modprobe nvidia`); look for Xid errors in `sudo dmesg`; check the
+      permissions of `/dev/nvidia*`.
+    skip: no NVIDIA GPU; macOS; or no local model server in use.
+    """
     return nvidia_verdict(await _report(ctx, "nvidia"), ctx.env)
 
 
@@ -142,6 +156,19 @@ def amd_verdict(report: gpu.GpuReport, kfd: Path = KFD) -> Result:
 
 @check("gpu.amd", "AMD GPU", "gpu", timeout=15.0, applies=not_macos, docs=DOCS)
 async def amd_check(ctx: CheckContext) -> Result:
+    """Finds AMD GPUs and checks that ROCm, which Ollama uses for them, can reach them.
+
+    Asks `rocm-smi`, or reads sysfs when it is not installed, for each GPU's name and memory; on Linux it
+    also looks for the ROCm kernel interface `/dev/kfd`.
+
+    ok: GPUs found; the summary lists them.
+    warn: a GPU is present but `/dev/kfd` is missing, so Ollama cannot use it. Fix: load the amdgpu
+      driver (ROCm 7 or newer for current Ollama) and add the user running Ollama to the `render` and
+      `video` groups.
+    fail: `rocm-smi` hangs, is refused access, or the driver does not answer. Fix: check
+      `sudo dmesg | grep amdgpu`, the ROCm install and the permissions of `/dev/kfd` and `/dev/dri`.
+    skip: no AMD GPU; macOS; or no local model server in use.
+    """
     return amd_verdict(await _report(ctx, "amd"))
 
 
@@ -166,4 +193,15 @@ def apple_verdict(report: gpu.GpuReport) -> Result:
 
 @check("gpu.apple", "Apple Silicon GPU", "gpu", timeout=10.0, applies=macos_only, docs=DOCS)
 async def apple_check(ctx: CheckContext) -> Result:
+    """Reports the Apple Silicon GPU and how much of the unified memory it may use, and catches Python
+    running under Rosetta.
+
+    Reads the chip, the unified memory and the GPU's working-set limit (`iogpu.wired_limit_mb` when set,
+    otherwise the macOS default).
+
+    ok: an Apple GPU; the summary gives the memory it may use.
+    warn: Python runs under Rosetta (x86_64 on Apple Silicon): perspt runs translated and slower.
+      Fix: install an arm64 Python and reinstall perspt with it.
+    skip: no Apple GPU; not macOS; or no local model server in use.
+    """
     return apple_verdict(await _report(ctx, "apple"))

@@ -39,6 +39,28 @@ def _phases(events: list[tuple[str, float]], started: float) -> dict[str, float]
 @check("http.{provider}", "HTTP request to {provider}", "http", per_provider=True, needs_network=True, timeout=10,
        depends_on=("tls.{provider}",), docs=DOCS)
 async def http_probe(ctx: CheckContext) -> Result:
+    """Sends one GET to the provider's models endpoint without an API key, through the client's own transport,
+    to prove the HTTP path works and to spot anything that answers in the provider's place.
+
+    Builds the HTTP client with the transport factory (proxy, trust and timeout settings as in the chat)
+    and requests the models URL. A 401 or 403 without a key is the expected answer from a real provider.
+    DNS, connect, TLS and first-byte times go into the facts (`--verbose`, `--json`).
+
+    ok: 2xx, or 401/403 as expected without a key.
+    warn: ok as above, but this machine's clock differs from the server's `Date` by more than 5 minutes.
+      Fix: turn on time sync.
+    warn: an HTML page instead of JSON (captive portal, proxy or firewall page, wrong base URL), a 404
+      (wrong path in the base URL; OpenAI-style servers end in `/v1`), a redirect, a 429, or another
+      status (a server-side fault). Fix: open the URL in a browser; check the base URL; wait and retry.
+    fail: the request fails (the summary names the root cause: refused, timeout, TLS, proxy, ...).
+      Fix: the hint points at the check for that layer.
+    fail: the HTTP client cannot be built from the settings (a bad proxy or CA setting).
+    fail: a proxy answers instead of the provider (407, or `X-Squid-Error`/`Via` with an error status).
+      Fix: put credentials in the proxy URL, add the host to `NO_PROXY`, or ask the proxy's administrator.
+    fail: a Cloudflare block page, or a 403 saying your region is not served. Fix: another network or a
+      supported location; this is not a key problem.
+    skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
+    """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
     offline = route.offline_reason(ctx.offline)

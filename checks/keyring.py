@@ -36,6 +36,22 @@ def assess_backend(name: str, usable: bool, why: str) -> Result:
 
 @check("keyring.backend", "A usable keyring backend", "keyring", timeout=8, docs=DOCS)
 async def keyring_backend(ctx: CheckContext) -> Result:
+    """Checks that the operating system's keyring can store API keys and that the key for the current
+    provider can be read from it.
+
+    Asks the `keyring` library which backend it chose, then looks up the current provider's key the way
+    the client does (flag, environment, keyring, config file).
+
+    ok: a usable backend (Secret Service, KWallet, macOS Keychain, Windows Credential Manager, ...).
+    warn: no usable backend: the fail or null backend, or one with priority 0 or less, as on a headless
+      Linux machine. `perspt keys set` cannot store keys. Fix: use environment variables, or install and
+      unlock a Secret Service (`gnome-keyring-daemon --unlock`), or pick a backend with
+      `PYTHON_KEYRING_BACKEND`.
+    warn: the backend stores keys unencrypted (`keyrings.alt` plaintext or registry backend).
+      Fix: prefer the system keyring (unset `PYTHON_KEYRING_BACKEND`) or environment variables.
+    fail: reading the current provider's key from the keyring raised an error (a locked keyring, say).
+      Fix: unlock it by logging in to the desktop session, or export the key as an environment variable.
+    """
     name, usable, why = await ctx.run_blocking(backend_info)
     verdict = assess_backend(name, usable, why)
     provider = ctx.settings.provider.value

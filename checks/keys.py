@@ -118,6 +118,29 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
 
 @check("keys.{provider}", "API key for {provider}", "keys", per_provider=True, timeout=5, docs=DOCS)
 async def provider_key(ctx: CheckContext) -> Result:
+    """Checks that each provider in use has an API key, where it comes from, and that it looks like one of
+    this provider's keys.
+
+    Resolves the key exactly as the client does (flag, environment, keyring, config file) and compares it
+    with the provider's known key shapes from the catalog. Nothing is sent; only the key's last 4
+    characters are ever shown.
+
+    ok: a key is set and has this provider's shape (or the provider's formats are not strict, or it has
+      none); or no key is set for a provider that does not need one (Ollama, a local OpenAI-compatible
+      server).
+    warn: the key starts like this provider's keys but its length or characters do not match (cut off
+      when copying?), or it does not look like this provider's key at all. Fix: copy the key again in full;
+      check it is the key for this provider.
+    warn: a different key for the same provider is set in a place with lower precedence and is ignored.
+      Fix: remove the stale one so nobody edits the wrong key.
+    fail: no key where one is needed. Fix: `perspt keys set PROVIDER` or export its variable; if a
+      misspelled variable holds it, rename the variable (the hint names both).
+    fail: the key is a placeholder (`your-api-key`, `sk-...`, `<OPENAI_API_KEY>`); contains spaces, tabs
+      or a line break; is wrapped in quotes; or is another provider's key (`sk-ant-...` for OpenAI, say).
+      Fix: store the real key with `perspt keys set PROVIDER`, without blanks or quotes; move another
+      provider's key to that provider's variable.
+    skip: the provider id is not in the catalog.
+    """
     pid = ctx.provider or ""
     spec = catalog.PROVIDERS.get(pid)
     if spec is None:

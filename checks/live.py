@@ -40,6 +40,25 @@ def billable(pid: str, settings: Any) -> bool:
 @check("live.{provider}", "One-token chat with {provider} (--live, billable)", "model", per_provider=True,
        needs_network=True, timeout=45, depends_on=("http.{provider}", "model.{provider}"), docs=DOCS)
 async def live_chat(ctx: CheckContext) -> Result:
+    """Sends one real chat request with the configured model and a one-token answer limit, and times the
+    first token. Only with `--live`.
+
+    Streams through the client's own adapter (retries off), the only doctor probe that spends tokens: it
+    is billable on paid providers, free for Ollama and for an OpenAI-compatible server on this machine. It
+    answers what the models list cannot: whether this model really chats with this account (access,
+    region, the chat endpoint, the stream).
+
+    ok: the model answered; the summary gives the time to the first token and in all. A stream without
+      text is fine too (a reasoning model may spend its one token thinking).
+    warn: the provider rate limits the key, or answered with a fault on its side. Fix: wait and retry.
+    fail: the provider does not serve this model to this key for chat (with did-you-mean). Fix: pick a
+      model from `perspt models --provider PROVIDER`.
+    fail: the provider refused the request as malformed, the stream broke the protocol, or the key was
+      rejected, denied or out of quota, or the request failed (as in `auth.{provider}`). Fix: the hint
+      says which.
+    fail: the HTTP client cannot be built from the settings.
+    skip: not run without `--live`, or no model is configured for the provider.
+    """
     from perspt_doctor.providers.base import ChatRequest, Message
     from perspt_doctor.providers.registry import make_adapter
     from perspt_doctor.transport.trust import TransportConfigError

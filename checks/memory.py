@@ -58,6 +58,17 @@ def gib(value: float | int) -> str:
 # ---- memory.ram -----------------------------------------------------------------------------------
 @check("memory.ram", "Available RAM", "memory", applies=local_runtime_in_scope, docs=DOCS)
 async def ram_check(ctx: CheckContext) -> Result:
+    """Checks the memory available for a local model server.
+
+    Reads available and total RAM with psutil, honouring a container's cgroup memory limit.
+
+    ok: at least 4 GiB available.
+    warn: less than 4 GiB: models above about 3B parameters will not load. Fix: close programs, or use a
+      1B-3B model.
+    fail: less than 1 GiB: the system is nearly out of memory. Fix: close programs, or run the model on
+      another machine.
+    skip: no local model server in use (neither Ollama nor an OpenAI-compatible server on this machine).
+    """
     mem = await memory_snapshot(ctx)
     available, total = mem.effective_available, mem.effective_total
     facts = {"total": mem.total, "available": mem.available, "percent_used": mem.percent,
@@ -81,6 +92,17 @@ async def ram_check(ctx: CheckContext) -> Result:
 # ---- memory.swap ----------------------------------------------------------------------------------
 @check("memory.swap", "Swap", "memory", applies=local_runtime_in_scope, docs=DOCS)
 async def swap_check(ctx: CheckContext) -> Result:
+    """Checks swap, which decides whether a model slightly too big slows down or gets killed.
+
+    Reads swap size and use with psutil.
+
+    ok: swap exists and is not heavily used, or there is none on a machine with 16 GiB of RAM or more.
+    warn: no swap and less than 16 GiB of RAM: Ollama gets killed instead of slowing down. Fix: add a
+      swap file, or use a smaller model.
+    warn: more than half the swap and over 1 GiB of it in use: the machine is short of memory.
+      Fix: close programs or use a smaller model.
+    skip: no local model server in use.
+    """
     mem = await memory_snapshot(ctx)
     facts = {"swap_total": mem.swap_total, "swap_used": mem.swap_used, "total": mem.total}
     if mem.swap_total == 0:
@@ -224,6 +246,25 @@ def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, other
 @check("memory.fit", "Configured Ollama model fits in memory", "memory", depends_on=("ollama.models",),
        timeout=20.0, applies=ollama_checks.ollama_in_scope, docs=DOCS)
 async def fit_check(ctx: CheckContext) -> Result:
+    """Estimates whether the configured Ollama model fits in this machine's free memory, and how much of it
+    will run on the CPU.
+
+    The need is the model file size x 1.2 plus the KV cache for the context size (`options.num_ctx`,
+    else `OLLAMA_CONTEXT_LENGTH`, else 4096), computed from the model's layers and heads as
+    `/api/show` reports them (approximated from the file size when it does not), scaled by
+    `OLLAMA_NUM_PARALLEL` and `OLLAMA_KV_CACHE_TYPE`. It is set against available RAM plus free GPU
+    memory (NVIDIA, AMD), and against the GPU working set on Apple Silicon.
+
+    ok: the model is already loaded; or it fits in free GPU memory; or it fits in RAM or unified memory.
+    warn: it needs more than the free GPU memory: part runs on the CPU, much slower. Fix: a smaller tag or
+      quantization, or a lower `options.num_ctx`.
+    warn: on Apple Silicon it needs more than macOS lets the GPU use. Fix: a smaller model, or raise the
+      limit with `sudo sysctl iogpu.wired_limit_mb=N` (until reboot).
+    fail: it needs more than RAM and GPU memory together. Fix: a smaller model or quantization, a lower
+      `options.num_ctx` (the details say how much each saves), or installed models that fit.
+    skip: Ollama runs on another machine; the model is not installed (see `ollama.models`); it is a
+      cloud model; or Ollama is not in use.
+    """
     host = await ollama_checks.ollama_host(ctx)
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")

@@ -194,6 +194,25 @@ def not_ollama(ctx: CheckContext) -> bool | str:
 @check("model.{provider}", "Configured models exist for {provider}", "model", per_provider=True,
        needs_network=True, timeout=20, depends_on=("auth.{provider}",), applies=not_ollama, docs=DOCS)
 async def model_check(ctx: CheckContext) -> Result:
+    """Checks that the configured model, and every fallback model for this provider, is in the list of
+    models this key may use.
+
+    Compares the names with the list `auth.{provider}` fetched (no second request). Names are matched
+    exactly as the provider does; accepted aliases (Anthropic `-latest`, Mistral's `aliases`) count. When
+    no model is configured for the provider, perspt's default model for it is checked.
+
+    ok: every wanted model is listed (or is an alias of a listed one); or the provider has no default
+      model and none is configured (the summary lists a few it serves).
+    warn: a model is listed but the provider has scheduled its retirement. Fix: switch before the date;
+      the summary names the replacement when the provider gives one.
+    warn: perspt's default model for this provider (nothing configured) is not listed. Fix: set `model`
+      or `--model NAME`.
+    fail: a configured model is not listed: wrong case or punctuation, a near miss (with did-you-mean), a
+      retired model (with its successor), or one this account cannot use. Fix: use a name from
+      `perspt models --provider PROVIDER`.
+    skip: there is no models list to compare with (`auth.{provider}` got an error), or the provider is
+      Ollama (`ollama.models` checks it).
+    """
     assert ctx.provider is not None
     probe = await models_probe(ctx)
     if probe.listing is None:

@@ -243,6 +243,22 @@ def proxy_for(ctx: CheckContext, host: OllamaHost) -> str | None:
 # ---- ollama.host ----------------------------------------------------------------------------------
 @check("ollama.host", "Ollama address (OLLAMA_HOST, base_url)", "ollama", applies=ollama_in_scope, docs=DOCS)
 async def host_check(ctx: CheckContext) -> Result:
+    """Shows the Ollama address perspt will use, where it comes from, and catches the usual mistakes in
+    `OLLAMA_HOST` and the base URL.
+
+    Resolves the address with the client's own parser (`OLLAMA_HOST`, `provider_endpoints.ollama`,
+    `base_url`), aware of containers and WSL, where `localhost` is not the host. Sends nothing.
+
+    ok: the address is usable; the summary names it and its source.
+    warn: spaces or quotes around the value, credentials in it, no port (port 80 is used, not 11434),
+      https to Ollama's plain-HTTP port, a listen address (`0.0.0.0`) instead of one to connect to,
+      `[::1]` (Ollama listens on 127.0.0.1), `ollama.com`, or a `/v1` or `/api` suffix where it does not
+      belong; also an OpenAI-compatible URL to Ollama's port without `/v1`. Fix: the hint gives the
+      corrected address, usually `http://127.0.0.1:11434`.
+    fail: the address cannot be used: not a host, host:port or URL, a scheme other than http or https,
+      or an IPv6 address without brackets. Fix: write it as `http://HOST:11434`.
+    skip: Ollama is not in use (not the provider, not a fallback, `OLLAMA_HOST` not set).
+    """
     host = await ollama_host(ctx)
     details = [f"{t.severity}: {t.message}" for t in host.traps]
     resolved = ctx.settings.base_url_for("ollama")
@@ -278,6 +294,19 @@ def _int_option(value: Any) -> int | None:
 @check("ollama.options", "Ollama model options (num_ctx, num_gpu, num_thread)", "ollama",
        applies=ollama_in_scope, docs=DOCS)
 async def options_check(ctx: CheckContext) -> Result:
+    """Checks the Ollama model options in the config (`options.num_ctx`, `num_gpu`, `num_thread`,
+    `num_predict`) for values that break or slow down local models.
+
+    Reads the `options` setting only; nothing is sent.
+
+    ok: no options set (the server decides), or the values look sane; a note says when `num_gpu` is 0
+      (CPU only).
+    warn: a value is not a whole number (Ollama rejects the request); `num_ctx` below 512 (the
+      conversation is cut off); `num_gpu` 1 to 3 (it counts layers, not GPUs: nearly all runs on the CPU);
+      `num_thread` above this machine's CPU threads. Fix: write a number without quotes, use 2048 or more
+      for `num_ctx`, remove `num_gpu`/`num_thread` to let Ollama decide.
+    skip: Ollama is not in use.
+    """
     opts = options(ctx)
     if not opts:
         return Result.ok("no Ollama options set: the server picks context size and GPU layers itself")
@@ -355,6 +384,21 @@ def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime
 @check("ollama.daemon", "Ollama daemon answers", "ollama", depends_on=("ollama.host",), timeout=8.0,
        applies=ollama_in_scope, docs=DOCS)
 async def daemon_check(ctx: CheckContext) -> Result:
+    """Checks that the Ollama server answers at the configured address.
+
+    Sends `GET /api/version` through the transport factory, so proxy and timeout settings apply as in the
+    chat, and expects Ollama's version back.
+
+    ok: Ollama answers with its version.
+    fail: not reachable: refused, no answer within 4 s, TLS to a plain-HTTP server, a name that does not
+      resolve, the connection closed, or a proxy in the way. Fix: start Ollama (`ollama serve`, the app,
+      `systemctl start ollama`); in a container use `host.docker.internal` and run the server with
+      `OLLAMA_HOST=0.0.0.0`; use `http://`; add the host to `NO_PROXY` when a proxy is in the way.
+    fail: something other than Ollama answers (another program on the port, a proxy, a wrong path in the
+      address). Fix: point perspt at Ollama's real port, drop the path, or bypass the proxy.
+    skip: the address is unusable (see `ollama.host`); `--offline` and Ollama is not on this machine; or
+      Ollama is not in use.
+    """
     host = await ollama_host(ctx)
     if not host.usable:
         return Result.skip("the Ollama address is unusable (see ollama.host)")
@@ -411,6 +455,19 @@ def _size(entry: dict[str, Any]) -> str:
 @check("ollama.models", "Configured Ollama model is installed", "ollama", depends_on=("ollama.daemon",),
        timeout=8.0, applies=ollama_in_scope, docs=DOCS)
 async def models_check(ctx: CheckContext) -> Result:
+    """Checks that the configured Ollama model (and each Ollama fallback model) is installed.
+
+    Lists the installed models with `GET /api/tags` and matches names the way Ollama does (no tag means
+    `:latest`; the `library/` prefix is optional).
+
+    ok: the configured model is installed (with its size and quantization); or nothing is configured and
+      some models are installed.
+    warn: no model is configured and none is installed. Fix: `ollama pull MODEL`.
+    fail: a configured model is not installed (installed tags of the same model are suggested).
+      Fix: `ollama pull MODEL`, or set `model` to an installed one.
+    fail: the list of models cannot be read. Fix: see the server log.
+    skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
+    """
     host = await ollama_host(ctx)
     skipped = _offline_skip(ctx, host)
     if skipped:
@@ -501,6 +558,21 @@ async def gpu_present(ctx: CheckContext) -> str | None:
 @check("ollama.loaded", "Models loaded in Ollama (CPU/GPU split)", "ollama", depends_on=("ollama.daemon",),
        timeout=15.0, applies=ollama_in_scope, docs=DOCS)
 async def loaded_check(ctx: CheckContext) -> Result:
+    """Shows which models Ollama holds in memory and how they are split between CPU and GPU.
+
+    Reads `GET /api/ps` (as `ollama ps` does). When the configured model runs entirely on the CPU of this
+    machine, it looks for an NVIDIA or AMD GPU that Ollama is not using.
+
+    ok: no model is loaded yet (the first request loads it, which can take a while); or the loaded
+      models run fully on the GPU, or on the CPU where no GPU is found (or Ollama runs on another machine).
+    warn: a model is split between CPU and GPU: it does not fit in GPU memory and answers slower.
+      Fix: a smaller tag or quantization, a lower `options.num_ctx`, or `ollama stop` the other models.
+    warn: the model runs 100% on the CPU although this machine has a GPU. Fix: check the server log for
+      GPU discovery errors, update the driver, restart Ollama; unset `CUDA_VISIBLE_DEVICES` if it hides
+      the GPU.
+    fail: `/api/ps` cannot be read. Fix: see the server log.
+    skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
+    """
     host = await ollama_host(ctx)
     skipped = _offline_skip(ctx, host)
     if skipped:
@@ -550,6 +622,21 @@ async def loaded_check(ctx: CheckContext) -> Result:
 @check("ollama.load", "Configured model loads (--live)", "ollama", depends_on=("ollama.models",), timeout=120.0,
        applies=ollama_in_scope, docs=DOCS)
 async def load_check(ctx: CheckContext) -> Result:
+    """Asks Ollama to load the configured model, to prove it fits and starts. Only with `--live`.
+
+    Sends `POST /api/generate` with an empty prompt (which only loads the model) and the `num_ctx`,
+    `num_gpu` and `num_thread` options from the config, and waits up to 100 s.
+
+    ok: the model loads; the summary gives the time.
+    warn: it did not finish loading within 100 s (a large model from a slow disk), or the server is busy
+      (its queue is full). Fix: try again, or pick a smaller tag; raise `OLLAMA_MAX_QUEUE` or
+      `OLLAMA_NUM_PARALLEL` where the server runs.
+    fail: Ollama runs out of memory loading it. Fix: a smaller tag or 4-bit quantization, a lower
+      `options.num_ctx`, `options.num_gpu` 0 to keep it off the GPU.
+    fail: the model is not installed (`ollama pull MODEL`), a cloud model needs `ollama signin`, another
+      error status, or the request fails on the network. Fix: as the hint says; see the server log.
+    skip: not run without `--live`, no Ollama model is configured, or Ollama is not in use.
+    """
     if not ctx.live:
         return Result.skip("loading the model takes memory and time: run with --live to try it")
     wanted = configured_models(ctx)

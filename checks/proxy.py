@@ -109,6 +109,39 @@ def _facts(route: Route, table: ProxyTable) -> dict[str, Any]:
 @check("proxy.{provider}", "Proxy for {provider}", "proxy", per_provider=True, needs_network=True, timeout=8,
        docs=DOCS)
 async def proxy_route(ctx: CheckContext) -> Result:
+    """Shows whether requests to this provider go through a proxy and why, checks the proxy settings, and
+    asks the proxy to reach the provider.
+
+    Uses the transport layer's own routing (proxy settings from the config or the `*_PROXY` variables,
+    with `NO_PROXY`), so the answer is the one the client acts on. When a proxy applies, it resolves and
+    connects to the proxy, then sends it a `CONNECT host:443` (for https endpoints) or a plain `GET` and
+    reads the status. An HTTPS proxy gets a TLS handshake; a SOCKS proxy only a connection (the tunnel
+    itself is tested by `http.{provider}`). Credentials in proxy URLs are never shown.
+
+    ok: a direct connection (no proxy applies, or `NO_PROXY` lists the host); or the proxy answers and
+      accepts this destination.
+    warn: the proxy URL has no scheme (perspt assumes `http://`), starts with `https://` (TLS to the
+      proxy itself, which most proxies do not speak), or has user name or password characters that
+      should be percent-encoded; the proxy works anyway. Fix: write `http://HOST:PORT`, encode
+      `@ : / # ? %` and spaces in credentials.
+    warn: a local endpoint goes through a proxy on this machine because `NO_PROXY` does not list it.
+      Fix: `NO_PROXY=localhost,127.0.0.1,::1` (or `proxy.no_proxy` in the config).
+    fail: the base URL cannot be parsed. Fix: correct `base_url`/`provider_endpoints` or the
+      `*_BASE_URL` variable.
+    fail: the proxy setting is unusable: quotes around the value, `socks://`/`socks4://` (only SOCKS5 is
+      supported), a SOCKS proxy without SOCKS support installed, an unknown scheme, or a URL the
+      transport rejects. Fix: remove the quotes, use `socks5://` or `http://`, or
+      `pip install 'perspt-doctor[socks]'`.
+    fail: a local endpoint is sent to a proxy on another machine. Fix: add it to `NO_PROXY`.
+    fail: the proxy's name does not resolve, it refuses connections or does not answer, it is set as
+      `https://` but does not speak TLS, or it accepts the connection but never answers. Fix: start the
+      proxy or correct its address in the setting the summary names.
+    fail: the proxy wants credentials (407) or rejects them (401/407), refuses the destination (403, with
+      squid's reason), or cannot open it (`CONNECT` not 200, or 502/503/504). Fix: put
+      `http://USER:PASSWORD@HOST:PORT` in the setting; ask the proxy's administrator to allow the host,
+      or bypass the proxy for it with `NO_PROXY`.
+    skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
+    """
     assert ctx.provider is not None
     settings = ctx.settings
     try:

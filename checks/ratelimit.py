@@ -195,6 +195,21 @@ def not_ollama(ctx: CheckContext) -> bool | str:
 @check("ratelimit.{provider}", "Rate limits left at {provider}", "ratelimit", per_provider=True, needs_network=True,
        timeout=20, depends_on=("auth.{provider}",), applies=not_ollama, docs=DOCS)
 async def ratelimit_check(ctx: CheckContext) -> Result:
+    """Reads the requests and tokens left, and when they reset, from the rate-limit headers of the models
+    reply `auth.{provider}` fetched.
+
+    Understands OpenAI and Groq `x-ratelimit-*`, Anthropic `anthropic-ratelimit-*`, Mistral
+    `x-ratelimit-*-minute`/`-month`, Cohere trial counters, generic `ratelimit-*` headers, and OpenRouter's
+    credit limit from `GET /key`. No request of its own; limits for chat may differ per model.
+
+    ok: every budget has more than 10% left; the summary lists them.
+    warn: a budget is used up or nearly (10% or less left); the summary says when it resets. Fix: slow
+      down with `rate_limiting.requests_per_minute`, or add credits or raise the tier.
+    fail: the provider answered the models request with 429: it rate limits this key right now. Fix: wait
+      for the reset; set `rate_limiting.requests_per_minute` or `rate_limiting.delay_between_requests`.
+    skip: the provider sends no rate-limit headers; no reply to read them from (`auth.{provider}` got an
+      error); or the provider is Ollama, which has no rate limits.
+    """
     assert ctx.provider is not None
     probe = await models_probe(ctx)
     if isinstance(probe.error, e.RateLimitError):

@@ -34,6 +34,16 @@ def assess_python(version: tuple[int, int, int], releaselevel: str, implementati
 
 @check("runtime.python", "Python and platform", "runtime", timeout=2, docs=DOCS)
 async def python_version(ctx: CheckContext) -> Result:
+    """Reports the Python that runs perspt and the platform, and checks the version is supported.
+
+    Reads `sys.version_info` and `platform`; nothing else.
+
+    ok: Python 3.10 or newer, a final release.
+    warn: a pre-release Python (alpha, beta, release candidate). Fix: if something breaks, try a released
+      Python first.
+    fail: older than Python 3.10. Fix: install Python 3.10+ and reinstall perspt with it
+      (`pipx install --python python3.12 perspt-doctor`).
+    """
     where = f"{platform.system()} {platform.release()} {platform.machine()}".strip()
     info = sys.version_info
     return assess_python((info.major, info.minor, info.micro), info.releaselevel,
@@ -90,6 +100,20 @@ def _install_facts(env_path: str) -> dict[str, object]:
 
 @check("runtime.install", "How perspt is installed", "runtime", timeout=3, docs=DOCS)
 async def install(ctx: CheckContext) -> Result:
+    """Reports how perspt is installed (pipx, uv tool, a virtual environment, the system Python, editable)
+    and whether the `perspt` on your PATH belongs to this installation.
+
+    Reads the installed distribution's metadata and follows the `perspt` launcher on `PATH` to the Python
+    its first line starts.
+
+    ok: the version matches the installed metadata and the launcher (if any) runs this Python; with no
+      launcher on `PATH` the summary says to run `python -m perspt_doctor`.
+    warn: the installed metadata names another version than the running code (a stale or half-finished
+      upgrade). Fix: reinstall (`pipx reinstall perspt-doctor` or `pip install --force-reinstall
+      perspt-doctor`).
+    warn: the `perspt` on `PATH` runs another Python: two copies are installed. Fix: remove the one you do
+      not use, or put the right one first on `PATH`.
+    """
     facts = await ctx.run_blocking(_install_facts, ctx.env.get("PATH", os.defpath))
     return assess_install(facts)
 
@@ -130,6 +154,16 @@ def missing_requirements(requirements: list[str]) -> list[str]:
 
 @check("runtime.dependencies", "perspt's libraries are installed", "runtime", timeout=3, docs=DOCS)
 async def dependencies(ctx: CheckContext) -> Result:
+    """Checks that every library perspt requires is installed.
+
+    Reads perspt's declared requirements from its distribution metadata (optional extras left out) and
+    looks each one up with `importlib.metadata`.
+
+    ok: all required libraries are installed.
+    fail: some are missing (the summary names them). Fix: reinstall with its dependencies
+      (`python -m pip install --force-reinstall perspt-doctor`, with the Python that runs perspt).
+    skip: perspt runs from a source tree and is not installed as a distribution.
+    """
     try:
         requirements = metadata.requires(DIST) or []
     except metadata.PackageNotFoundError:

@@ -44,6 +44,17 @@ def assess_permissions(path: str, mode: int, secrets: list[str]) -> Result:
 @check("security.config_permissions", "A config file with keys is private", "security",
        depends_on=("config.file",), timeout=2, docs=DOCS)
 async def config_permissions(ctx: CheckContext) -> Result:
+    """Checks that a config file holding a secret can be read by you alone.
+
+    Looks at the POSIX mode of the config file the client loaded and at what it holds: `api_key`, any
+    `api_keys.*` entry, or a proxy URL with a password.
+
+    ok: the file holds no secret (whatever its mode), or holds one and only you can read it.
+    fail: the file holds a secret and its group or others can read it.
+      Fix: `chmod 600 FILE` (`perspt doctor --fix` offers it); better, move keys to the keyring with
+      `perspt keys set PROVIDER`.
+    skip: not a POSIX system, no config file, or the file cannot be stat'ed.
+    """
     if os.name != "posix":
         return Result.skip("file modes are a POSIX notion; on Windows the profile directory is private")
     config = ctx.settings.config
@@ -59,6 +70,15 @@ async def config_permissions(ctx: CheckContext) -> Result:
 
 @check("security.api_key_flag", "No key on the command line", "security", timeout=2, docs=DOCS)
 async def api_key_flag(ctx: CheckContext) -> Result:
+    """Checks that no API key was passed on the command line.
+
+    Reads the parsed flags: a key given with `--api-key` is visible to other users in the process list and
+    stays in the shell history.
+
+    ok: no `--api-key` flag.
+    warn: `--api-key` was used. Fix: store the key once with `perspt keys set PROVIDER` (or export the
+      provider's variable) and drop the flag.
+    """
     if ctx.settings.flags.api_key:
         provider = ctx.settings.provider.value
         return Result.warn("an API key was passed with --api-key: other users can see it in the process list "
@@ -70,6 +90,16 @@ async def api_key_flag(ctx: CheckContext) -> Result:
 
 @check("security.tls_verify", "TLS certificates are verified", "security", timeout=2, docs=DOCS)
 async def tls_verify(ctx: CheckContext) -> Result:
+    """Checks that TLS certificate verification has not been switched off.
+
+    Reads the resolved `network.verify_tls` setting (flag, environment or config file; the default is on) and
+    the `PYTHONHTTPSVERIFY` environment variable.
+
+    ok: certificates are verified.
+    warn: `network.verify_tls` is set to false, or `PYTHONHTTPSVERIFY=0`; anyone on the path can read your
+      key and the replies. Fix: turn verification back on; behind an inspecting corporate proxy, set
+      `network.ca_bundle` to its CA file instead.
+    """
     resolved = ctx.settings.resolved("network.verify_tls")
     problems = []
     if resolved.value is False and resolved.source is not Source.DEFAULT:

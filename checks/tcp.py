@@ -24,6 +24,23 @@ def _connect_timeout(ctx: CheckContext) -> float:
 @check("tcp.{provider}", "TCP connection to {provider}", "tcp", per_provider=True, needs_network=True, timeout=6,
        depends_on=("dns.{provider}",), docs=DOCS)
 async def tcp_reach(ctx: CheckContext) -> Result:
+    """Opens TCP connections to the provider (or to the proxy, when one applies) over IPv6 and IPv4
+    separately, to tell refused from dropped from unreachable and to see which family the client uses.
+
+    Resolves the first hop with the system resolver and connects to up to two addresses of each family,
+    bounded by `network.connect_timeout` (at most 4 s). A dead IPv6 route makes the client fall back to
+    IPv4, which delays every new connection; the check puts a figure on it.
+
+    ok: a connection opens; the summary gives the family, address and time.
+    warn: IPv6 fails while IPv4 works: the client falls back at a cost per new connection. Fix: repair the
+      IPv6 route (or turn IPv6 off on this network), or make the host resolve to IPv4 only.
+    fail: the first hop does not resolve. Fix: see `perspt doctor --only 'dns.*'`.
+    fail: every address refuses (nothing listens, or a firewall rejects), none answers in time (packets
+      dropped by a firewall, VPN or dead route), or there is no route. Fix: start the server or correct
+      host and port in the base URL (Ollama: `ollama serve`, port 11434); check the firewall and VPN; set
+      `HTTPS_PROXY` if your network requires a proxy.
+    skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
+    """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
     offline = route.offline_reason(ctx.offline)

@@ -37,6 +37,16 @@ def assess_encoding(encoding: str | None, env: Mapping[str, str]) -> Result:
 
 @check("terminal.encoding", "Terminal encoding can show replies", "terminal", timeout=2, docs=DOCS)
 async def encoding(ctx: CheckContext) -> Result:
+    """Checks that the terminal's output encoding can show the symbols and accented text replies contain.
+
+    Tries to encode a sample (`✓✗…é€`) in the encoding of Python's standard output.
+
+    ok: the encoding can show them (UTF-8, usually).
+    warn: it cannot (ASCII, latin-1, an old Windows code page): such characters print as `?` or fail.
+      Fix: switch the terminal to UTF-8 (`LANG=C.UTF-8` on Linux, Windows Terminal or `chcp 65001` on
+      Windows), or `export PYTHONIOENCODING=utf-8`.
+    skip: there is no standard output to inspect.
+    """
     return assess_encoding(_encoding(sys.__stdout__), ctx.env)
 
 
@@ -67,5 +77,16 @@ def _isatty(stream: IO[str] | None) -> bool:
 
 @check("terminal.display", "Terminal: TTY, colour and width", "terminal", timeout=2, docs=DOCS)
 async def display(ctx: CheckContext) -> Result:
+    """Reports whether perspt runs in an interactive terminal, whether it uses colour, and how wide it is.
+
+    Looks at whether standard input and output are TTYs, at `TERM`, `NO_COLOR` and `FORCE_COLOR`, and at
+    the terminal width.
+
+    ok: an interactive terminal at least 60 columns wide; or input or output is not a terminal (a pipe),
+      where perspt prints plain text and `perspt -q` works but the interactive chat does not.
+    warn: `TERM=dumb`: no colours and no line editing. Fix: use a full terminal, or set
+      `TERM=xterm-256color` if yours supports it.
+    warn: narrower than 60 columns: replies and tables wrap badly. Fix: widen the window.
+    """
     width = shutil.get_terminal_size((80, 24)).columns
     return assess_display(_isatty(sys.__stdin__), _isatty(sys.__stdout__), ctx.env, width)

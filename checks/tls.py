@@ -53,6 +53,40 @@ def _sources(ctx: CheckContext) -> list[TrustSource]:
 @check("tls.{provider}", "TLS with {provider}", "tls", per_provider=True, needs_network=True, timeout=8,
        depends_on=("tcp.{provider}",), docs=DOCS)
 async def tls_verify(ctx: CheckContext) -> Result:
+    """Performs the TLS handshake with the provider and verifies its certificate chain against the client's
+    trust settings and, side by side, against certifi, the OS store and any configured bundle, to name the
+    cause of a failure.
+
+    Uses the transport layer's trust plan (`network.trust_store`, `network.ca_bundle`, `SSL_CERT_FILE`,
+    `SSL_CERT_DIR`) and tunnels through an `http://` proxy when one applies. One extra handshake without
+    verification captures the chain, so the report can name its issuer, a known inspection product
+    (Zscaler, Netskope, ...) and its dates; for a date error the server's `Date` header shows clock skew.
+
+    ok: the chain verifies with perspt's settings (a note says when certifi alone would not trust it:
+      interception or a private CA that your settings trust).
+    warn: verified, but `SSL_CERT_FILE` holds fewer than 20 certificates and replaces the public CAs, so
+      hosts that are not intercepted will fail. Fix: point it at a full bundle, or unset it and set
+      `network.ca_bundle` (which adds to the defaults).
+    fail: the CA settings are broken: a CA file or directory that does not exist, cannot be read or holds
+      no PEM certificate. Fix: correct the path the summary names, or unset the setting.
+    fail: `SSL_CERT_FILE` holds fewer than 20 certificates, replaces the public CAs, and this host's chain
+      is not among them. Fix: as for the warning above.
+    fail: the handshake itself fails: the port speaks plain HTTP, the server never answers the ClientHello,
+      the connection is reset (SNI filtering), or the proxy will not open the tunnel. Fix: use `http://`
+      or the HTTPS port; configure the proxy; run `perspt doctor --only 'proxy.*'`.
+    fail: the certificate is for another host name; is self-signed; has expired or is not yet valid; the
+      server sent no intermediate; or the issuer is an inspection or private CA that perspt does not trust
+      (the summary says whether the OS store or a bundle trusts it). Fix: for interception, set
+      `network.ca_bundle` to the organisation's root certificate or `network.trust_store` to `"system"`;
+      check the base URL, DNS and hosts file for a wrong host; renew expired certificates.
+    fail: your clock is off by more than 5 minutes, so a valid certificate looks expired or not yet
+      valid. Fix: turn on time sync (`timedatectl set-ntp true` on Linux).
+    fail: another verification error, such as a CA that breaks the RFC 5280 rules Python 3.13 enforces.
+      Fix: set `network.trust_store` to `"system"`, or have the CA reissued.
+    skip: the endpoint is plain `http://` (no TLS), or the proxy is HTTPS or SOCKS (then `http.{provider}`
+      checks the path).
+    skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
+    """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
     endpoint = route.endpoint

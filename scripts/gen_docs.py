@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -204,9 +205,10 @@ def check_anchors(declared: Any) -> list[str]:
 def checks_md(checks: list[Any] | None = None) -> str:
     from perspt_doctor.engine.model import CATEGORIES
     from perspt_doctor.providers import catalog
-    from perspt_doctor.report.triage import layer_of
+    from perspt_doctor.report.triage import check_anchor, layer_of
 
     checks = discover_builtin_checks() if checks is None else checks
+    known = {c.id: check_anchor(c.id) for c in checks}
     by_category: dict[str, list[Any]] = {}
     for declared in checks:
         by_category.setdefault(declared.category, []).append(declared)
@@ -223,6 +225,9 @@ def checks_md(checks: list[Any] | None = None) -> str:
         "does not work); **skip** (not applicable, `--offline`, or blocked by a failed check it depends on: "
         "the reason names it); **error** (the check itself crashed or ran out of time).",
         "",
+        "Each section says what the check looks at and how, then lists every verdict it can give, with the "
+        "condition and the fix. A check that runs after others is skipped when one of those fails.",
+        "",
         "`perspt triage` ranks failures by layer: config, keys, proxy, DNS, TCP, TLS, HTTP, auth, model, "
         "runtime. The earliest failing layer is the root cause; fix it first and run the doctor again.",
         "",
@@ -233,11 +238,87 @@ def checks_md(checks: list[Any] | None = None) -> str:
         _index, layer = layer_of(category)
         lines += [f"## {category}", "", CATEGORY_NOTES.get(category, ""), "", f"Triage layer: {layer}.", ""]
         for declared in sorted(by_category[category], key=lambda c: c.id):
-            lines += _check_section(declared, catalog)
+            lines += _check_section(declared, catalog, known)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _check_section(declared: Any, catalog: Any) -> list[str]:
+VERDICT_LINE = re.compile(r"^(ok|warn|fail|skip|error):\s*(.*)$")
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+class CheckDoc:
+    """A check's docstring, split: what it checks, how, and one entry per verdict it can give."""
+
+    def __init__(self) -> None:
+        self.summary = ""
+        self.paragraphs: list[str] = []
+        self.verdicts: list[tuple[str, str]] = []
+
+
+def parse_check_doc(doc: str) -> CheckDoc:
+    """First paragraph: what the check looks at. Then prose paragraphs. Lines starting with `ok:`,
+    `warn:`, `fail:`, `skip:` or `error:` are verdicts; indented lines under one continue it."""
+    parsed = CheckDoc()
+    paragraph: list[str] = []
+    verdict: list[str] | None = None
+
+    def flush() -> None:
+        nonlocal paragraph, verdict
+        if verdict is not None:
+            parsed.verdicts.append((verdict[0], " ".join(verdict[1:]).strip()))
+        elif paragraph:
+            text = " ".join(paragraph)
+            if parsed.summary:
+                parsed.paragraphs.append(text)
+            else:
+                parsed.summary = text
+        paragraph, verdict = [], None
+
+    for raw in inspect.cleandoc(doc).splitlines():
+        line = raw.strip()
+        match = VERDICT_LINE.match(raw)
+        if not line:
+            flush()
+        elif match:
+            flush()
+            verdict = [match.group(1), match.group(2)]
+        elif verdict is not None and raw[:1].isspace():
+            verdict.append(line)
+        else:
+            if verdict is not None:
+                flush()
+            paragraph.append(line)
+    flush()
+    return parsed
+
+
+def _link_check_ids(text: str, known: dict[str, str]) -> str:
+    """`ollama.models` -> a link to that check's section, when it names a built-in check."""
+    return CODE_SPAN.sub(lambda m: f"[`{m.group(1)}`](#{known[m.group(1)]})" if m.group(1) in known
+                         else m.group(0), text)
+
+
+def _verdict_items(declared: Any, parsed: CheckDoc, known: dict[str, str]) -> list[str]:
+    items = []
+    for status, text in parsed.verdicts:
+        text = _link_check_ids(text, known).replace(" Fix: ", " **Fix:** ")
+        if text.startswith("Fix: "):
+            text = "**Fix:** " + text[5:]
+        items.append(f"- **{status}**: {text}")
+    mentions_offline = any(s == "skip" and "--offline" in t for s, t in parsed.verdicts)
+    if declared.needs_network and not mentions_offline:
+        items.append("- **skip**: `--offline`, and the endpoint is not on this machine.")
+    if declared.depends_on:
+        names = ", ".join(_link_check_ids(f"`{d}`", known) for d in declared.depends_on)
+        items.append(f"- **skip**: {names} failed or could not finish (the reason names it). "
+                     "**Fix:** that check first.")
+    return items
+
+
+def _check_section(declared: Any, catalog: Any, known: dict[str, str] | None = None) -> list[str]:
+    from perspt_doctor.report.triage import check_anchor
+
+    known = {declared.id: check_anchor(declared.id)} if known is None else known
     anchors = check_anchors(declared)
     title = declared.title.replace("{provider}", "PROVIDER")
     heading = f"### `{declared.id}`: {title} {{#{anchors[0]}}}"
@@ -245,9 +326,13 @@ def _check_section(declared: Any, catalog: Any) -> list[str]:
     out += [f'<a id="{extra}"></a>' for extra in anchors[1:]]
     if len(anchors) > 1:
         out.append("")
-    doc = inspect.getdoc(declared.func) or ""
-    if doc:
-        out += [doc, ""]
+    parsed = parse_check_doc(inspect.getdoc(declared.func) or "")
+    for text in [parsed.summary, *parsed.paragraphs]:
+        if text:
+            out += [_link_check_ids(text, known), ""]
+    items = _verdict_items(declared, parsed, known)
+    if parsed.verdicts:
+        out += ["**Verdicts**", "", *items, ""]
     facts = [f"category `{declared.category}`"]
     if declared.per_provider:
         facts.append("per provider (" + ", ".join(f"`{p}`" for p in catalog.all_ids()) + ")")
@@ -261,7 +346,7 @@ def _check_section(declared: Any, catalog: Any) -> list[str]:
         run = f"`perspt doctor --only '{example}'` (one provider) or `--only '{declared.id.replace('{provider}', '*')}'`"
     else:
         run = f"`perspt doctor --only '{declared.id}'`"
-    out += ["- " + "; ".join(facts) + ".", f"- Run it alone: {run}.", ""]
+    out += ["**How it runs**", "", "- " + "; ".join(facts) + ".", f"- Run it alone: {run}.", ""]
     return out
 
 
