@@ -7,7 +7,6 @@ import asyncio
 import socket
 import sys
 import time
-import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
@@ -17,7 +16,6 @@ from perspt_doctor.client.failures import Failure, describe, did_you_mean
 if TYPE_CHECKING:
     from perspt_doctor.cli.context import AppContext
     from perspt_doctor.providers.base import Adapter
-    from perspt_doctor.transport.endpoint import Endpoint
 
 
 class StepFailed(Exception):
@@ -45,27 +43,12 @@ class Printer:
         self.line(f"  [{verdict:^4}] {name:<15} {detail}")
 
 
-def _proxy_for(settings: Any, endpoint: Endpoint) -> str | None:
-    configured = settings.get(f"proxy.{endpoint.scheme}")
-    if configured:
-        return str(configured)
-    env = {k.lower(): v for k, v in settings.env.items() if k.lower().endswith("_proxy") and v}
-    proxies = {name[: -len("_proxy")]: value for name, value in env.items() if name != "no_proxy"}
-    if not proxies:
-        return None
-    if "no_proxy" in env:
-        proxies["no"] = env["no_proxy"]
-    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - missing from typeshed
-    if bypass(endpoint.host, proxies):
-        return None
-    return proxies.get(endpoint.scheme) or proxies.get("all")
-
-
 class ConnectionTest:
     def __init__(self, settings: Any, printer: Printer, *,
                  adapter_factory: Callable[[Any, str], Adapter] | None = None) -> None:
         from perspt_doctor.transport.endpoint import endpoint_for
         from perspt_doctor.transport.factory import timeouts_from
+        from perspt_doctor.transport.proxy import proxy_for
 
         self.settings = settings
         self.printer = printer
@@ -73,7 +56,7 @@ class ConnectionTest:
         self.model: str = settings.model.value
         self.endpoint = endpoint_for(settings, self.provider)
         self.timeout = timeouts_from(settings).connect
-        self.proxy = _proxy_for(settings, self.endpoint)
+        self.proxy = proxy_for(self.endpoint.url, settings).display
         self._factory = adapter_factory
         self._adapter: Adapter | None = None
         self.models: list[str] | None = None

@@ -126,6 +126,23 @@ def test_connection_test_stops_at_the_failing_step(fake: OpenAIFake) -> None:
     assert "sk-wrong-key-123456" not in bad_key.stdout
 
 
+def test_connection_test_takes_the_clients_proxy_decision(fake: OpenAIFake) -> None:
+    with socket.socket() as dead:
+        dead.bind(("127.0.0.1", 0))
+        port = dead.getsockname()[1]
+    proxy = f"http://bob:s3cret-pw@127.0.0.1:{port}"
+    bypassed = perspt("--test-connection", env={**openai_env(fake), "PERSPT_PROXY_HTTP": proxy,
+                                                 "NO_PROXY": "127.0.0.1"})
+    assert bypassed.returncode == 0, bypassed.stdout + bypassed.stderr
+    assert "proxy " not in bypassed.stdout and "[ ok ] DNS" in bypassed.stdout
+    proxied = perspt("--test-connection", env={**openai_env(fake), "HTTP_PROXY": proxy})
+    assert proxied.returncode == 1
+    proxy_line = next(line for line in proxied.stdout.splitlines() if line.startswith("  proxy "))
+    assert proxy_line.endswith(f"@127.0.0.1:{port}")
+    assert "[skip] DNS" in proxied.stdout and "[FAIL] Authentication" in proxied.stdout
+    assert "s3cret-pw" not in proxied.stdout + proxied.stderr
+
+
 @pytest.mark.parametrize("env,area", [
     ({"OLLAMA_HOST": "[::1"}, "ollama"),
     ({"HTTPS_PROXY": '"http://proxy.invalid:8080"', "OPENAI_API_KEY": "test-key"}, "proxy"),
