@@ -1,0 +1,198 @@
+"""The per-check documentation: every built-in check's docstring says what it looks at, how, and each
+verdict it can give; the verdicts it documents are the ones its code can return; the generator turns
+them into lists with code spans and links; and every anchor the doctor computes exists."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import inspect
+import re
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+STATUSES = ("ok", "warn", "fail", "skip", "error")
+UNREACHABLE = {
+    # assess_places() skips an empty list, but the check always hands it three places
+    "disk.space": {"skip"},
+}
+
+
+@cache
+def _gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_docs_checks", ROOT / "scripts" / "gen_docs.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _checks() -> list[Any]:
+    checks = list(_gen().discover_builtin_checks())
+    assert len(checks) >= 30, "built-in checks not found"
+    return checks
+
+
+@cache
+def _module(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, ...]]]:
+    """Top-level functions of checks/<name>.py, and what it imports from other check modules."""
+    tree = ast.parse((ROOT / "checks" / f"{name}.py").read_text(encoding="utf-8"))
+    funcs: dict[str, ast.AST] = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    imports: dict[str, tuple[str, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perspt_doctor.checks"):
+            for alias in node.names:
+                if node.module == "perspt_doctor.checks":
+                    imports[alias.asname or alias.name] = ("module", alias.name)
+                else:
+                    imports[alias.asname or alias.name] = ("func", str(node.module).rsplit(".", 1)[1], alias.name)
+    return funcs, imports
+
+
+def returnable(module: str, function: str, seen: set[tuple[str, str]] | None = None) -> set[str]:
+    """Every `Result.<status>` in `function` and in the check-module functions it reaches."""
+    seen = set() if seen is None else seen
+    if (module, function) in seen:
+        return set()
+    seen.add((module, function))
+    funcs, imports = _module(module)
+    node = funcs.get(function)
+    found: set[str] = set()
+    if node is None:
+        return found
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+            if sub.value.id == "Result" and sub.attr in STATUSES:
+                found.add(sub.attr)
+            target = imports.get(sub.value.id)
+            if target and target[0] == "module":
+                found |= returnable(target[1], sub.attr, seen)
+        elif isinstance(sub, ast.Name):
+            if sub.id in funcs:
+                found |= returnable(module, sub.id, seen)
+            target = imports.get(sub.id)
+            if target and target[0] == "func":
+                found |= returnable(target[1], target[2], seen)
+    return found
+
+
+def test_every_check_says_what_how_and_each_verdict() -> None:
+    thin = []
+    for declared in _checks():
+        parsed = _gen().parse_check_doc(inspect.getdoc(declared.func) or "")
+        statuses = [s for s, _ in parsed.verdicts]
+        if not parsed.summary or not parsed.paragraphs or "ok" not in statuses:
+            thin.append(declared.id)
+        for status, text in parsed.verdicts:
+            assert len(text) > 15, f"{declared.id}: empty {status} verdict"
+            if status in ("warn", "fail") and "Fix:" not in text:
+                assert status == "fail" and "cannot be built" in text, f"{declared.id}: {status} without a fix: {text}"
+    assert not thin, f"checks without a summary, a how paragraph and an ok verdict: {thin}"
+
+
+def test_documented_verdicts_are_the_ones_the_code_can_return() -> None:
+    wrong = []
+    for declared in _checks():
+        module = declared.func.__module__.rsplit(".", 1)[1]
+        code = returnable(module, declared.func.__name__) - UNREACHABLE.get(declared.id, set())
+        if declared.applies or declared.needs_network or declared.depends_on:
+            code_or_engine = code | {"skip"}
+        else:
+            code_or_engine = code
+        documented = {s for s, _ in _gen().parse_check_doc(inspect.getdoc(declared.func) or "").verdicts}
+        if not documented <= code_or_engine:
+            wrong.append(f"{declared.id} documents {sorted(documented - code_or_engine)} it cannot return")
+        if not code <= documented:
+            wrong.append(f"{declared.id} can return {sorted(code - documented)} but does not document it")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_reachability_scan_sees_helpers_and_other_check_modules() -> None:
+    assert returnable("disk", "space") == {"ok", "warn", "fail", "skip"}  # all inside assess_places()
+    assert "warn" in returnable("live", "live_chat")  # through auth_verdict() in checks/auth.py
+    assert "skip" in returnable("memory", "fit_check")
+    assert returnable("security", "api_key_flag") == {"ok", "warn"}
+
+
+def _declare(doc: str, **kw: Any) -> Any:
+    from perspt_doctor.api import Result, check
+    from perspt_doctor.engine.model import CHECK_ATTRIBUTE
+
+    async def probe(ctx: Any) -> Result:
+        return Result.ok("fine")
+
+    probe.__doc__ = doc
+    check("acme.{provider}", "Acme for {provider}", "http", per_provider=True, **kw)(probe)
+    return getattr(probe, CHECK_ATTRIBUTE)
+
+
+DOC = """Checks the acme endpoint.
+
+    Sends `GET /ping` through the transport
+    factory.
+
+    ok: it answers `pong`.
+    warn: it answers slowly.
+      Fix: wait; see `dns.{provider}`.
+    fail: nothing answers. Fix: `acme serve`.
+    skip: no acme in use.
+    """
+
+
+def test_a_docstring_becomes_paragraphs_and_a_verdict_list() -> None:
+    parsed = _gen().parse_check_doc(DOC)
+    assert parsed.summary == "Checks the acme endpoint."
+    assert parsed.paragraphs == ["Sends `GET /ping` through the transport factory."]
+    assert parsed.verdicts == [("ok", "it answers `pong`."), ("warn", "it answers slowly. Fix: wait; see `dns.{provider}`."),
+                               ("fail", "nothing answers. Fix: `acme serve`."), ("skip", "no acme in use.")]
+
+
+def test_a_check_section_renders_verdicts_fixes_links_and_engine_skips() -> None:
+    from perspt_doctor.providers import catalog
+
+    declared = _declare(DOC, depends_on=("tls.{provider}",), needs_network=True)
+    known = {"dns.{provider}": "dns-provider", "tls.{provider}": "tls-provider"}
+    text = "\n".join(_gen()._check_section(declared, catalog, known))
+    assert "### `acme.{provider}`: Acme for PROVIDER {#acme-provider}" in text
+    assert "Checks the acme endpoint.\n\nSends `GET /ping` through the transport factory.\n" in text
+    assert "- **ok**: it answers `pong`.\n" in text
+    assert "- **warn**: it answers slowly. **Fix:** wait; see [`dns.{provider}`](#dns-provider).\n" in text
+    assert "- **fail**: nothing answers. **Fix:** `acme serve`.\n" in text
+    assert "- **skip**: `--offline`, and the endpoint is not on this machine.\n" in text
+    assert "- **skip**: [`tls.{provider}`](#tls-provider) failed or could not finish" in text
+    verdicts, runs = text.split("**How it runs**")
+    assert "**Verdicts**\n\n- **ok**" in verdicts and "Run it alone" in runs
+
+
+def test_the_rendered_page_has_every_verdict_as_a_list_item() -> None:
+    import markdown
+
+    html = markdown.markdown((ROOT / "docs" / "checks.md").read_text(encoding="utf-8"),
+                             extensions=["toc", "attr_list", "tables", "fenced_code", "admonition"])
+    items = re.findall(r"<li><strong>(ok|warn|fail|skip)</strong>: ", html)
+    documented = sum(len(_gen().parse_check_doc(inspect.getdoc(c.func) or "").verdicts) for c in _checks())
+    assert len(items) >= documented
+    section = html.split('id="tls-provider"', 1)[1].split("<h3", 1)[0]
+    assert "<code>network.ca_bundle</code>" in section and "<strong>Fix:</strong>" in section
+    assert '<a href="#tcp-provider"><code>tcp.{provider}</code></a>' in section
+
+
+def test_the_anchor_triage_computes_for_every_planned_check_exists() -> None:
+    from perspt_doctor.providers import catalog
+    from perspt_doctor.report.triage import check_anchor
+
+    page = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")
+    ids = set(re.findall(r"\{#([\w-]+)\}", page))
+    missing = []
+    for declared in _checks():
+        if declared.per_provider:
+            for pid in catalog.all_ids():
+                concrete = declared.for_provider(pid)
+                if check_anchor(concrete.id, pid) not in ids:
+                    missing.append(concrete.id)
+        elif check_anchor(declared.id) not in ids:
+            missing.append(declared.id)
+    assert not missing, f"triage would link to missing anchors for {missing}"
