@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -16,8 +15,12 @@ import pytest
 from perspt_doctor import paths
 from perspt_doctor.client.history import default_store
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
+from tests.infra.tools import need
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+@pytest.fixture(autouse=True)
+def _tmux() -> None:
+    need("tmux")
 
 
 # Runs perspt as its child and records its exit status in a file; Ctrl+C reaches perspt (same

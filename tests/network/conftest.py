@@ -14,6 +14,7 @@ import pytest
 from perspt_doctor.api import CheckContext, Result
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings
 from tests.infra import certs, dns, proxies
+from tests.infra.tools import unavailable
 
 INVENTED = "api.perspt-test.invalid"
 
@@ -37,7 +38,7 @@ def test_ca(infra_dir: Path) -> certs.Authority:
 def _need(binary: str) -> None:
     reason = proxies.missing(binary)
     if reason:
-        pytest.skip(reason)
+        unavailable(reason)
 
 
 @pytest.fixture(scope="session")

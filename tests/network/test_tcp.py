@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from typing import Any
@@ -16,6 +15,7 @@ from checks.tcp import tcp_reach
 from perspt_doctor.api import Status
 from tests.infra import dns, ports
 from tests.infra.servers import http_server
+from tests.infra.tools import need
 from tests.network.conftest import run_check
 
 
@@ -88,8 +88,8 @@ print(json.dumps({"status": str(result.status), "summary": result.summary, "fact
 """
 
 
-@pytest.mark.skipif(shutil.which("unshare") is None, reason="unshare (util-linux) is not installed")
 def test_unreachable_in_a_network_namespace_without_routes(tmp_path: Any) -> None:
+    need("unshare", "util-linux")
     # A new network namespace has only a down loopback interface: every connect gets ENETUNREACH
     # from the kernel, and no packet is sent anywhere.
     config = tmp_path / "config.json"
