@@ -16,16 +16,10 @@ import click
 
 from perspt_doctor import paths
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.cli.errors import UserError, echo
 from perspt_doctor.providers import catalog
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
-
-
-def _out(text: str = "", err: bool = False) -> None:
-    from perspt_doctor.redact import redact
-
-    click.echo(redact(text), err=err)
 
 
 def _target(app: AppContext) -> paths.ConfigLocation:
@@ -40,9 +34,9 @@ def _read_existing(where: paths.ConfigLocation) -> LoadedConfig:
 
 
 def _report_written(path: Path, backup: Path | None, mode: int) -> None:
-    _out(f"wrote {path} (mode {mode:o})")
+    echo(f"wrote {path} (mode {mode:o})")
     if backup is not None:
-        _out(f"backup of the previous file: {backup}")
+        echo(f"backup of the previous file: {backup}")
 
 
 @click.group("config", help="Show, check, create, migrate or reset the config file.")
@@ -58,13 +52,13 @@ def path_cmd(app: AppContext) -> None:
     where = _target(app)
     state = "exists" if where.path.is_file() else "does not exist: built-in defaults apply"
     if app.flags.no_config:
-        _out(f"config file in use: none (--no-config); {where.path} is ignored")
+        echo(f"config file in use: none (--no-config); {where.path} is ignored")
     else:
-        _out(f"config file in use: {where.path} (chosen by {where.reason}; {state})")
+        echo(f"config file in use: {where.path} (chosen by {where.reason}; {state})")
     locations = paths.all_locations()
     width = max(len(name) for name in locations)
     for name, location in locations.items():
-        _out(f"{name.ljust(width)}  {location}")
+        echo(f"{name.ljust(width)}  {location}")
 
 
 # ---- show -----------------------------------------------------------------------------------
@@ -130,18 +124,18 @@ def show(app: AppContext, as_json: bool) -> None:
             "keys": keys,
             "diagnostics": diagnostics,
         }
-        _out(json.dumps(redact_obj(document), indent=2, ensure_ascii=False))
+        echo(json.dumps(redact_obj(document), indent=2, ensure_ascii=False))
         return
     if loaded is None:
-        _out("config file: none (--no-config)")
+        echo("config file: none (--no-config)")
     else:
-        _out(f"config file: {loaded.path} (chosen by {loaded.reason}"
+        echo(f"config file: {loaded.path} (chosen by {loaded.reason}"
              f"{'' if loaded.exists else '; does not exist, defaults apply'})")
     width = max(len(r["key"]) for r in rows)
     for r in rows:
         shown = _display(r["value"], r["secret"])
-        _out(f"  {r['key'].ljust(width)}  {shown:<30}  {r['origin']}")
-    _out("API keys:")
+        echo(f"  {r['key'].ljust(width)}  {shown:<30}  {r['origin']}")
+    echo("API keys:")
     for k in keys:
         line = f"  {k['provider'].ljust(width)}  {(k['key'] or '(none)'):<30}  {k['origin']}"
         lost = [s["origin"] + (" (a different key)" if s["differs"] else " (same key)") for s in k["shadowed"]]
@@ -149,9 +143,9 @@ def show(app: AppContext, as_json: bool) -> None:
             line += "; also set: " + ", ".join(lost)
         if k.get("keyring_error"):
             line += f"; keyring error: {k['keyring_error']}"
-        _out(line)
+        echo(line)
     for text in diagnostics:
-        _out(text, err=True)
+        echo(text, err=True)
 
 
 # ---- validate -------------------------------------------------------------------------------
@@ -212,24 +206,24 @@ def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) ->
     try:
         loaded = read_config(where.path, where.reason, required=where.reason != "default location")
     except ConfigError as exc:
-        _out(str(exc))
+        echo(str(exc))
         if fix_issues:
-            _out("not fixed: --fix-issues makes only safe changes; correct this by hand (the file is unchanged)")
+            echo("not fixed: --fix-issues makes only safe changes; correct this by hand (the file is unchanged)")
         raise SystemExit(1) from None
     if not loaded.exists:
-        _out(f"{where.path}: no config file; perspt uses built-in defaults "
+        echo(f"{where.path}: no config file; perspt uses built-in defaults "
              "(create one with `perspt config create` or `perspt config setup`)")
         return
     validate_loaded(loaded)
     loaded.diagnostics.extend(_extra_checks(loaded))
     for diag in loaded.diagnostics:
-        _out(diag.one_line())
+        echo(diag.one_line())
     errors = [d for d in loaded.diagnostics if d.severity == "error"]
     warnings = [d for d in loaded.diagnostics if d.severity == "warning"]
     if errors:
-        _out(f"{where.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
+        echo(f"{where.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
     else:
-        _out(f"{where.path}: valid" + (f" ({len(warnings)} warning(s))" if warnings else ""))
+        echo(f"{where.path}: valid" + (f" ({len(warnings)} warning(s))" if warnings else ""))
     if fix_issues:
         _fix(loaded, dry_run, yes)
     if errors:
@@ -246,13 +240,13 @@ def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
     if plan.chmod or (plan.to_keyring and loaded.mode is not None and loaded.mode & 0o077):
         steps.append("set the file mode to 600 (owner only)")
     if not steps:
-        _out("nothing to fix")
+        echo("nothing to fix")
         return
-    _out(f"safe fixes for {loaded.path}:")
+    echo(f"safe fixes for {loaded.path}:")
     for step in steps:
-        _out(f"  - {step}")
+        echo(f"  - {step}")
     if dry_run:
-        _out("dry run: nothing changed")
+        echo("dry run: nothing changed")
         return
     moved: list[str] = []
     if plan.to_keyring:
@@ -261,7 +255,7 @@ def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
         if agreed:
             moved = _move_keys_to_keyring(plan, keystore)
         else:
-            _out("keys left in the file")
+            echo("keys left in the file")
     data = plan.data
     for pid, key_path, _value in plan.to_keyring:
         if pid in moved:
@@ -270,7 +264,7 @@ def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
         written = write_config(loaded.path, data)
         _report_written(written.path, written.backup, written.mode)
     elif tighten_mode(loaded.path):
-        _out(f"set mode 600 on {loaded.path}")
+        echo(f"set mode 600 on {loaded.path}")
 
 
 def _confirm(question: str) -> bool:
@@ -286,15 +280,15 @@ def _move_keys_to_keyring(plan: _Plan, keystore: Any) -> list[str]:
         try:
             existing = keystore.get_key(pid)
             if existing and existing != value.strip():
-                _out(f"left the {pid} key in the file: the keyring already holds a different {pid} key "
+                echo(f"left the {pid} key in the file: the keyring already holds a different {pid} key "
                      f"(compare with `perspt keys get {pid}`)")
                 continue
             keystore.set_key(pid, value.strip())
         except keystore.KeyringUnavailable as exc:
-            _out(f"left the {pid} key in the file: the keyring is not usable ({exc})")
+            echo(f"left the {pid} key in the file: the keyring is not usable ({exc})")
             continue
         moved.append(pid)
-        _out(f"stored the {pid} key in the OS keyring")
+        echo(f"stored the {pid} key in the OS keyring")
     return moved
 
 
@@ -347,10 +341,10 @@ def _next_steps(pid: str) -> None:
     spec = catalog.PROVIDERS[pid]
     if spec.key_required:
         variables = " or ".join(spec.key_env)
-        _out(f"next: store the {pid} key with `perspt keys set {pid}` (or export {variables}), "
+        echo(f"next: store the {pid} key with `perspt keys set {pid}` (or export {variables}), "
              "then run `perspt doctor`")
     else:
-        _out("next: run `perspt doctor`")
+        echo("next: run `perspt doctor`")
 
 
 @config.command("reset", help="Replace the config file with the defaults (a dated backup is kept).")
@@ -367,7 +361,7 @@ def reset(app: AppContext, yes: bool) -> None:
     document = _default_document(None, None)
     written = write_config(where.path, document)
     _report_written(written.path, written.backup, written.mode)
-    _out("keys in the OS keyring are kept (`perspt keys list`; `perspt keys delete PROVIDER` removes one)")
+    echo("keys in the OS keyring are kept (`perspt keys list`; `perspt keys delete PROVIDER` removes one)")
 
 
 # ---- migrate --------------------------------------------------------------------------------
@@ -383,13 +377,13 @@ def migrate_cmd(app: AppContext, dry_run: bool) -> None:
     loaded = read_config(where.path, where.reason, required=True)
     migration = migrate(loaded.data)
     if not migration.changes:
-        _out(f"{where.path}: nothing to migrate")
+        echo(f"{where.path}: nothing to migrate")
         return
-    _out(f"changes to {where.path}:")
+    echo(f"changes to {where.path}:")
     for change in migration.changes:
-        _out(f"  - {change}")
+        echo(f"  - {change}")
     if dry_run:
-        _out("dry run: nothing changed")
+        echo("dry run: nothing changed")
         return
     written = write_config(where.path, migration.data)
     _report_written(written.path, written.backup, written.mode)
@@ -444,7 +438,7 @@ def from_env(app: AppContext, dry_run: bool) -> None:
         existing = read_config(where.path, where.reason)
         merged = dict(existing.data)
     except ConfigError as exc:
-        _out(f"the current file cannot be read and will be replaced (a dated backup is kept): {exc}", err=True)
+        echo(f"the current file cannot be read and will be replaced (a dated backup is kept): {exc}", err=True)
     for old in ("provider_type", "default_provider", "default_model"):
         merged.pop(old, None)
     merged.update({k: v for k, v in document.items() if k != "provider_endpoints"})
@@ -453,10 +447,10 @@ def from_env(app: AppContext, dry_run: bool) -> None:
         merged["provider_endpoints"] = {**(endpoints if isinstance(endpoints, dict) else {}),
                                         **document["provider_endpoints"]}
     for note in notes:
-        _out(note)
+        echo(note)
     if dry_run:
-        _out(render(merged).rstrip())
-        _out(f"dry run: {where.path} not changed")
+        echo(render(merged).rstrip())
+        echo(f"dry run: {where.path} not changed")
         return
     written = write_config(where.path, merged)
     _report_written(written.path, written.backup, written.mode)
@@ -465,7 +459,7 @@ def from_env(app: AppContext, dry_run: bool) -> None:
 # ---- setup (wizard) -------------------------------------------------------------------------
 def _ask_provider(current: str | None) -> str:
     ids = catalog.all_ids()
-    _out("providers: " + ", ".join(ids))
+    echo("providers: " + ", ".join(ids))
     while True:
         answer = click.prompt("Provider", default=current or "openai")
         pid = catalog.canonical_id(answer)
@@ -474,7 +468,7 @@ def _ask_provider(current: str | None) -> str:
         from perspt_doctor.settings.schema import did_you_mean
 
         suggestion = did_you_mean(answer, catalog.all_names())
-        _out(f"unknown provider `{answer}`" + (f"; did you mean `{suggestion}`?" if suggestion else ""))
+        echo(f"unknown provider `{answer}`" + (f"; did you mean `{suggestion}`?" if suggestion else ""))
 
 
 @config.command("setup", help="Interactive set-up: provider, model, base URL and key (stored in the OS keyring).")
@@ -490,7 +484,7 @@ def setup(app: AppContext) -> None:
     try:
         data = migrate(read_config(where.path, where.reason).data).data
     except ConfigError as exc:
-        _out(f"the current file cannot be read; set-up will replace it (a dated backup is kept): {exc}")
+        echo(f"the current file cannot be read; set-up will replace it (a dated backup is kept): {exc}")
     current = catalog.canonical_id(str(app.flags.provider or data.get("provider") or "")) or None
     pid = _ask_provider(current)
     spec = catalog.PROVIDERS[pid]
@@ -509,7 +503,7 @@ def setup(app: AppContext) -> None:
         _setup_key(pid, spec, data, keystore)
     written = write_config(where.path, data)
     _report_written(written.path, written.backup, written.mode)
-    _out("next: run `perspt doctor` to check the whole path to the provider")
+    echo("next: run `perspt doctor` to check the whole path to the provider")
 
 
 def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keystore: Any) -> None:
@@ -518,7 +512,7 @@ def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keyst
     prompt = f"API key for {spec.display_name} (input hidden; empty keeps the current one)"
     key = click.prompt(prompt, default="", show_default=False, hide_input=True).strip()
     if not key:
-        _out("key unchanged")
+        echo("key unchanged")
         return
     register_secret(key, f"{pid} key")
     if any(ch.isspace() for ch in key):
@@ -527,12 +521,12 @@ def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keyst
         keystore.set_key(pid, key)
     except keystore.KeyringUnavailable as exc:
         env_name = spec.key_env[0] if spec.key_env else "the key variable"
-        _out(f"the OS keyring is not usable ({exc}); the key was not stored. Export {env_name} instead.")
+        echo(f"the OS keyring is not usable ({exc}); the key was not stored. Export {env_name} instead.")
         return
-    _out(f"stored the {pid} key ({mask(key)}) in the OS keyring")
+    echo(f"stored the {pid} key ({mask(key)}) in the OS keyring")
     from perspt_doctor.settings.writer import plaintext_keys
 
     for owner, key_path, _value in plaintext_keys(data):
         if owner == pid:
             _drop_key(data, key_path)
-            _out(f"removed the plain-text {pid} key ({key_path}) from the file")
+            echo(f"removed the plain-text {pid} key ({key_path}) from the file")

@@ -21,6 +21,15 @@ class UserError(Exception):
             self.exit_code = exit_code
 
 
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """One piece of a command's output, through the redactor: the way every command prints."""
+    import click
+
+    from perspt_doctor.redact import redact
+
+    click.echo(redact(text), err=err, nl=nl)
+
+
 def _debug_requested(args: list[str]) -> bool:
     return "--debug" in args or os.environ.get("PERSPT_DEBUG", "") not in ("", "0", "false")
 

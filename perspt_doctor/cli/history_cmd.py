@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.cli.errors import UserError, echo
 
 if TYPE_CHECKING:
     from perspt_doctor.client.history import HistoryStore
@@ -31,11 +31,6 @@ def _store() -> Iterator[HistoryStore]:
     finally:
         store.close()
 
-
-def _echo(text: str) -> None:
-    from perspt_doctor.redact import redact
-
-    click.echo(redact(text))
 
 
 def _resolve_id(store: HistoryStore, ref: str) -> int:
@@ -72,14 +67,14 @@ def list_cmd(limit: int, show_all: bool, as_json: bool) -> None:
         click.echo(json.dumps(redact_obj(rows), indent=2, ensure_ascii=False))
         return
     if not items:
-        _echo("No conversations yet.")
+        echo("No conversations yet.")
         return
     for c in items:
         where = f"{c.provider or '?'}/{c.model or '?'}"
-        _echo(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  {c.message_count:>3} msgs  {where:<32}  "
+        echo(f"{c.id:>5}  {c.updated_at[:16].replace('T', ' ')}  {c.message_count:>3} msgs  {where:<32}  "
               f"{c.title or '(untitled)'}")
     if len(items) < total:
-        _echo(f"({len(items)} of {total}; `perspt history list --all` shows every one)")
+        echo(f"({len(items)} of {total}; `perspt history list --all` shows every one)")
 
 
 @history.command("show", help="One conversation as Markdown (ID from `history list`, or `last`).")
@@ -119,7 +114,7 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     count = len(data["conversations"])
     note = f" (previous file kept as {backup.name})" if backup else ""
-    _echo(f"Exported {count} conversation{'s' if count != 1 else ''} to {target}{note}")
+    echo(f"Exported {count} conversation{'s' if count != 1 else ''} to {target}{note}")
 
 
 @history.command("import", help="Add the conversations of a JSON export; ones already present are skipped.")
@@ -133,7 +128,7 @@ def import_cmd(file: Path) -> None:
         raise UserError(str(exc), exit_code=2) from exc
     with _store() as store:
         result = store.import_data(data)
-    _echo(f"Imported {result.imported} conversation{'s' if result.imported != 1 else ''} "
+    echo(f"Imported {result.imported} conversation{'s' if result.imported != 1 else ''} "
           f"({result.messages} messages); {result.skipped} already present.")
 
 
@@ -144,14 +139,14 @@ def clear_cmd(ids: tuple[int, ...], yes: bool) -> None:
     with _store() as store:
         conversations, messages = store.counts()
         if conversations == 0:
-            _echo("The history is already empty.")
+            echo("The history is already empty.")
             return
         what = f"{len(ids)} conversation(s)" if ids else f"all {conversations} conversations ({messages} messages)"
         if not yes:
             _confirm(f"Delete {what}? A backup is made first.")
         backup, deleted = store.clear(list(ids) or None)
-    _echo(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''}. Backup: {backup}")
-    _echo(f"To undo: cp '{backup}' '{backup.parent / backup.name.split('.backup.')[0]}'")
+    echo(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''}. Backup: {backup}")
+    echo(f"To undo: cp '{backup}' '{backup.parent / backup.name.split('.backup.')[0]}'")
 
 
 def _confirm(question: str, ask: Callable[..., bool] = click.confirm) -> None:

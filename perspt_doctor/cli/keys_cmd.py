@@ -12,14 +12,8 @@ from typing import Any
 import click
 
 from perspt_doctor.cli.context import AppContext, pass_app
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.cli.errors import UserError, echo
 from perspt_doctor.providers import catalog
-
-
-def _out(text: str, err: bool = False) -> None:
-    from perspt_doctor.redact import redact
-
-    click.echo(redact(text), err=err)
 
 
 def _provider(name: str) -> catalog.ProviderSpec:
@@ -102,15 +96,15 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
         store.set_key(spec.id, key)
     except store.KeyringUnavailable as exc:
         raise _unavailable(exc, spec) from None
-    _out(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
+    echo(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
     note = _shape_note(spec, key)
     if note:
-        _out(f"warning: {note}", err=True)
+        echo(f"warning: {note}", err=True)
     import os
 
     shadowing = [name for name in spec.key_env if os.environ.get(name)]
     if shadowing:
-        _out(f"note: {shadowing[0]} is set in the environment and takes precedence over the keyring", err=True)
+        echo(f"note: {shadowing[0]} is set in the environment and takes precedence over the keyring", err=True)
 
 
 @keys.command("get", help="Show the stored key for PROVIDER, masked (last 4 characters).")
@@ -127,7 +121,7 @@ def get_cmd(provider: str) -> None:
     if not key:
         raise UserError(f"no {spec.id} key in the OS keyring", hint=f"perspt keys set {spec.id}")
     register_secret(key, f"{spec.id} key")
-    _out(f"{spec.id}: {mask(key)} (keyring, service perspt)")
+    echo(f"{spec.id}: {mask(key)} (keyring, service perspt)")
 
 
 @keys.command("delete", help="Remove the stored key for PROVIDER.")
@@ -141,7 +135,7 @@ def delete_cmd(provider: str) -> None:
         raise _unavailable(exc, spec) from None
     if not removed:
         raise UserError(f"no {spec.id} key in the OS keyring; nothing removed")
-    _out(f"removed the {spec.id} key from the OS keyring")
+    echo(f"removed the {spec.id} key from the OS keyring")
 
 
 @keys.command("list", help="Every provider: the key in the keyring, and the key perspt would use.")
@@ -152,11 +146,11 @@ def list_cmd(app: AppContext) -> None:
 
     store = _keystore()
     name, usable, why = store.backend_info()
-    _out(f"keyring backend: {name}" + ("" if usable else f" (not usable: {why})"))
+    echo(f"keyring backend: {name}" + ("" if usable else f" (not usable: {why})"))
     try:
         settings = app.settings()
     except ConfigError as exc:
-        _out(f"warning: config file ignored here: {exc}", err=True)
+        echo(f"warning: config file ignored here: {exc}", err=True)
         settings = None
     width = max(len(pid) for pid in catalog.PROVIDERS)
     for pid, spec in catalog.PROVIDERS.items():
@@ -172,4 +166,4 @@ def list_cmd(app: AppContext) -> None:
                 used = f"uses {mask(resolved.value)} from {resolved.origin}"
         if not spec.key_required and not stored and not used:
             used = "no key needed"
-        _out(f"  {pid.ljust(width)}  {in_keyring:<8}  {used}".rstrip())
+        echo(f"  {pid.ljust(width)}  {in_keyring:<8}  {used}".rstrip())

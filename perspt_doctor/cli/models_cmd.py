@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.cli.errors import UserError, echo
 
 if TYPE_CHECKING:
     from perspt_doctor.providers.base import ModelList
@@ -50,15 +50,15 @@ def models(app: AppContext, provider: str | None = None, as_json: bool = False, 
         rows = [{"id": m.id, "display_name": m.display_name, "owned_by": m.owned_by,
                  "context_length": m.context_length, "size_bytes": m.size_bytes}
                 for m in sorted(listing.models, key=lambda m: m.id)]
-        click.echo(json.dumps(rows, indent=2))
+        echo(json.dumps(rows, indent=2))
     elif long:
         for m in sorted(listing.models, key=lambda m: m.id):
             extra = [f"{m.context_length} tokens" if m.context_length else "",
                      f"{m.size_bytes / 1e9:.1f} GB" if m.size_bytes else "", m.owned_by or ""]
-            click.echo("\t".join([m.id, *extra]).rstrip())
+            echo("\t".join([m.id, *extra]).rstrip())
     else:
         for model_id in ids:
-            click.echo(model_id)
+            echo(model_id)
     _report(settings, pid, ids)
 
 
@@ -86,11 +86,11 @@ def _report(settings: Any, pid: str, ids: list[str]) -> None:
 
     wanted = settings.model
     if not ids:
-        click.echo(f"{pid} offers no models to this key", err=True)
+        echo(f"{pid} offers no models to this key", err=True)
         return
     if wanted.value and wanted.source.name != "DEFAULT" and not is_available(wanted.value, ids):
         close = suggest(wanted.value, ids)
         also = f"; did you mean {', '.join(close)}?" if close else ""
-        click.echo(f"warning: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
+        echo(f"warning: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
     if sys.stderr.isatty():
-        click.echo(f"{len(ids)} models from {pid}", err=True)
+        echo(f"{len(ids)} models from {pid}", err=True)

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.cli.errors import UserError, echo
 
 ISSUES_HINT = "replace every <fill in>, read it through once more, then attach it to your issue"
 
@@ -165,6 +165,4 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
 
 
 def _err(line: str) -> None:
-    from perspt_doctor.redact import redact
-
-    click.echo(redact(line), err=True)
+    echo(line, err=True)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from perspt_doctor.cli.errors import echo
+
 if TYPE_CHECKING:
     from perspt_doctor.report.triage import Triage, TriagedReport
 
@@ -152,6 +154,4 @@ def _out(text: str, newline: bool = True) -> None:
 
 
 def _err(line: str) -> None:
-    from perspt_doctor.redact import redact
-
-    click.echo(redact(line), err=True)
+    echo(line, err=True)
