@@ -180,8 +180,6 @@ def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], syste
 def _failure(host: str, server_label: str, system: dict[str, Any], a: Lookup | None, aaaa: Lookup | None,
              details: list[str], facts: dict[str, Any]) -> Result:
     outcome = a.outcome if a is not None else str(system.get("error"))
-    if outcome == "noanswer" and aaaa is not None and aaaa.outcome == "noanswer":
-        outcome = "noanswer"
     facts["outcome"] = outcome
     texts = {
         "nxdomain": (f"{host} does not exist (NXDOMAIN from {server_label})",

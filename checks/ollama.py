@@ -465,7 +465,8 @@ async def models_check(ctx: CheckContext) -> Result:
     warn: no model is configured and none is installed. Fix: `ollama pull MODEL`.
     fail: a configured model is not installed (installed tags of the same model are suggested).
       Fix: `ollama pull MODEL`, or set `model` to an installed one.
-    fail: the list of models cannot be read. Fix: see the server log.
+    fail: the list of models cannot be read; a 404 means the address is not Ollama's native API.
+      Fix: point the address at the server itself (no `/v1`), or see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
     host = await ollama_host(ctx)
@@ -474,7 +475,11 @@ async def models_check(ctx: CheckContext) -> Result:
         return skipped
     tags = await shared_get(ctx, "/api/tags")
     if tags.failure or tags.status != 200:
-        kind, summary, hint, fixes = interpret_error(tags.status, tags.error_text or tags.message, "?")
+        if tags.status == 404:
+            return Result.fail(f"{host.url}/api/tags answers 404: this is not Ollama's native API",
+                               hint="point the Ollama address at the server itself (http://HOST:11434), without "
+                                    "/v1 or another path", docs=DOCS)
+        kind, summary, hint, fixes = interpret_error(tags.status, tags.error_text or tags.message, "")
         return Result.fail(f"could not list Ollama's models: {summary if tags.status else tags.failure}",
                            hint=hint, fix_commands=fixes, docs=DOCS)
     models = installed(tags)
@@ -570,7 +575,8 @@ async def loaded_check(ctx: CheckContext) -> Result:
     warn: the model runs 100% on the CPU although this machine has a GPU. Fix: check the server log for
       GPU discovery errors, update the driver, restart Ollama; unset `CUDA_VISIBLE_DEVICES` if it hides
       the GPU.
-    fail: `/api/ps` cannot be read. Fix: see the server log.
+    fail: `/api/ps` cannot be read, or answers something other than Ollama's JSON object (another program
+      on the port). Fix: see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
     host = await ollama_host(ctx)
@@ -581,7 +587,11 @@ async def loaded_check(ctx: CheckContext) -> Result:
     if ps.failure or ps.status != 200:
         return Result.fail(f"could not read /api/ps: {ps.failure or f'HTTP {ps.status}'} {ps.error_text}".strip(),
                            hint=f"see the server log: {server_log_hint()}", docs=DOCS)
-    running = [m for m in (ps.data or {}).get("models") or [] if isinstance(m, dict)]
+    if not isinstance(ps.data, dict):
+        return Result.fail(f"/api/ps answered {type(ps.data).__name__} instead of Ollama's JSON object: another "
+                           "program may be listening on this port", hint=f"see the server log: {server_log_hint()}",
+                           docs=DOCS)
+    running = [m for m in ps.data.get("models") or [] if isinstance(m, dict)]
     wanted = [normalise(name) for name, _ in configured_models(ctx)]
     rows = [LoadedModel.from_ps(m) for m in running]
     facts: dict[str, Any] = {"loaded": [r.__dict__ for r in rows]}
@@ -635,7 +645,8 @@ async def load_check(ctx: CheckContext) -> Result:
       `options.num_ctx`, `options.num_gpu` 0 to keep it off the GPU.
     fail: the model is not installed (`ollama pull MODEL`), a cloud model needs `ollama signin`, another
       error status, or the request fails on the network. Fix: as the hint says; see the server log.
-    skip: not run without `--live`, no Ollama model is configured, or Ollama is not in use.
+    skip: not run without `--live`, no Ollama model is configured, `--offline` and Ollama is not on this
+      machine, or Ollama is not in use.
     """
     if not ctx.live:
         return Result.skip("loading the model takes memory and time: run with --live to try it")
@@ -643,6 +654,9 @@ async def load_check(ctx: CheckContext) -> Result:
     if not wanted:
         return Result.skip("no Ollama model is configured")
     host = await ollama_host(ctx)
+    skipped = _offline_skip(ctx, host)
+    if skipped:
+        return skipped
     model = wanted[0][0]
     body: dict[str, Any] = {"model": model, "prompt": "", "stream": False}
     opts = {k: v for k, v in options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}

@@ -55,6 +55,14 @@ def test_generated_configuration_reference_and_schema_are_current() -> None:
         "docs/config.schema.json is stale: run scripts/gen_docs.py"
 
 
+def test_generated_checks_and_benchmarks_pages_are_current() -> None:
+    gen = _gen_docs()
+    assert (DOCS / "checks.md").read_text(encoding="utf-8") == gen.checks_md(), \
+        "docs/checks.md is stale: run scripts/gen_docs.py"
+    assert (DOCS / "benchmarks.md").read_text(encoding="utf-8") == gen.benchmarks_md(), \
+        "docs/benchmarks.md is stale: run scripts/gen_docs.py"
+
+
 def test_configuration_reference_lists_every_key_of_the_settings_model() -> None:
     from perspt_doctor.settings.schema import SCHEMA
 

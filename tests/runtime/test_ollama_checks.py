@@ -291,6 +291,15 @@ def test_models_listing_error(tmp_path: Path) -> None:
     assert result.hint and "server log" in result.hint
 
 
+def test_models_listing_404_means_not_the_native_api(tmp_path: Path) -> None:
+    with ollama_fake() as fake:
+        fake.fail("/api/tags", 404, "404 page not found")
+        result = run(oc.models_check, ctx_for(tmp_path, fake.host))
+    assert result.status == "fail" and "not Ollama's native API" in result.summary
+    assert result.hint and "without /v1" in result.hint
+    assert result.fix_commands == []
+
+
 # ---- ollama.loaded ----------------------------------------------------------------------------------
 def test_loaded_nothing(tmp_path: Path) -> None:
     with ollama_fake() as fake:
@@ -343,7 +352,21 @@ def test_loaded_ps_error(tmp_path: Path) -> None:
     assert result.hint and "server log" in result.hint
 
 
+def test_loaded_ps_that_is_not_an_object_is_a_verdict_not_a_crash(tmp_path: Path) -> None:
+    with ollama_fake() as fake:
+        fake.fault("/api/ps", Fault(status=200, raw_body="[]"))
+        result = run(oc.loaded_check, ctx_for(tmp_path, fake.host))
+    assert result.status == "fail" and "instead of Ollama's JSON object" in result.summary
+    assert result.hint and "server log" in result.hint
+
+
 # ---- ollama.load (--live) ---------------------------------------------------------------------------
+def test_load_offline_remote_is_skipped_without_traffic(tmp_path: Path) -> None:
+    ctx = ctx_for(tmp_path, "ollama.internal.example:11434", {"model": "llama3.2"}, offline=True, live=True)
+    result = run(oc.load_check, ctx)
+    assert result.status == "skip" and "offline" in result.summary and result.hint is None
+
+
 def test_load_needs_live(tmp_path: Path) -> None:
     result = run(oc.load_check, ctx_for(tmp_path, None))
     assert_category(oc.load_check)
