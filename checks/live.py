@@ -74,7 +74,7 @@ async def live_chat(ctx: CheckContext) -> Result:
     model = wanted[0].model
     costs = billable(pid, ctx.settings)
     facts: dict[str, Any] = {"model": model, "billable": costs}
-    timeout = max(probe_timeout(ctx), 30.0)
+    timeout = ctx.bounded(max(probe_timeout(ctx), 30.0), reserve=0.4)
     try:
         adapter = make_adapter(ctx.settings, pid, streaming=True, total_timeout=timeout)
     except TransportConfigError as exc:

@@ -19,9 +19,11 @@ class LiveProgress:
         self.running: list[str] = []
         self._console = Console(file=stream, highlight=False)
         self._status: Any = None
+        self._fancy = _can_encode(stream, "⠋…·")
+        self._ellipsis, self._dot = ("…", "·") if self._fancy else ("...", "-")
 
     def __enter__(self) -> LiveProgress:
-        self._status = self._console.status(self._text(), spinner="dots")
+        self._status = self._console.status(self._text(), spinner="dots" if self._fancy else "line")
         self._status.__enter__()
         return self
 
@@ -32,11 +34,12 @@ class LiveProgress:
     def _text(self) -> str:
         from rich.markup import escape
 
+        progress = f"Checking{self._ellipsis} {self.done}/{self.total} done"
         if not self.running:
-            return f"Checking… {self.done}/{self.total} done"
+            return progress
         names = ", ".join(self.running[:3])
         more = f" +{len(self.running) - 3}" if len(self.running) > 3 else ""
-        return escape(f"Checking… {self.done}/{self.total} done · running: {names}{more}")
+        return escape(f"{progress} {self._dot} running: {names}{more}")
 
     def started(self, check_id: str) -> None:
         self.running.append(check_id)
@@ -51,6 +54,15 @@ class LiveProgress:
     def _update(self) -> None:
         if self._status is not None:
             self._status.update(self._text())
+
+
+def _can_encode(stream: IO[str], text: str) -> bool:
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
 
 
 def wants_progress(stream: IO[str] | None = None) -> bool:

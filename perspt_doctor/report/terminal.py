@@ -25,6 +25,7 @@ STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", St
 class Style:
     rich: bool
     symbols: dict[Status, str]
+    separator: str = "·"
 
 
 def choose_style(stream: IO[str], env: dict[str, str] | None = None) -> Style:
@@ -32,9 +33,11 @@ def choose_style(stream: IO[str], env: dict[str, str] | None = None) -> Style:
     environ = os.environ if env is None else env
     tty = _isatty(stream)
     plain = (not tty) or "NO_COLOR" in environ or environ.get("TERM", "") == "dumb"
+    separator = "·" if can_encode(stream, "·") else "-"
     if plain:
-        return Style(False, WORDS)
-    return Style(True, SYMBOLS if can_encode(stream, "".join(SYMBOLS.values()) + "…") else ASCII_SYMBOLS)
+        return Style(False, WORDS, separator)
+    fancy = can_encode(stream, "".join(SYMBOLS.values()) + "…")
+    return Style(True, SYMBOLS if fancy else ASCII_SYMBOLS, separator)
 
 
 def can_encode(stream: IO[str], text: str) -> bool:
@@ -91,7 +94,7 @@ def build_lines(run: DoctorRun, *, verbose: bool, style: Style, diff_lines: Sequ
     if run.offline:
         header += " (offline)"
     if run.providers:
-        header += f" · providers: {', '.join(run.providers)}"
+        header += f" {style.separator} providers: {', '.join(run.providers)}"
     lines = [paint(esc(header), "bold"), ""]
     shown = [o for o in run.outcomes if verbose or not o.suppressed]
     width = max((len(o.id) for o in shown), default=10)
