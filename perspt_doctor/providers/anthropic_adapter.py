@@ -13,7 +13,6 @@ from perspt_doctor.providers.sse import SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
 
 DEFAULT_MAX_TOKENS = 4096
-_MAX_PAGES = 50
 
 
 class AnthropicAdapter(HTTPAdapter):
@@ -25,22 +24,14 @@ class AnthropicAdapter(HTTPAdapter):
         return url[:-3] if url.endswith("/v1") else url
 
     async def list_models(self) -> ModelList:
-        models: list[ModelInfo] = []
-        params: dict[str, Any] = {"limit": 1000}
-        headers: dict[str, str] = {}
-        status = 200
-        for _ in range(_MAX_PAGES):
-            data, response = await self.request_json("GET", "/v1/models", params=params)
-            if not headers:
-                headers, status = dict(response.headers), response.status_code
-            for item in data.get("data") or ():
-                if isinstance(item, dict) and item.get("id"):
-                    models.append(ModelInfo(id=item["id"], display_name=item.get("display_name"),
-                                            context_length=item.get("max_input_tokens"), raw=item))
-            if not data.get("has_more") or not data.get("last_id"):
-                break
-            params = {"limit": 1000, "after_id": data["last_id"]}
-        return ModelList(models, headers, status)
+        def page(data: Any) -> tuple[list[ModelInfo], dict[str, Any] | None]:
+            found = [ModelInfo(id=item["id"], display_name=item.get("display_name"),
+                               context_length=item.get("max_input_tokens"), raw=item)
+                     for item in data.get("data") or () if isinstance(item, dict) and item.get("id")]
+            more = data.get("has_more") and data.get("last_id")
+            return found, ({"limit": 1000, "after_id": data["last_id"]} if more else None)
+
+        return await self.list_pages("/v1/models", {"limit": 1000}, page)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         system = [request.system] if request.system else []

@@ -12,8 +12,6 @@ from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
 
-_MAX_PAGES = 50
-
 
 class CohereAdapter(HTTPAdapter):
     protocol = "cohere"
@@ -24,22 +22,13 @@ class CohereAdapter(HTTPAdapter):
         return url[:-3] if url.endswith(("/v1", "/v2")) else url
 
     async def list_models(self) -> ModelList:
-        models: list[ModelInfo] = []
-        params: dict[str, Any] = {"page_size": 1000, "endpoint": "chat"}
-        headers: dict[str, str] = {}
-        status = 200
-        for _ in range(_MAX_PAGES):
-            data, response = await self.request_json("GET", "/v1/models", params=params)
-            if not headers:
-                headers, status = dict(response.headers), response.status_code
-            for item in data.get("models") or ():
-                if isinstance(item, dict) and item.get("name"):
-                    models.append(ModelInfo(id=item["name"], context_length=item.get("context_length"), raw=item))
+        def page(data: Any) -> tuple[list[ModelInfo], dict[str, Any] | None]:
+            found = [ModelInfo(id=item["name"], context_length=item.get("context_length"), raw=item)
+                     for item in data.get("models") or () if isinstance(item, dict) and item.get("name")]
             token = data.get("next_page_token")
-            if not token:
-                break
-            params = {"page_size": 1000, "endpoint": "chat", "page_token": token}
-        return ModelList(models, headers, status)
+            return found, ({"page_size": 1000, "endpoint": "chat", "page_token": token} if token else None)
+
+        return await self.list_pages("/v1/models", {"page_size": 1000, "endpoint": "chat"}, page)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
         messages: list[dict[str, Any]] = []

@@ -14,8 +14,6 @@ from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
 
-_MAX_PAGES = 50
-
 
 class GeminiAdapter(HTTPAdapter):
     protocol = "gemini"
@@ -30,27 +28,20 @@ class GeminiAdapter(HTTPAdapter):
         return url + "/v1beta"
 
     async def list_models(self) -> ModelList:
-        models: list[ModelInfo] = []
-        params: dict[str, Any] = {"pageSize": 1000}
-        headers: dict[str, str] = {}
-        status = 200
-        for _ in range(_MAX_PAGES):
-            data, response = await self.request_json("GET", "/models", params=params)
-            if not headers:
-                headers, status = dict(response.headers), response.status_code
+        def page(data: Any) -> tuple[list[ModelInfo], dict[str, Any] | None]:
+            found = []
             for item in data.get("models") or ():
                 if not isinstance(item, dict) or not item.get("name"):
                     continue
                 methods = item.get("supportedGenerationMethods")
                 if isinstance(methods, list) and "generateContent" not in methods:
                     continue
-                models.append(ModelInfo(id=model_id(item["name"]), display_name=item.get("displayName"),
-                                        context_length=item.get("inputTokenLimit"), raw=item))
+                found.append(ModelInfo(id=model_id(item["name"]), display_name=item.get("displayName"),
+                                       context_length=item.get("inputTokenLimit"), raw=item))
             token = data.get("nextPageToken")
-            if not token:
-                break
-            params = {"pageSize": 1000, "pageToken": token}
-        return ModelList(models, headers, status)
+            return found, ({"pageSize": 1000, "pageToken": token} if token else None)
+
+        return await self.list_pages("/models", {"pageSize": 1000}, page)
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
         system = [request.system] if request.system else []

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
-from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelList
+from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList
 from perspt_doctor.providers.catalog import ProviderSpec
 from perspt_doctor.providers.errors import (
     AuthenticationError,
@@ -46,6 +46,8 @@ def auth_headers(spec: ProviderSpec, key: str | None) -> dict[str, str]:
             headers["x-goog-api-key"] = key
     return headers
 
+
+MAX_MODEL_PAGES = 50
 
 _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 """What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
@@ -181,6 +183,24 @@ class HTTPAdapter:
             return data, response
 
         return await call_with_retries(self.retry, once)
+
+    async def list_pages(self, path: str, params: dict[str, Any],
+                         page: Callable[[Any], tuple[Iterable[ModelInfo], dict[str, Any] | None]]) -> ModelList:
+        """A paginated model list: `page(data)` gives one page's models and the next page's query
+        parameters (None after the last page). Headers and status are the first page's."""
+        models: list[ModelInfo] = []
+        headers: dict[str, str] = {}
+        status = 200
+        next_params: dict[str, Any] | None = params
+        for _ in range(MAX_MODEL_PAGES):
+            if next_params is None:
+                break
+            data, response = await self.request_json("GET", path, params=next_params)
+            if not headers:
+                headers, status = dict(response.headers), response.status_code
+            found, next_params = page(data)
+            models.extend(found)
+        return ModelList(models, headers, status)
 
     async def stream_batches(self, path: str, body: Any, model: str | None,
                              decoder: Decoder[E]) -> AsyncGenerator[list[E], None]:

@@ -31,6 +31,8 @@ _ERRORS: dict[str, tuple[int, str, str]] = {
 
 
 class AnthropicFake(FakeServer):
+    page_size_max = 1000
+
     def default_models(self) -> list[str]:
         return ["claude-sonnet-4-6", "claude-haiku-4-5-20251001", "claude-haiku-4-5", "claude-opus-4-1-20250805",
                 "claude-3-haiku-20240307", "claude-sonnet-4-5-20250929"]
@@ -62,7 +64,7 @@ class AnthropicFake(FakeServer):
         return None
 
     def _list(self, request: Recorded) -> Reply:
-        limit = int((request.query.get("limit") or ["20"])[0])
+        limit = min(int((request.query.get("limit") or ["20"])[0]), self.page_size_max)
         after = (request.query.get("after_id") or [None])[0]
         start = self.models.index(after) + 1 if after in self.models else 0
         page = self.models[start:start + limit]

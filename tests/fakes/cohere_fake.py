@@ -32,6 +32,8 @@ _ERRORS: dict[str, tuple[int, str]] = {
 
 
 class CohereFake(FakeServer):
+    page_size_max = 1000
+
     def default_models(self) -> list[str]:
         return ["command-a-03-2025", "command-r-plus-08-2024", "command-r-08-2024", "command-r7b-12-2024"]
 
@@ -48,7 +50,7 @@ class CohereFake(FakeServer):
         return self._error(404, f"route {request.path} not found")
 
     def _list(self, request: Recorded) -> Reply:
-        size = int((request.query.get("page_size") or ["20"])[0])
+        size = min(int((request.query.get("page_size") or ["20"])[0]), self.page_size_max)
         start = int((request.query.get("page_token") or ["0"])[0])
         page = self.models[start:start + size]
         token = str(start + size) if start + size < len(self.models) else None

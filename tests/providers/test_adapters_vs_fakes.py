@@ -66,17 +66,13 @@ def test_list_models(case: tuple[str, FakeServer, str]) -> None:
 
 
 def test_model_pagination_is_followed() -> None:
-    with anthropic_fake(models=[f"claude-m{i}" for i in range(7)]) as fake:
-        fake.api_key = "test-key"
-
-        async def go() -> Any:
-            adapter = build("anthropic", fake.base_url)
-            adapter_list = await adapter.list_models()
-            await adapter.aclose()
-            return adapter_list
-
-        listing = run(go())
-    assert len(listing.models) == 7
+    for pid, make in (("anthropic", anthropic_fake), ("cohere", cohere_fake)):
+        with make(models=[f"{pid}-m{i}" for i in range(7)]) as fake:
+            fake.api_key = "test-key"
+            fake.page_size_max = 3
+            listing = run(_list(pid, fake))
+            assert [m.id for m in listing.models] == [f"{pid}-m{i}" for i in range(7)]
+            assert len([r for r in fake.requests if "models" in r.path]) == 3
     with gemini_fake(models=[f"gemini-m{i}" for i in range(5)]) as gfake:
         gfake.page_size_default = 2
         listing = run(_list("google", gfake))
