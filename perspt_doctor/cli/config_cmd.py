@@ -26,13 +26,6 @@ def _target(app: AppContext) -> paths.ConfigLocation:
     return paths.locate_config(app.flags.config)
 
 
-def _read_existing(where: paths.ConfigLocation) -> LoadedConfig:
-    """The file as it is (raw keys, legacy spellings kept); ConfigError if it cannot be parsed."""
-    loaded = read_config(where.path, where.reason)
-    validate_loaded(loaded)
-    return loaded
-
-
 def _report_written(path: Path, backup: Path | None, mode: int) -> None:
     echo(f"wrote {path} (mode {mode:o})")
     if backup is not None:

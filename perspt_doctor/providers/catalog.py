@@ -265,7 +265,3 @@ def all_ids() -> list[str]:
 def all_names() -> list[str]:
     """Ids and aliases, for did-you-mean suggestions and help text."""
     return sorted(_ALIASES)
-
-
-def all_key_shapes() -> list[KeyShape]:
-    return [shape for spec in PROVIDERS.values() for shape in spec.key_shapes]

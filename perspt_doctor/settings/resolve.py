@@ -9,12 +9,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from perspt_doctor import paths, redact
 from perspt_doctor.providers import catalog
-from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.diagnostics import ConfigError
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at
 from perspt_doctor.settings.sources import Resolved, Shadowed, Source
@@ -374,10 +373,3 @@ def describe_all(settings: Settings) -> list[tuple[str, Resolved[Any]]]:
             rows.append((spec.name, settings.resolved(spec.name)))
     return rows
 
-
-def config_diagnostics(settings: Settings) -> list[Diagnostic]:
-    return list(settings.config.diagnostics) if settings.config else []
-
-
-def config_path(settings: Settings) -> Path | None:
-    return settings.config.path if settings.config else None
