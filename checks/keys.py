@@ -84,7 +84,9 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
                                "`echo -n` or `printf %s` avoid the trailing newline", fixes=(set_cmd,))
     unquoted = stripped.strip("\"'`")
     if unquoted != stripped:
-        return KeyVerdict("fail", f"the key from {origin} is wrapped in quotes ({shown})",
+        inner = assess_key(spec, unquoted, origin)
+        extra = f"; and inside them, {inner.summary}" if inner.status != "ok" else ""
+        return KeyVerdict("fail", f"the key from {origin} is wrapped in quotes ({shown}){extra}",
                           hint="the quotes became part of the key: remove them "
                                "(in a shell, quotes around the value are fine; inside a .env or JSON string they are not)",
                           fixes=(set_cmd,))

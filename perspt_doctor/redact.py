@@ -51,7 +51,9 @@ _CONTEXT_RULES: tuple[tuple[str, str], ...] = (
     (r"(?i)\b(x-(?:goog-)?api-key[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+", r"\1" + REDACTED),
     # ?key=xxx&  api_key=xxx  (query strings and env-style assignments)
     (r"(?i)([?&;](?:key|api_key|apikey|token|access_token)=)[^&\s\"'#]+", r"\1" + REDACTED),
-    (r"(?i)\b([A-Z0-9_]*(?:API_KEY|_TOKEN|_SECRET|PASSWORD)\s*=\s*[\"']?)[^\s\"']+", r"\1" + REDACTED),
+    # (a shell reference such as "$CLAUDE_API_KEY" is a name, not a value)
+    (r"(?i)\b([A-Z0-9_]*(?:API_KEY|_TOKEN|_SECRET|PASSWORD)\s*=\s*[\"']?)(?!\$\{?[A-Za-z_])[^\s\"']+",
+     r"\1" + REDACTED),
     # "api_key": "xxx" in JSON / Python reprs
     (r"(?i)([\"']" + _SECRET_NAMES + r"[\"']\s*:\s*[\"'])[^\"']+([\"'])", r"\1" + REDACTED + r"\2"),
     # scheme://user:password@host  (proxy URLs and base URLs with credentials)

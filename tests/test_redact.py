@@ -64,6 +64,7 @@ def test_secret_contexts(text: str, gone: str) -> None:
     "commit 4b825dc642cb6eb9a060e54bf8d69288fbee4904", "id 123e4567-e89b-12d3-a456-426614174000",
     "model gpt-4o-mini-2024-07-18", "https://api.openai.com/v1/chat/completions", "sha256:" + "ab12" * 16,
     "claude-3-5-haiku-20241022", "/usr/lib/python3/dist-packages/certifi/cacert.pem",
+    'export ANTHROPIC_API_KEY="$CLAUDE_API_KEY"', "OPENAI_API_KEY=${MY_OPENAI_KEY}",
 ])
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert Redactor(home="", user="").redact(text) == text

@@ -54,6 +54,12 @@ def test_stray_whitespace_newline_or_quotes(value: str, what: str) -> None:
     assert result.hint and ("copy the key again" in result.hint or "remove them" in result.hint)
 
 
+def test_a_quoted_key_of_another_provider_names_both_problems() -> None:
+    result = key_result("openai", {"OPENAI_API_KEY": '"' + ANTHROPIC + '"'})
+    assert result.status is Status.FAIL
+    assert "wrapped in quotes" in result.summary and "an Anthropic API key (…aaAA), not an OpenAI key" in result.summary
+
+
 @pytest.mark.parametrize("value", ["your-api-key", "sk-...", "YOUR_OPENAI_API_KEY", "<openai key>", "changeme"])
 def test_placeholders(value: str) -> None:
     result = key_result("openai", {"OPENAI_API_KEY": value})
