@@ -23,8 +23,6 @@ class Sampling:
     def from_settings(cls, settings: Any) -> Sampling:
         options = settings.get("options")
         max_tokens = settings.get("max_tokens")
-        if max_tokens is None:
-            max_tokens = settings.get("performance.max_tokens")
         return cls(
             temperature=_number(settings.get("temperature")),
             top_p=_number(settings.get("top_p")),

@@ -235,8 +235,7 @@ def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, shown: str) -> Diag
     rest = text[exc.pos:]
     hint = _syntax_hint(exc, text, before, current)
     message = f"invalid JSON: {exc.msg.lower().removesuffix(' at')}"
-    comment = re.search(r"(//|/\*|#)", current)
-    if comment and not _inside_string(current, comment.start()):
+    if _comment_marker(current) is not None:
         message = "invalid JSON: comments are not allowed"
     elif exc.msg.startswith("Invalid control character") and rest[:1] in ("\n", "\r"):
         message = "invalid JSON: a string is not closed before the end of the line"
@@ -251,6 +250,14 @@ def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, shown: str) -> Diag
         line = before.count("\n", 0, trailing.start()) + 1
         col = trailing.start() - (before.rfind("\n", 0, trailing.start()) + 1) + 1
     return Diagnostic("error", "json-syntax", message, file=shown, line=line, column=col, hint=hint)
+
+
+def _comment_marker(line: str) -> str | None:
+    """The first `//`, `/*` or `#` on the line that is not inside a string ("http://..." is a value)."""
+    for found in re.finditer(r"//|/\*|#", line):
+        if not _inside_string(line, found.start()):
+            return found.group()
+    return None
 
 
 def _inside_string(line: str, index: int) -> bool:
@@ -269,8 +276,11 @@ def _inside_string(line: str, index: int) -> bool:
 def _syntax_hint(exc: json.JSONDecodeError, text: str, before: str, current: str) -> str:
     rest = text[exc.pos:]
     stripped_before = before.rstrip()
-    if re.match(r"\s*(//|/\*|#)", rest) or (re.search(r"(//|/\*)", current) and not _inside_string(
-            current, current.find("/"))):
+    leading = re.match(r"\s*(//|/\*|#)", rest)
+    marker = leading.group(1) if leading else _comment_marker(current)
+    if marker == "#":
+        return "JSON has no comments: delete the # text to the end of the line (or move it into a \"_comment\" key)"
+    if marker is not None:
         return "JSON has no comments: delete the // or /* */ text (or move it into a \"_comment\" key)"
     if stripped_before.endswith(",") and re.match(r"\s*[}\]]", rest):
         return "remove the comma after the last item (JSON allows no comma before } or ])"

@@ -20,6 +20,10 @@ from perspt_doctor.settings.sources import Resolved, Shadowed, Source
 
 ENV_PREFIX = "PERSPT_"
 
+PERFORMANCE_ALIASES = {"stream": "performance.stream", "timeout": "performance.timeout",
+                       "max_tokens": "performance.max_tokens"}
+"""The guide also puts these under `performance`; the file's top-level key wins when both are there."""
+
 
 @dataclass
 class Flags:
@@ -75,9 +79,13 @@ class Settings:
         env_name = ENV_PREFIX + dotted.upper().replace(".", "_")
         if env_name in self.env and self.env[env_name] != "":
             candidates.append(Resolved(_coerce(self.env[env_name], spec), Source.ENV, f"{env_name} (environment)"))
+        file_key = dotted
         file_value = _dig(self._file, dotted)
+        if file_value is _MISSING and dotted in PERFORMANCE_ALIASES:
+            file_key = PERFORMANCE_ALIASES[dotted]
+            file_value = _dig(self._file, file_key)
         if file_value is not _MISSING:
-            candidates.append(Resolved(file_value, Source.CONFIG, f"{self.config_name}: {dotted}"))
+            candidates.append(Resolved(file_value, Source.CONFIG, f"{self.config_name}: {file_key}"))
         default = spec.default if spec is not None else None
         candidates.append(Resolved(default, Source.DEFAULT, "default"))
         winner = candidates[0]

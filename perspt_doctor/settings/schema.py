@@ -53,9 +53,11 @@ DEBUG = (
 
 RESOURCE_LIMITS = (
     _f("max_history_size", "integer", "Conversations kept in history (older ones are pruned).", None, minimum=0),
-    _f("cache_size_mb", ("integer", "number"), "Cache size cap in MB.", None, minimum=0),
+    _f("cache_size_mb", ("integer", "number"), "Accepted for compatibility; perspt keeps no response cache.", None,
+       minimum=0),
     _f("log_rotation_size", ("string", "integer"), "Rotate the log at this size, e.g. \"10MB\".", "10MB"),
-    _f("cleanup_interval", "string", "How often to prune old data, e.g. \"24h\".", None),
+    _f("cleanup_interval", "string", "Accepted for compatibility; history is pruned to `max_history_size` each "
+       "time a conversation starts.", None),
 )
 
 NETWORK = (
@@ -76,9 +78,10 @@ NETWORK = (
 )
 
 PERFORMANCE = (
-    _f("max_tokens", "integer", "Upper bound on reply length.", None, minimum=1),
-    _f("stream", "boolean", "Stream replies.", True),
-    _f("timeout", ("integer", "number"), "Request timeout in seconds.", None, minimum=0),
+    _f("max_tokens", "integer", "Same as the top-level `max_tokens`, which wins when both are set.", None, minimum=1),
+    _f("stream", "boolean", "Same as the top-level `stream`, which wins when both are set.", True),
+    _f("timeout", ("integer", "number"), "Same as the top-level `timeout`, which wins when both are set.", None,
+       minimum=0),
     _f("parallel_requests", "integer", "Accepted for compatibility.", None, minimum=1),
     _f("cache_responses", "boolean", "Accepted for compatibility.", False),
 )

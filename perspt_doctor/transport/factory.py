@@ -82,11 +82,14 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
     limits = httpx.Limits(max_connections=pool,
                           max_keepalive_connections=pool if settings.get("network.keep_alive", True) else 0)
     verify = ssl_context(settings)
+    sent = dict(headers or {})
+    if settings.get("network.compression", True) is False:
+        sent.setdefault("Accept-Encoding", "identity")
     kwargs: dict[str, Any] = {
         "timeout": timeouts_from(settings, streaming=streaming, total=total_timeout).to_httpx(),
         "verify": verify,
         "limits": limits,
-        "headers": headers or {},
+        "headers": sent,
         "follow_redirects": False,
         # Proxies come from `proxy_table` (the settings' environment), never from os.environ again.
         "trust_env": False,
