@@ -30,10 +30,9 @@ KV_TYPE_FACTOR = {"f16": 1.0, "q8_0": 0.5, "q4_0": 0.25}
 
 
 def local_runtime_in_scope(ctx: CheckContext) -> bool | str:
-    scope = ctx.settings.providers_in_scope()
-    if "ollama" in scope:
+    if ctx.in_scope("ollama"):
         return True
-    if "openai-compatible" in scope:
+    if ctx.in_scope("openai-compatible"):
         from perspt_doctor.providers.ollama_host import is_loopback_host, parse_ollama_host
 
         url = str(ctx.settings.base_url_for("openai-compatible").value or "")

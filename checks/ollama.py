@@ -12,6 +12,7 @@ from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
+from perspt_doctor.providers.errors import is_out_of_memory
 from perspt_doctor.providers.ollama_host import (
     DEFAULT_PORT,
     OllamaHost,
@@ -22,15 +23,14 @@ from perspt_doctor.providers.ollama_host import (
 DOCS = "docs/troubleshooting.md#ollama"
 HTTP_BUDGET = 4.0
 LOAD_BUDGET = 100.0
-OOM_MARKERS = ("out of memory", "cudamalloc failed", "insufficient memory", "not enough memory",
-               "failed to allocate", "requires more system memory", "unable to load full model",
-               "resource limitations")
 
 
 # ---- scope and shared data ----------------------------------------------------------------------
 def ollama_in_scope(ctx: CheckContext) -> bool | str:
-    if "ollama" in ctx.settings.providers_in_scope():
+    if ctx.in_scope("ollama"):
         return True
+    if ctx.scope and "ollama" in ctx.settings.providers_in_scope():
+        return f"Ollama is in use but not checked in this run (--provider {' '.join(ctx.scope)})"
     return "Ollama is not in use (not the provider, not a fallback, OLLAMA_HOST not set)"
 
 
@@ -205,7 +205,7 @@ def interpret_error(status: int | None, message: str, model: str) -> tuple[str, 
     if status == 404 and "not found" in lowered:
         return ("not_found", f"model {model!r} is not installed ({message})", f"pull it: ollama pull {model}",
                 [f"ollama pull {model}"])
-    if any(marker in lowered for marker in OOM_MARKERS):
+    if is_out_of_memory(message):
         gpu_side = "cudamalloc" in lowered or "gpu" in lowered or "vram" in lowered
         hint = ("the model does not fit in memory: pick a smaller tag or a 4-bit quantization (q4_K_M), "
                 "lower options.num_ctx, or close other programs")
@@ -267,7 +267,7 @@ async def host_check(ctx: CheckContext) -> Result:
             details.append(f"also set, but not used: {shadow.origin} = {shadow.value}")
     compat = ctx.settings.base_url_for("openai-compatible")
     compat_traps = []
-    if "openai-compatible" in ctx.settings.providers_in_scope():
+    if ctx.in_scope("openai-compatible"):
         parsed = parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
         if parsed.port == DEFAULT_PORT:
             compat_traps = [t for t in parsed.traps if t.code == "missing_v1"]

@@ -125,6 +125,9 @@ class CheckContext:
     deadline: float | None = None
     """Event-loop time at which the engine stops this check (its own timeout or the run's budget,
     whichever ends first). None outside the engine."""
+    scope: tuple[str, ...] = ()
+    """The providers this run checks: the ones in use, or those named with `--provider`. Empty outside
+    the engine; `in_scope()` then asks the settings."""
 
     def time_left(self) -> float | None:
         if self.deadline is None:
@@ -138,6 +141,9 @@ class CheckContext:
         if left is None:
             return seconds
         return max(floor, min(seconds, left - reserve))
+
+    def in_scope(self, provider: str) -> bool:
+        return provider in (self.scope or self.settings.providers_in_scope())
 
     @property
     def env(self) -> Mapping[str, str]:

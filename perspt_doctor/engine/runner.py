@@ -151,6 +151,7 @@ class _Run:
         ids = [c.id for c in planned]
         self.deps = {c.id: plan.resolve_dependencies(c, ids) for c in planned}
         self.cycles = plan.find_cycles(self.deps)
+        self.scope = tuple(settings.providers_in_scope(extra=list(options.providers)))
         self.shared: dict[str, Any] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.futures: dict[str, asyncio.Future[Outcome]] = {}
@@ -215,7 +216,7 @@ class _Run:
         ctx = CheckContext(settings=self.settings, provider=check.provider, offline=self.options.offline,
                            live=self.options.live, verbose=self.options.verbose,
                            results={d: o.result for d, o in dep_outcomes.items()}, shared=self.shared,
-                           _locks=self.locks)
+                           _locks=self.locks, scope=self.scope)
         if check.applies is not None:
             try:
                 verdict = check.applies(ctx)
