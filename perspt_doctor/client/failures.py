@@ -10,6 +10,7 @@ _DOCTOR_AREA = {
     "authentication": "auth", "permission": "auth", "quota": "ratelimit", "rate_limit": "ratelimit",
     "model_not_found": "model", "endpoint_not_found": "http", "bad_response": "http", "overloaded": "http",
     "server_error": "http", "bad_request": "http", "missing_key": "keys", "context_too_long": "",
+    "out_of_memory": "memory",
 }
 
 _CAUSE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -60,7 +61,12 @@ class Failure:
 
 
 def describe(exc: BaseException, provider: str | None = None) -> Failure:
-    from perspt_doctor.providers.errors import ModelNotFoundError, NetworkError, ProviderError
+    from perspt_doctor.providers.errors import (
+        ModelNotFoundError,
+        NetworkError,
+        ProviderError,
+        StreamInterruptedError,
+    )
 
     if isinstance(exc, ProviderError):
         pid = exc.provider or provider
@@ -70,8 +76,10 @@ def describe(exc: BaseException, provider: str | None = None) -> Failure:
         if isinstance(exc, NetworkError):
             area = _network_area(exc, root)
             kind = f"network/{area}"
-        if pid == "ollama" and kind.startswith("network"):
+        if pid == "ollama" and (kind.startswith("network") or area == "model"):
             area = "ollama"
+        if isinstance(exc, StreamInterruptedError):
+            kind, area = "network/stream", "live"
         message = exc.message
         if isinstance(exc, ModelNotFoundError) and exc.model and exc.model not in message:
             message = f"model '{exc.model}' not found: {message}"
@@ -147,7 +155,8 @@ def _doctor_command(provider: str | None, area: str) -> str | None:
     if not area:
         return None
     scope = f" --provider {provider}" if provider and area not in ("proxy", "keys") else ""
-    return f"perspt doctor{scope} --only '{area}.*'"
+    live = " --live" if area == "live" else ""
+    return f"perspt doctor{scope}{live} --only '{area}.*'"
 
 
 def did_you_mean(name: str, candidates: list[str], limit: int = 3) -> list[str]:

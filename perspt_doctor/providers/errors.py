@@ -88,6 +88,9 @@ class ModelNotFoundError(ProviderError):
         self.suggestions = list(suggestions)
         if suggestions:
             self.hint = f"did you mean {', '.join(suggestions)}? (`perspt models --provider {self.provider}` lists them)"
+        if self.provider == "ollama" and self.model:
+            self.hint = f"pull it: `ollama pull {self.model}`" + (f"; or did you mean {', '.join(suggestions)}?"
+                                                                 if suggestions else "")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +99,12 @@ class ModelNotFoundError(ProviderError):
 
 class ContextTooLongError(ProviderError):
     kind = "context_too_long"
+
+
+class OutOfMemoryError(ProviderError):
+    """A local model server could not load the model: it does not fit in RAM or GPU memory."""
+
+    kind = "out_of_memory"
 
 
 class BadRequestError(ProviderError):
@@ -137,6 +146,20 @@ class NetworkError(ProviderError):
         self.cause = cause
 
 
+class StreamInterruptedError(NetworkError):
+    """The connection broke after the reply had begun to arrive: what came is kept, the rest is lost."""
+
+    retryable = False
+
+    @classmethod
+    def after(cls, error: NetworkError) -> StreamInterruptedError:
+        return cls(f"the stream was interrupted after the reply began: {error.message}", cause=error.cause,
+                   provider=error.provider, status=error.status,
+                   hint="usually a proxy or load balancer that closes long connections, or a flaky network: ask "
+                        "again, raise `stream_timeout`, or use `--no-stream`; `perspt doctor --live` sends a real "
+                        "streamed request (one billable token) to test the stream end to end")
+
+
 def one_line(text: str) -> str:
     text = redact(" ".join(str(text).split()))
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
@@ -171,6 +194,16 @@ _AUTH_TEXT = re.compile(
     r"api key not valid|invalid api key|incorrect api key|invalid x-api-key|invalid api token|unauthori[sz]ed|"
     r"no auth credentials|api key not found|unregistered callers|reported as leaked|authentication fails", re.I)
 _REGION_TEXT = re.compile(r"location is not supported|country, region, or territory|unsupported_country", re.I)
+OUT_OF_MEMORY_MARKERS = ("out of memory", "cudamalloc failed", "insufficient memory", "not enough memory",
+                         "failed to allocate", "requires more system memory", "unable to load full model",
+                         "resource limitations")
+
+
+def is_out_of_memory(message: str) -> bool:
+    lowered = message.lower()
+    return any(marker in lowered for marker in OUT_OF_MEMORY_MARKERS)
+
+
 _OVERLOAD_TEXT = re.compile(r"overloaded|server busy|capacity|unavailable", re.I)
 _HTML = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<\?xml)", re.I)
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
@@ -385,6 +418,8 @@ def _classify(protocol: str, status: int, message: str, code: str | None, etype:
         return EndpointNotFoundError
     if status == 400 and _MODEL_TEXT.search(message):
         return ModelNotFoundError
+    if status >= 500 and is_out_of_memory(message):
+        return OutOfMemoryError
     if status == 529 or status == 498 or "overloaded_error" in codes:
         return OverloadedError
     if status == 503 or (status >= 500 and _OVERLOAD_TEXT.search(message)):

@@ -41,6 +41,10 @@ def hint_for(error: ProviderError, *, html: bool = False) -> str:
     if isinstance(error, e.ContextTooLongError):
         return "the conversation is too long for this model: start a new one, lower " \
                "`conversation_history_limit`, or pick a model with a larger context window"
+    if isinstance(error, e.OutOfMemoryError):
+        return ("the model does not fit in free memory: use a smaller model or a 4-bit tag (q4_K_M), lower "
+                "`options.num_ctx`, or set `options.num_gpu` to 0 to keep it off the GPU; "
+                f"`perspt doctor --provider {error.provider} --only 'memory.*'` compares its size with free memory")
     if isinstance(error, e.EndpointNotFoundError):
         return (f"the base URL is probably wrong (a missing or doubled `/v1`?); `perspt config show` says which "
                 f"base URL is used for {error.provider}")

@@ -18,6 +18,7 @@ from perspt_doctor.providers.errors import (
     ModelNotFoundError,
     NetworkError,
     ProviderError,
+    StreamInterruptedError,
     from_response,
 )
 from perspt_doctor.providers.ratelimit import RateLimiter
@@ -114,6 +115,14 @@ class HTTPAdapter:
                 raise await self._with_suggestions(exc, request.model) from None
             except _SHAPE_ERRORS as exc:
                 raise self.malformed(exc) from exc
+            except NetworkError as exc:
+                if delivered:
+                    raise StreamInterruptedError.after(exc) from exc
+                delay = self.retry.next_delay(exc, retries, time.monotonic() - started)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
+                retries += 1
             except ProviderError as exc:
                 if delivered:
                     raise

@@ -8,6 +8,7 @@ from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
+from perspt_doctor.providers.errors import NetworkError
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.sse import LineDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
@@ -41,6 +42,14 @@ class OllamaAdapter(HTTPAdapter):
             if url.endswith(suffix):
                 url = url[: -len(suffix)]
         return url
+
+    def network_error(self, exc: BaseException) -> NetworkError:
+        error = super().network_error(exc)
+        if getattr(error.cause, "kind", "") in ("refused", "connect-timeout", "unreachable", "dns"):
+            error.hint = (f"is Ollama running at {self.base_url}? Start it with `ollama serve`, or point OLLAMA_HOST "
+                          "at the address it listens on; `perspt doctor --provider ollama --only 'ollama.*'` "
+                          "checks it")
+        return error
 
     async def list_models(self) -> ModelList:
         data, response = await self.request_json("GET", "/api/tags")

@@ -54,7 +54,7 @@ def test_busy_oom_and_mid_stream_errors() -> None:
         with pytest.raises(e.OverloadedError):
             run(_go(fake, "chat"))
         fake.out_of_memory(times=1)
-        with pytest.raises(e.ServerError) as oom:
+        with pytest.raises(e.OutOfMemoryError) as oom:
             run(_go(fake, "stream"))
         assert "memory" in oom.value.message
         fake.fault("/api/chat", Fault(mid_stream="an error was encountered while running the model", times=1))

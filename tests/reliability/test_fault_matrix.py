@@ -106,7 +106,7 @@ def test_client_one_shot_under_each_fault(home: Home, fake: tuple[str, FakeServe
 
 OLLAMA_FAULTS: dict[str, tuple[Callable[[Any], None], str, bool]] = {
     "busy": (lambda f: f.busy("/api/chat"), "overloaded", False),
-    "out_of_memory": (lambda f: f.out_of_memory("/api/chat"), "server_error", False),
+    "out_of_memory": (lambda f: f.out_of_memory("/api/chat"), "out_of_memory", False),
     "model_not_found": (lambda f: None, "model_not_found", False),
     "reset": (lambda f: f.reset("/api/chat"), "network/", False),
     "hang": (lambda f: f.hang("/api/chat"), "network/", False),
