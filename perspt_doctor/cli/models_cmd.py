@@ -92,5 +92,7 @@ def _report(settings: Any, pid: str, ids: list[str]) -> None:
         close = suggest(wanted.value, ids)
         also = f"; did you mean {', '.join(close)}?" if close else ""
         echo(f"warning: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
+    elif wanted.value and wanted.source.name == "FLAG":
+        echo(f"{wanted.value} ({wanted.origin}) is offered by {pid}", err=True)
     if sys.stderr.isatty():
         echo(f"{len(ids)} models from {pid}", err=True)
