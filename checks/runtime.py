@@ -43,11 +43,23 @@ async def python_version(ctx: CheckContext) -> Result:
       Python first.
     fail: older than Python 3.10. Fix: install Python 3.10+ and reinstall perspt with it
       (`pipx install --python python3.12 perspt-doctor`).
+    fail: Python cannot load its TLS library (`import ssl` fails, e.g. `libssl.so.1.1` is missing), so no
+      provider can be reached. Fix: install the distribution's OpenSSL package (`libssl3` on Debian and
+      Ubuntu, `openssl-libs` on Fedora), or reinstall perspt with a Python from the distribution.
     """
     where = f"{platform.system()} {platform.release()} {platform.machine()}".strip()
     info = sys.version_info
-    return assess_python((info.major, info.minor, info.micro), info.releaselevel,
-                         platform.python_implementation(), where)
+    try:
+        import ssl
+    except ImportError as exc:
+        return Result.fail(f"Python cannot load its TLS library: {exc}", facts={"python": sys.version.split()[0]},
+                           hint="install your distribution's OpenSSL package (libssl3 on Debian and Ubuntu, "
+                                "openssl-libs on Fedora), or reinstall perspt with the distribution's Python")
+    result = assess_python((info.major, info.minor, info.micro), info.releaselevel,
+                           platform.python_implementation(), where)
+    result.facts["openssl"] = ssl.OPENSSL_VERSION
+    result.details.append(f"TLS library: {ssl.OPENSSL_VERSION}")
+    return result
 
 
 def install_method(prefix: str, base_prefix: str, direct_url: str | None) -> str:

@@ -193,3 +193,26 @@ def test_model_inference_timeout_names_the_setting(home: Home) -> None:
     line = _error_line(ran)
     assert line.startswith("Error (network/http)") and "no complete reply within 1 s" in line
     assert "--only 'http.*'" in line
+
+
+def test_a_python_that_cannot_load_libssl_is_diagnosed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The guide's `error while loading shared libraries: libssl.so.1.1`, as Python meets it."""
+    import asyncio
+    import builtins
+
+    from perspt_doctor.checks.runtime import python_version
+
+    healthy = asyncio.run(python_version(None))  # type: ignore[arg-type]
+    assert healthy.status.value == "ok" and healthy.facts["openssl"].startswith(("OpenSSL", "LibreSSL"))
+
+    real_import = builtins.__import__
+
+    def no_ssl(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "ssl":
+            raise ImportError("libssl.so.1.1: cannot open shared object file: No such file or directory")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ssl)
+    broken = asyncio.run(python_version(None))  # type: ignore[arg-type]
+    assert broken.status.value == "fail" and "libssl.so.1.1" in broken.summary
+    assert broken.hint and "libssl3" in broken.hint
