@@ -231,9 +231,12 @@ def _syntax_diagnostic(exc: json.JSONDecodeError, text: str, shown: str) -> Diag
     line, col = exc.lineno, exc.colno
     lines = text.splitlines() or [""]
     current = lines[line - 1] if 0 < line <= len(lines) else ""
-    before = text[: exc.pos]
-    rest = text[exc.pos:]
-    hint = _syntax_hint(exc, text, before, current)
+    # Python 3.13+ stops at the trailing comma itself ("Illegal trailing comma before end of object");
+    # older versions at the bracket after it. Read both as "just past the comma".
+    pos = exc.pos + 1 if exc.msg.startswith("Illegal trailing comma") else exc.pos
+    before = text[:pos]
+    rest = text[pos:]
+    hint = _syntax_hint(exc, text, pos, current)
     message = f"invalid JSON: {exc.msg.lower().removesuffix(' at')}"
     if _comment_marker(current) is not None:
         message = "invalid JSON: comments are not allowed"
@@ -273,9 +276,9 @@ def _inside_string(line: str, index: int) -> bool:
     return quotes % 2 == 1
 
 
-def _syntax_hint(exc: json.JSONDecodeError, text: str, before: str, current: str) -> str:
-    rest = text[exc.pos:]
-    stripped_before = before.rstrip()
+def _syntax_hint(exc: json.JSONDecodeError, text: str, pos: int, current: str) -> str:
+    rest = text[pos:]
+    stripped_before = text[:pos].rstrip()
     leading = re.match(r"\s*(//|/\*|#)", rest)
     marker = leading.group(1) if leading else _comment_marker(current)
     if marker == "#":
