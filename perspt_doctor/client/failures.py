@@ -137,7 +137,10 @@ def _cause_text(cause: object) -> str:
 
 
 def _network_area(exc: BaseException, root: str | None) -> str:
-    kind = getattr(getattr(exc, "cause", None), "kind", None)
+    cause = getattr(exc, "cause", None)
+    kind = getattr(cause, "kind", None)
+    if kind == "reset" and str(getattr(cause, "url", "") or "").startswith("http://"):
+        return "tcp"  # no TLS on a plain-http connection: the reset came from the server or the path
     if isinstance(kind, str) and kind in _KIND_AREA:
         return _KIND_AREA[kind]
     return _guess_area(f"{exc} {root or ''}") or "tcp"

@@ -198,3 +198,15 @@ def test_plain_sink_writes_everything_and_ends_the_line(tmp_path: Path) -> None:
             sink.feed(piece)
         sink.finish()
     assert path.read_text() == "ab c\n"
+
+
+@pytest.mark.parametrize("url, area", [("http://127.0.0.1:11434/api/chat", "tcp"),
+                                       ("https://api.example.test/v1/chat/completions", "tls")])
+def test_a_reset_before_any_reply_points_at_tls_only_over_https(url: str, area: str) -> None:
+    from perspt_doctor.client.failures import describe
+
+    error = NetworkError("connection reset", provider="openai",
+                         cause=RootCause("reset", "the connection was reset", url=url))
+    failure = describe(error)
+    assert failure.kind == f"network/{area}"
+    assert failure.doctor == f"perspt doctor --provider openai --only '{area}.*'"
