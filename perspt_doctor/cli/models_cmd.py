@@ -59,7 +59,8 @@ def models(app: AppContext, provider: str | None = None, as_json: bool = False, 
     else:
         for model_id in ids:
             echo(model_id)
-    _report(settings, pid, ids)
+    if not _report(settings, pid, ids):
+        raise SystemExit(1)
 
 
 def _fetch(settings: Any, pid: str) -> ModelList:
@@ -81,18 +82,23 @@ def _fetch(settings: Any, pid: str) -> ModelList:
         raise UserError(f"could not list the models of {pid}: {exc.message}", hint=exc.hint) from None
 
 
-def _report(settings: Any, pid: str, ids: list[str]) -> None:
+def _report(settings: Any, pid: str, ids: list[str]) -> bool:
+    """Notes on stderr. False when a model named on the command line (`--model X --list-models`, the
+    guide's way to validate one model) is not offered: the exit status says so too."""
     from perspt_doctor.providers.models import is_available, suggest
 
     wanted = settings.model
     if not ids:
         echo(f"{pid} offers no models to this key", err=True)
-        return
+        return True
     if wanted.value and wanted.source.name != "DEFAULT" and not is_available(wanted.value, ids):
         close = suggest(wanted.value, ids)
         also = f"; did you mean {', '.join(close)}?" if close else ""
-        echo(f"warning: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
+        level = "error" if wanted.source.name == "FLAG" else "warning"
+        echo(f"{level}: model {wanted.value!r} ({wanted.origin}) is not offered by {pid}{also}", err=True)
+        return level != "error"
     elif wanted.value and wanted.source.name == "FLAG":
         echo(f"{wanted.value} ({wanted.origin}) is offered by {pid}", err=True)
     if sys.stderr.isatty():
         echo(f"{len(ids)} models from {pid}", err=True)
+    return True

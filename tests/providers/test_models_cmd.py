@@ -36,8 +36,12 @@ def test_a_wrong_configured_model_gets_a_warning_with_suggestions(monkeypatch) -
         monkeypatch.setenv("OPENAI_API_KEY", "test-key")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
         result = CliRunner().invoke(cli, ["-p", "openai", "-m", "gpt4o-mini", "--list-models"])
-    assert result.exit_code == 0
-    assert "did you mean gpt-4o-mini" in result.output
+        monkeypatch.setenv("PERSPT_MODEL", "gpt4o-mini")
+        from_env = CliRunner().invoke(cli, ["-p", "openai", "--list-models"])
+    assert result.exit_code == 1, "validating a model named on the command line fails when it is not offered"
+    assert "error: model 'gpt4o-mini'" in result.output and "did you mean gpt-4o-mini" in result.output
+    assert "gpt-4o-mini\n" in result.output, "the list is still printed"
+    assert from_env.exit_code == 0 and "warning: model 'gpt4o-mini'" in from_env.output
 
 
 def test_errors_are_one_line_with_a_hint() -> None:
