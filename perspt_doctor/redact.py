@@ -71,6 +71,9 @@ class Redactor:
         self._secret_re: re.Pattern[str] | None = None
         self._shapes = re.compile("|".join(f"(?:{p})" for p in _SHAPE_PATTERNS))
         self._context = [(re.compile(p), r) for p, r in _CONTEXT_RULES]
+        # One search tells whether any context rule can apply; most text needs none of the eight passes.
+        self._context_any = re.compile("|".join(f"(?:{p.removeprefix('(?i)')})" for p, _ in _CONTEXT_RULES),
+                                       re.IGNORECASE)
         self._home = home if home is not None else _home_dir()
         self._user = user if user is not None else _user_name()
         self._home_re = _home_pattern(self._home)
@@ -111,8 +114,9 @@ class Redactor:
         if secret_re is not None:
             text = secret_re.sub(REDACTED, text)
         text = self._shapes.sub(REDACTED, text)
-        for pattern, replacement in self._context:
-            text = pattern.sub(replacement, text)
+        if self._context_any.search(text):
+            for pattern, replacement in self._context:
+                text = pattern.sub(replacement, text)
         if self._home_re is not None:
             text = self._home_re.sub("~", text)
         if self._user_re is not None:

@@ -3,6 +3,8 @@ imported only here, and only when a key is looked up."""
 
 from __future__ import annotations
 
+import sys
+
 SERVICE = "perspt"
 
 
@@ -10,8 +12,18 @@ class KeyringUnavailable(RuntimeError):
     """No usable keyring backend (common on headless Linux)."""
 
 
+def _skip_foreign_backends() -> None:
+    """keyring imports every backend to pick one. Its macOS backend's helper module looks up three macOS
+    frameworks with ctypes.util.find_library, which on Linux runs ldconfig and the C compiler (~50 ms on
+    every start). Off macOS that backend can never be chosen (its priority check raises first), so its
+    helper is marked as unavailable, exactly as keyring treats a failed import of it."""
+    if sys.platform != "darwin":
+        sys.modules.setdefault("keyring.backends.macOS.api", None)  # type: ignore[arg-type]
+
+
 def backend_info() -> tuple[str, bool, str]:
     """(backend name, usable, why not)."""
+    _skip_foreign_backends()
     import keyring
     from keyring.backends import fail
 
@@ -33,6 +45,7 @@ def backend_info() -> tuple[str, bool, str]:
 
 
 def _keyring():  # type: ignore[no-untyped-def]
+    _skip_foreign_backends()
     import keyring
 
     return keyring

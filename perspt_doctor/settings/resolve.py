@@ -50,6 +50,9 @@ class KeyLookup:
     env_present: dict[str, str]
     """Variable name -> raw value, for every key variable of this provider that is set."""
     keyring_error: str | None = None
+    complete: bool = True
+    """False when the keyring and the config file were not consulted because a flag or an environment
+    variable already gave the key (what the client needs; the doctor asks for the complete picture)."""
 
 
 class Settings:
@@ -128,16 +131,21 @@ class Settings:
         return Resolved(default, Source.DEFAULT, f"default model of {pid}")
 
     # ---- keys --------------------------------------------------------------------------
-    def key_lookup(self, provider: str) -> KeyLookup:
+    def key_lookup(self, provider: str, *, complete: bool = True) -> KeyLookup:
+        """Every source of the key, with what each holds (`complete`), or only as far as the first source
+        that has one. Cached per provider."""
         pid = catalog.canonical_id(provider) or provider
-        if pid not in self._keys:
-            self._keys[pid] = self._lookup_key(pid)
-        return self._keys[pid]
+        cached = self._keys.get(pid)
+        if cached is None or (complete and not cached.complete):
+            cached = self._keys[pid] = self._lookup_key(pid, complete=complete)
+        return cached
 
     def key_for(self, provider: str) -> Resolved[str | None]:
-        return self.key_lookup(provider).resolved
+        """The key the client sends. The keyring (slow to open) is asked only when no flag or
+        environment variable holds one."""
+        return self.key_lookup(provider, complete=False).resolved
 
-    def _lookup_key(self, pid: str) -> KeyLookup:
+    def _lookup_key(self, pid: str, *, complete: bool = True) -> KeyLookup:
         spec = catalog.PROVIDERS.get(pid)
         found: list[Resolved[str | None]] = []
         if self.flags.api_key and pid == self.provider.value:
@@ -149,6 +157,8 @@ class Settings:
                 env_present[name] = value
                 redact.register_secret(value, name)
                 found.append(Resolved(value, Source.ENV, f"{name} (environment)", secret=True))
+        if found and not complete:
+            return _lookup_from(pid, found, env_present, None, complete=False)
         keyring_error: str | None = None
         if self._keyring_lookup is not None:
             try:
@@ -162,12 +172,7 @@ class Settings:
         file_key = self._file_key(pid)
         if file_key is not None:
             found.append(Resolved(file_key[1], Source.CONFIG, f"{self.config_name}: {file_key[0]}", secret=True))
-        if not found:
-            return KeyLookup(pid, Resolved(None, Source.DEFAULT, "not set", secret=True), env_present, keyring_error)
-        winner = found[0]
-        shadowed = tuple(Shadowed(f.origin, f.value, f.value != winner.value) for f in found[1:])
-        return KeyLookup(pid, Resolved(winner.value, winner.source, winner.origin, shadowed, secret=True),
-                         env_present, keyring_error)
+        return _lookup_from(pid, found, env_present, keyring_error)
 
     def _file_key(self, pid: str) -> tuple[str, str] | None:
         keys = self._file.get("api_keys")
@@ -285,6 +290,17 @@ def _register_url_password(url: str, origin: str) -> None:
     if password:
         redact.register_secret(password, f"password in {origin}")
         redact.register_secret(unquote(password), f"password in {origin}")
+
+
+def _lookup_from(pid: str, found: list[Resolved[str | None]], env_present: dict[str, str],
+                 keyring_error: str | None, *, complete: bool = True) -> KeyLookup:
+    if not found:
+        return KeyLookup(pid, Resolved(None, Source.DEFAULT, "not set", secret=True), env_present, keyring_error,
+                         complete)
+    winner = found[0]
+    shadowed = tuple(Shadowed(f.origin, f.value, f.value != winner.value) for f in found[1:])
+    return KeyLookup(pid, Resolved(winner.value, winner.source, winner.origin, shadowed, secret=True),
+                     env_present, keyring_error, complete)
 
 
 _MISSING = object()

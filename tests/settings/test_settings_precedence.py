@@ -72,8 +72,10 @@ def test_key_sources_in_every_order(tmp_path: Path, present: tuple[str, ...]) ->
     if "config" in present:
         data["api_key"] = keys["config"]
     flags.config = _write(tmp_path, data)
-    resolved = load_settings(flags, env=env).key_for("anthropic")
+    settings = load_settings(flags, env=env)
+    resolved = settings.key_lookup("anthropic").resolved
     winner = next((s for s in KEY_SOURCES if s in present), None)
+    assert settings.key_for("anthropic").value == (keys[winner] if winner else None)
     if winner is None:
         assert resolved.value is None and resolved.origin == "not set"
         return
@@ -85,6 +87,25 @@ def test_key_sources_in_every_order(tmp_path: Path, present: tuple[str, ...]) ->
         {"flag": "--api-key", "env": "ANTHROPIC_API_KEY", "keyring": "keyring", "config": "config.json:"}[s]
         for s in KEY_SOURCES if s in present and s != winner]
     assert all(s.differs for s in resolved.shadowed)
+
+
+def test_the_client_opens_the_keyring_only_when_no_flag_or_variable_has_the_key(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def keyring_lookup(pid: str) -> str | None:
+        asked.append(pid)
+        return "key-from-keyring-0123456789"
+
+    from perspt_doctor.settings.resolve import Settings
+
+    with_env = Settings(flags=Flags(), env={"OPENAI_API_KEY": "key-from-env-0123456789"}, config=None,
+                        keyring_lookup=keyring_lookup)
+    assert with_env.key_for("openai").value == "key-from-env-0123456789" and asked == []
+    complete = with_env.key_lookup("openai")
+    assert asked == ["openai"] and complete.complete
+    assert [s.origin for s in complete.resolved.shadowed] == ["keyring (service perspt, user openai)"]
+    without_env = Settings(flags=Flags(), env={}, config=None, keyring_lookup=keyring_lookup)
+    assert without_env.key_for("groq").value == "key-from-keyring-0123456789" and asked[-1] == "groq"
 
 
 @pytest.mark.parametrize(("provider", "primary", "alternate"), [
