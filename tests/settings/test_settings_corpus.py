@@ -115,19 +115,39 @@ def test_no_config_ignores_a_broken_file(tmp_path: Path, perspt: Callable[..., o
 
 
 def test_unreadable_file_is_diagnosed(tmp_path: Path) -> None:
+    """As root every file is readable, so there the reading runs as `nobody` (setpriv, util-linux)."""
     import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
 
-    path = tmp_path / "config.json"
+    folder = Path(tempfile.mkdtemp(prefix="perspt-unreadable-"))
+    folder.chmod(0o755)
+    path = folder / "config.json"
     path.write_text("{}", encoding="utf-8")
     os.chmod(path, 0)
     try:
-        if os.access(path, os.R_OK):
-            pytest.skip("running as a user who can read any file")
-        with pytest.raises(ConfigError) as caught:
-            read_config(path)
-        assert caught.value.diagnostic.code == "unreadable"
+        if not os.access(path, os.R_OK):
+            with pytest.raises(ConfigError) as caught:
+                read_config(path)
+            assert caught.value.diagnostic.code == "unreadable"
+            return
+        setpriv = shutil.which("setpriv")
+        assert setpriv, "setpriv (util-linux) is needed to drop root for this test"
+        code = ("import sys\nfrom perspt_doctor.settings.loader import read_config\n"
+                "from perspt_doctor.settings.diagnostics import ConfigError\n"
+                "try:\n    read_config(__import__('pathlib').Path(sys.argv[1]))\n"
+                "except ConfigError as exc:\n    print(exc.diagnostic.code, '|', exc)\n")
+        done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                               code, str(path)], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "HOME": str(folder)})
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("unreadable | "), done.stdout
+        assert "permission denied" in done.stdout and "chmod 600" in done.stdout
     finally:
         os.chmod(path, 0o600)
+        shutil.rmtree(folder)
 
 
 def test_directory_instead_of_file(tmp_path: Path) -> None:
