@@ -99,13 +99,20 @@ def build_lines(run: DoctorRun, *, verbose: bool, style: Style, diff_lines: Sequ
     shown = [o for o in run.outcomes if verbose or not o.suppressed]
     width = max((len(o.id) for o in shown), default=10)
     category = None
-    for outcome in shown:
+    for group in _groups(shown, verbose):
+        outcome = group[0]
         if outcome.check.category != category:
             category = outcome.check.category
             if len(lines) > 2:
                 lines.append("")
             lines.append(paint(esc(category), "bold underline"))
-        lines.extend(_row_lines(outcome, verbose, style, width, esc, paint))
+        if len(group) == 1:
+            lines.extend(_row_lines(outcome, verbose, style, width, esc, paint))
+        else:
+            mark = style.symbols[Status.SKIP]
+            mark = paint(esc(mark), STYLES[Status.SKIP]) if style.rich else mark
+            ids = ", ".join(o.id for o in group)
+            lines.append(f"  {mark} {esc(ids.ljust(width))}  {esc(outcome.result.summary)}")
     lines.append("")
     lines.extend(_footer(run, style, esc, paint))
     if diff_lines is not None:
@@ -119,6 +126,23 @@ def build_lines(run: DoctorRun, *, verbose: bool, style: Style, diff_lines: Sequ
             lines.append(paint(esc(f"Changes since the last run without failures ({diff_baseline}):"), "bold"))
             lines.extend("  " + esc(line) for line in diff_lines)
     return lines
+
+
+def _groups(outcomes: list[Outcome], verbose: bool) -> list[list[Outcome]]:
+    """Rows in report order; without --verbose, neighbouring skips of one category that give the same
+    reason (\"Ollama is not in use\") share one line that names every id, so the report stays short and
+    every id stays greppable. Skips blocked by a failed check keep their own rows."""
+    groups: list[list[Outcome]] = []
+    for outcome in outcomes:
+        last = groups[-1][-1] if groups else None
+        if (not verbose and last is not None and outcome.status is Status.SKIP and last.status is Status.SKIP
+                and not outcome.blocked_by and not last.blocked_by and not outcome.suppressed
+                and not last.suppressed and outcome.check.category == last.check.category
+                and outcome.result.summary == last.result.summary):
+            groups[-1].append(outcome)
+        else:
+            groups.append([outcome])
+    return groups
 
 
 def _row_lines(outcome: Outcome, verbose: bool, style: Style, width: int, esc: Any, paint: Any) -> list[str]:

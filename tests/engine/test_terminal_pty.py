@@ -63,13 +63,14 @@ def run_in_pty(env: dict[str, str]) -> Screen:
 
 
 def rows(report: str, symbols: dict[str, str]) -> dict[str, list[str]]:
-    """Check ids by status, read from the report's rows (`  <symbol> <check id>  <summary>`)."""
+    """Check ids by status, read from the report's rows (`  <symbol> <check id>  <summary>`; skips that
+    share a reason share a row: `  <symbol> <id>, <id>, <id>  <summary>`)."""
     by_symbol = {symbol: status for status, symbol in symbols.items()}
-    pattern = re.compile(r"^  (" + "|".join(re.escape(s) for s in symbols.values()) + r") ([\w.{}-]+)\s{2,}\S",
-                         re.M)
+    pattern = re.compile(r"^  (" + "|".join(re.escape(s) for s in symbols.values())
+                         + r") ([\w.{}-]+(?:, [\w.{}-]+)*)\s{2,}\S", re.M)
     found: dict[str, list[str]] = {status: [] for status in symbols}
     for match in pattern.finditer(report):
-        found[by_symbol[match.group(1)]].append(match.group(2))
+        found[by_symbol[match.group(1)]].extend(match.group(2).split(", "))
     return found
 
 
