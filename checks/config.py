@@ -12,6 +12,9 @@ DOCS = "docs/troubleshooting.md#configuration"
 
 
 def _read(ctx: CheckContext) -> LoadedConfig:
+    """The file as the settings layer read it; read again only when that failed (to get the error)."""
+    if ctx.settings.config is not None:
+        return ctx.settings.config
     where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
     return read_config(where.path, where.reason, required=where.reason != "default location")
 

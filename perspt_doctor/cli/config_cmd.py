@@ -106,7 +106,7 @@ def show(app: AppContext, as_json: bool) -> None:
         if lookup.keyring_error:
             entry["keyring_error"] = lookup.keyring_error
         keys.append(entry)
-    diagnostics = [d.one_line() for d in (loaded.diagnostics if loaded else [])]
+    diagnostics = [d.one_line() for d in (loaded.all_diagnostics if loaded else [])]
     config_file = None if loaded is None else {"path": str(loaded.path), "chosen_by": loaded.reason,
                                                "exists": loaded.exists}
     if as_json:
@@ -208,11 +208,11 @@ def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) ->
              "(create one with `perspt config create` or `perspt config setup`)")
         return
     validate_loaded(loaded)
-    loaded.diagnostics.extend(_extra_checks(loaded))
-    for diag in loaded.diagnostics:
+    found = [*loaded.all_diagnostics, *_extra_checks(loaded)]
+    for diag in found:
         echo(diag.one_line())
-    errors = [d for d in loaded.diagnostics if d.severity == "error"]
-    warnings = [d for d in loaded.diagnostics if d.severity == "warning"]
+    errors = [d for d in found if d.severity == "error"]
+    warnings = [d for d in found if d.severity == "warning"]
     if errors:
         echo(f"{where.path}: {len(errors)} error(s), {len(warnings)} warning(s)")
     else:

@@ -34,6 +34,22 @@ class AppContext:
             self.setup_logging()
         return self._settings
 
+    def settings_despite_config_error(self) -> tuple[Settings, Exception | None]:
+        """The settings, and no error; or, when the config file is broken, the settings the client
+        would fall back to (environment and defaults, plus the file's values if it at least parsed)
+        and the ConfigError. The doctor and the report run on these and report the file themselves."""
+        from perspt_doctor.settings.diagnostics import ConfigError
+
+        try:
+            return self.settings(), None
+        except ConfigError as exc:
+            import os
+
+            from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
+
+            return Settings(flags=self.flags, env=dict(os.environ), config=exc.loaded,
+                            keyring_lookup=keyring_lookup_default), exc
+
     def setup_logging(self) -> None:
         if self._logging_ready:
             return

@@ -102,26 +102,11 @@ def _warm_keyring() -> None:
 def _settings(app: AppContext) -> Settings:
     """The settings the client would use. A broken config file does not stop the doctor: it runs
     on environment and defaults, and `config.file` reports the problem with line and column."""
-    from perspt_doctor.settings.diagnostics import ConfigError
-
-    try:
-        return app.settings()
-    except ConfigError:
-        from perspt_doctor import paths
-        from perspt_doctor.settings.loader import read_config
-        from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
-
-        config = None
-        try:  # a file that parses but breaks the schema still says which providers and keys are in use
-            where = paths.locate_config(app.flags.config, dict(os.environ))
-            config = read_config(where.path, where.reason, required=True)
-        except ConfigError:
-            config = None
-        settings = Settings(flags=app.flags, env=dict(os.environ), config=config,
-                            keyring_lookup=keyring_lookup_default)
+    settings, error = app.settings_despite_config_error()
+    if error is not None:
         app._settings = settings
         app.setup_logging()
-        return settings
+    return settings
 
 
 def _options(settings: Settings, only: tuple[str, ...], skip: tuple[str, ...], providers: tuple[str, ...],

@@ -65,7 +65,7 @@ def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), off
         raise click.BadParameter(f"unknown provider {unknown[0]!r}; known: {', '.join(catalog.all_ids())}",
                                  param_hint="--provider")
     app.file_logging = False
-    settings = _settings_even_if_broken(app)
+    settings, _error = app.settings_despite_config_error()  # the report states the config problem itself
     options = DoctorOptions(providers=tuple(str(catalog.canonical_id(p)) for p in providers), offline=offline,
                             timeout=timeout, user_checks_dir=paths.checks_dir())
     try:
@@ -74,21 +74,6 @@ def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), off
     except UnknownPattern as exc:
         raise UserError(f"no check matches {exc}", exit_code=2) from None
     return to_document(run)
-
-
-def _settings_even_if_broken(app: AppContext) -> Any:
-    """The settings the client would use; with a broken config file, the environment and defaults
-    (as `perspt doctor` does: its config checks report the broken file with line and column).
-    The app keeps no settings in that case, so the report states the config problem itself."""
-    import os
-
-    from perspt_doctor.settings.diagnostics import ConfigError
-    from perspt_doctor.settings.resolve import Settings, keyring_lookup_default
-
-    try:
-        return app.settings()
-    except ConfigError:
-        return Settings(flags=app.flags, env=dict(os.environ), config=None, keyring_lookup=keyring_lookup_default)
 
 
 def write_report(app: AppContext, document: Mapping[str, Any], output: str | None, bundle: str | None,

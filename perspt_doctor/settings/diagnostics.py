@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning", "info"]
 
@@ -45,10 +45,12 @@ class ConfigError(Exception):
     exit_code = 2
 
     def __init__(self, diagnostic: Diagnostic, *, more: int = 0,
-                 all_diagnostics: list[Diagnostic] | None = None) -> None:
+                 all_diagnostics: list[Diagnostic] | None = None, loaded: Any = None) -> None:
         text = diagnostic.one_line()
         if more > 0:
             text += f" [and {more} more: run `perspt config validate`]"
         super().__init__(text)
         self.diagnostic = diagnostic
         self.all_diagnostics = all_diagnostics or [diagnostic]
+        self.loaded = loaded
+        """The parsed file (a LoadedConfig) when it parsed but broke the schema; None otherwise."""

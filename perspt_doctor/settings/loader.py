@@ -25,14 +25,21 @@ class LoadedConfig:
     exists: bool
     data: dict[str, Any] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    """What reading the file found (a byte-order mark, say); the schema's findings are `validation`."""
     mode: int | None = None
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Line and column of every key, for messages about values."""
     has_bom: bool = False
+    validation: list[Diagnostic] | None = None
+    """The schema's findings, once `validate_loaded` has run (it runs once per file)."""
+
+    @property
+    def all_diagnostics(self) -> list[Diagnostic]:
+        return [*self.diagnostics, *(self.validation or [])]
 
     @property
     def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "error"]
+        return [d for d in self.all_diagnostics if d.severity == "error"]
 
 
 def read_config(path: Path, reason: str = "--config", *, required: bool = False) -> LoadedConfig:
@@ -102,9 +109,9 @@ def validate_loaded(loaded: LoadedConfig) -> list[Diagnostic]:
     """Schema checks on a parsed file; each finding carries the line and column of its key."""
     if not loaded.exists:
         return []
-    found = validate(loaded.data, str(loaded.path), positions=loaded.positions)
-    loaded.diagnostics.extend(found)
-    return found
+    if loaded.validation is None:
+        loaded.validation = validate(loaded.data, str(loaded.path), positions=loaded.positions)
+    return loaded.validation
 
 
 def parse_config_bytes(raw: bytes, shown: str) -> tuple[dict[str, Any], list[Diagnostic]]:

@@ -377,9 +377,9 @@ def load_settings(flags: Flags | None = None, env: Mapping[str, str] | None = No
         where = paths.locate_config(flags.config, environ)
         config = read_config(where.path, where.reason, required=where.reason != "default location")
         validate_loaded(config)
-        fatal = [d for d in config.diagnostics if d.severity == "error"]
+        fatal = config.errors
         if fatal:
-            raise ConfigError(fatal[0], more=len(fatal) - 1, all_diagnostics=fatal)
+            raise ConfigError(fatal[0], more=len(fatal) - 1, all_diagnostics=fatal, loaded=config)
     return Settings(flags=flags, env=environ, config=config,
                     keyring_lookup=keyring_lookup_default if use_keyring else None)
 

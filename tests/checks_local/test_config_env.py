@@ -127,3 +127,19 @@ def test_env_keys_empty_variable() -> None:
     result = run_check("env.keys", env={"OPENAI_API_KEY": ""})
     assert result.status is Status.WARN and result.summary == "OPENAI_API_KEY is set but empty"
     assert result.hint == "set it to your key or unset it: `unset OPENAI_API_KEY`"
+
+
+def test_config_checks_use_the_file_as_the_settings_layer_read_it(tmp_path: Path) -> None:
+    from perspt_doctor.settings.loader import read_config
+    from perspt_doctor.settings.resolve import Settings
+
+    path = tmp_path / "config.json"
+    path.write_text('{"provider": "openai", "modle": "gpt-4o"}', encoding="utf-8")
+    loaded = read_config(path)
+    path.unlink()  # a second read would now fail: the checks must not need one
+    settings = Settings(flags=Flags(config=str(path)), env={}, config=loaded)
+    file_result = run_check("config.file", settings=settings)
+    schema_result = run_check("config.schema", settings=settings)
+    assert file_result.status is Status.OK and "2 settings" in file_result.summary
+    assert schema_result.status is Status.WARN and "modle" in schema_result.summary
+    assert len(loaded.validation or []) == 1, "validated once, findings not repeated"

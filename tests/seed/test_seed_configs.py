@@ -43,7 +43,7 @@ def _diagnostics(path: Path) -> list:  # type: ignore[type-arg]
     except ConfigError as exc:
         return list(exc.all_diagnostics)
     validate_loaded(loaded)
-    return list(loaded.diagnostics)
+    return loaded.all_diagnostics
 
 
 def test_every_example_is_covered() -> None:

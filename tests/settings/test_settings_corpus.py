@@ -39,8 +39,8 @@ def _first_diagnostic(path: Path):  # type: ignore[no-untyped-def]
     except ConfigError as exc:
         return exc.diagnostic
     validate_loaded(loaded)
-    assert loaded.diagnostics, f"{path.name}: no diagnostic at all"
-    return loaded.diagnostics[0]
+    assert loaded.all_diagnostics, f"{path.name}: no diagnostic at all"
+    return loaded.all_diagnostics[0]
 
 
 def test_corpus_is_big_enough_and_every_file_is_listed() -> None:
