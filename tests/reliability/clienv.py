@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import STRIP_EXACT, STRIP_PREFIXES
+from tests.infra.home import home_env
 
 GUARD_DIR = Path(__file__).parent / "netguard"
 
@@ -35,12 +35,7 @@ class Home:
 
 def make_home(root: Path, **extra: str) -> Home:
     root.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in STRIP_EXACT and not k.startswith(STRIP_PREFIXES)}
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache")):
-        (root / sub).mkdir(exist_ok=True)
-        env[var] = str(root / sub)
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
+    env = home_env(root)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GUARD_DIR), env.get("PYTHONPATH")]))
     env["PERSPT_TEST_NETLOG"] = str(root / "network-violations.log")
     env.pop("PYTEST_CURRENT_TEST", None)

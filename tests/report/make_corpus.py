@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -24,9 +23,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "corpus" / "real"
+sys.path.insert(0, str(HERE.parent.parent))
 FAKE_OPENAI_KEY = "sk-proj-" + "F" * 24 + "T3BlbkFJ" + "k" * 24
-STRIP = ("_API_KEY", "_BASE_URL", "PROXY", "proxy", "PERSPT_", "OLLAMA_", "SSL_CERT", "CA_BUNDLE", "CO_API",
-         "CA_CERTS")
 
 
 @dataclass
@@ -125,13 +123,10 @@ def scenarios(ports: dict[str, int]) -> list[Scenario]:
 
 
 def isolated_env(home: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not any(part in k for part in STRIP)}
-    for var, sub in (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
-                     ("XDG_CACHE_HOME", "cache")):
-        (home / sub).mkdir(parents=True, exist_ok=True)
-        env[var] = str(home / sub)
+    from tests.infra.home import home_env
+
+    env = home_env(home)
     env["HOME"] = str(home)
-    env["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     env.update(extra)
     return env
 
@@ -164,7 +159,6 @@ def run_scenario(scenario: Scenario, home: Path, *, markdown: bool) -> tuple[dic
 
 
 def _has_layer(document: dict[str, object], layer: str) -> bool:
-    sys.path.insert(0, str(HERE.parent.parent))
     from perspt_doctor.report.triage import layer_of
 
     checks = document.get("checks")
