@@ -266,7 +266,7 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
         if trusted_by:
             facts["outcome"] = "interception-trusted-elsewhere" if product or code == 19 else "untrusted-by-perspt"
             return _trusted_elsewhere(trusted_by, issuer, product, details, facts)
-        if code == 20 and len(chain) == 1 and not product and not _official_host(route):
+        if code == 20 and len(chain) == 1 and not product and not route.endpoint.is_official_host:
             # A lone leaf from an unknown issuer: a missing intermediate and a private root look the same
             # from here. (Public API hosts always send their chain, so there it is interception, below.)
             facts["outcome"] = "missing-intermediate"
@@ -285,16 +285,6 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
                        details=details, docs=DOCS, facts=facts,
                        hint=("the CA breaks RFC 5280 rules that Python 3.13+ enforces; set `network.trust_store` to "
                              "\"system\" or ask IT to reissue the CA") if strict else "run with --verbose")
-
-
-def _official_host(route: Route) -> bool:
-    """Is this the provider's own public API host (api.openai.com, ...), rather than a custom server?"""
-    from urllib.parse import urlsplit
-
-    from perspt_doctor.providers import catalog
-
-    spec = catalog.PROVIDERS.get(route.endpoint.provider)
-    return bool(spec and route.endpoint.is_cloud and urlsplit(spec.base_url).hostname == route.endpoint.host)
 
 
 def _trusted_elsewhere(trusted_by: list[str], issuer: str, product: str | None, details: list[str],

@@ -54,6 +54,12 @@ class Endpoint:
         spec = catalog.PROVIDERS.get(self.provider)
         return bool(spec and not spec.is_loopback_default)
 
+    @property
+    def is_official_host(self) -> bool:
+        """The provider's own public API host (api.openai.com, ...), not a gateway or a custom server."""
+        spec = catalog.PROVIDERS.get(self.provider)
+        return bool(spec and self.is_cloud and urlsplit(spec.base_url).hostname == self.host)
+
     def models_url(self) -> str:
         spec = catalog.PROVIDERS.get(self.provider)
         suffix = spec.models_path if spec else "/models"

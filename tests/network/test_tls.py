@@ -172,11 +172,10 @@ def test_through_tinyproxy_connect(make_settings: Any, infra_dir: Path, test_ca:
 
 
 def test_a_lone_leaf_is_read_as_interception_only_on_the_providers_own_host(make_settings: Any) -> None:
-    from checks.tls import _official_host
     from perspt_doctor.transport.route import route_for
 
     default = make_settings({"provider": "openai"})
     custom = make_settings({"provider": "openai", "provider_endpoints": {"openai": "https://llm.example.test/v1"}})
-    assert _official_host(route_for(default, "openai"))
-    assert not _official_host(route_for(custom, "openai"))
-    assert not _official_host(route_for(default, "ollama"))
+    assert route_for(default, "openai").endpoint.is_official_host
+    assert not route_for(custom, "openai").endpoint.is_official_host
+    assert not route_for(default, "ollama").endpoint.is_official_host
