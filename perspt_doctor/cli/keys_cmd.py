@@ -40,6 +40,15 @@ def _unavailable(exc: Exception, spec: catalog.ProviderSpec | None = None) -> Us
                      hint=f"{env_hint}run `perspt doctor --only 'keyring.*'` to see why")
 
 
+def _in_keyring(spec: catalog.ProviderSpec, operation: str, *args: str) -> Any:
+    """`keystore.<operation>(spec.id, *args)`, with an unusable keyring as one clear UserError."""
+    store = _keystore()
+    try:
+        return getattr(store, operation)(spec.id, *args)
+    except store.KeyringUnavailable as exc:
+        raise _unavailable(exc, spec) from None
+
+
 @click.group("keys", help="Store API keys in the OS keyring (never in the shell history).")
 def keys() -> None:
     pass
@@ -91,11 +100,7 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
     if any(ch.isspace() for ch in key):
         raise UserError("the key contains blanks; nothing stored", hint="give the key alone, on one line",
                         exit_code=2)
-    store = _keystore()
-    try:
-        store.set_key(spec.id, key)
-    except store.KeyringUnavailable as exc:
-        raise _unavailable(exc, spec) from None
+    _in_keyring(spec, "set_key", key)
     echo(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
     note = _shape_note(spec, key)
     if note:
@@ -113,11 +118,7 @@ def get_cmd(provider: str) -> None:
     from perspt_doctor.redact import mask, register_secret
 
     spec = _provider(provider)
-    store = _keystore()
-    try:
-        key = store.get_key(spec.id)
-    except store.KeyringUnavailable as exc:
-        raise _unavailable(exc, spec) from None
+    key = _in_keyring(spec, "get_key")
     if not key:
         raise UserError(f"no {spec.id} key in the OS keyring", hint=f"perspt keys set {spec.id}")
     register_secret(key, f"{spec.id} key")
@@ -128,11 +129,7 @@ def get_cmd(provider: str) -> None:
 @click.argument("provider")
 def delete_cmd(provider: str) -> None:
     spec = _provider(provider)
-    store = _keystore()
-    try:
-        removed = store.delete_key(spec.id)
-    except store.KeyringUnavailable as exc:
-        raise _unavailable(exc, spec) from None
+    removed = _in_keyring(spec, "delete_key")
     if not removed:
         raise UserError(f"no {spec.id} key in the OS keyring; nothing removed")
     echo(f"removed the {spec.id} key from the OS keyring")
