@@ -72,7 +72,9 @@ def measure(python: str, runs: int) -> tuple[list[float], list[float], set[int],
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
             codes.add(done.returncode)
-            rows = sum(1 for line in done.stdout.splitlines() if line.startswith("  ["))
+            # skips with one reason share a row: "  [skip] a.x, a.y  reason"
+            rows = sum(len(line.split("] ", 1)[1].split("  ", 1)[0].split(", "))
+                       for line in done.stdout.splitlines() if line.startswith("  ["))
     return times, cpu, codes, rows
 
 
