@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import IO, Any
 
 from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.colour import colour_choice
 
 DOCS = "docs/troubleshooting.md#terminal"
 SAMPLE = "✓✗…é€"
@@ -51,8 +52,7 @@ async def encoding(ctx: CheckContext) -> Result:
 
 
 def assess_display(stdin_tty: bool, stdout_tty: bool, env: Mapping[str, str], width: int) -> Result:
-    colour = "off (NO_COLOR)" if "NO_COLOR" in env else "forced (FORCE_COLOR)" if env.get("FORCE_COLOR") else (
-        "off (TERM=dumb)" if env.get("TERM") == "dumb" else "on" if stdout_tty else "off (not a terminal)")
+    colour = colour_choice(env, stdout_tty).reason
     facts: dict[str, Any] = {"stdin_tty": stdin_tty, "stdout_tty": stdout_tty, "TERM": env.get("TERM"),
                              "colour": colour, "width": width}
     if not stdout_tty or not stdin_tty:

@@ -27,7 +27,7 @@ FORBIDDEN = {
     "report": ("client", "cli", "checks"),
 }
 
-CHECKS_MAY_IMPORT = ("api", "settings", "transport", "providers", "system", "checks",
+CHECKS_MAY_IMPORT = ("api", "colour", "settings", "transport", "providers", "system", "checks",
                      "redact", "paths", "fsutil", "_version", "__version__")
 """A check is written like a third-party plugin: the check API, the public layers and the small
 shared modules, never the engine, the report, the client or the command line."""

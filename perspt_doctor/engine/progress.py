@@ -71,4 +71,6 @@ def wants_progress(stream: IO[str] | None = None) -> bool:
         tty = stream.isatty()
     except (AttributeError, ValueError, OSError):
         return False
-    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM", "") != "dumb"
+    from perspt_doctor.colour import colour_choice
+
+    return tty and colour_choice(os.environ, tty).on

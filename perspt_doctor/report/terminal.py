@@ -1,59 +1,32 @@
-"""The terminal report: grouped by category, one row per check, each problem's hint, fix commands and
-docs link, then a summary line. Colour and symbols (rich) on a capable TTY; otherwise plain,
-greppable text with status words, no spinner, no boxes."""
+"""The terminal report.
+
+The default view puts what needs attention first: each problem with its details, hint, fix and docs,
+then one line naming the categories that passed, then at most three lines that summarise the skipped
+checks by reason. `--verbose` shows every row, grouped by category, as the JSON has them.
+
+On a terminal the text is wrapped to its width with a hanging indent, so no word is cut at the edge;
+colour follows the NO_COLOR / FORCE_COLOR conventions (`perspt_doctor/report/colour.py`). Off a terminal
+each row stays one line, with status words instead of symbols, for grep.
+"""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from perspt_doctor.engine.model import Status
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
+from perspt_doctor.report.colour import Style, choose_style
+from perspt_doctor.report.lines import Line, print_lines
 
-WORDS = {Status.OK: "[ ok ]", Status.WARN: "[warn]", Status.FAIL: "[FAIL]", Status.SKIP: "[skip]",
-         Status.ERROR: "[ERR ]"}
-SYMBOLS = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "–", Status.ERROR: "☠"}
-ASCII_SYMBOLS = {Status.OK: "+", Status.WARN: "!", Status.FAIL: "x", Status.SKIP: "-", Status.ERROR: "E"}
+__all__ = ["Style", "build_lines", "choose_style", "list_checks", "render"]
+
 STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim",
           Status.ERROR: "bold magenta"}
-
-
-@dataclass(frozen=True)
-class Style:
-    rich: bool
-    symbols: dict[Status, str]
-    separator: str = "·"
-
-
-def choose_style(stream: IO[str], env: dict[str, str] | None = None) -> Style:
-    """Rich only on a TTY without NO_COLOR and with a real TERM; symbols only if the encoding has them."""
-    environ = os.environ if env is None else env
-    tty = _isatty(stream)
-    plain = (not tty) or "NO_COLOR" in environ or environ.get("TERM", "") == "dumb"
-    separator = "·" if can_encode(stream, "·") else "-"
-    if plain:
-        return Style(False, WORDS, separator)
-    fancy = can_encode(stream, "".join(SYMBOLS.values()) + "…")
-    return Style(True, SYMBOLS if fancy else ASCII_SYMBOLS, separator)
-
-
-def can_encode(stream: IO[str], text: str) -> bool:
-    encoding = getattr(stream, "encoding", None) or "ascii"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
+SEVERITY = (Status.FAIL, Status.ERROR, Status.WARN)
+"""The order problems are shown in: what breaks the client first."""
+MAX_SKIP_LINES = 3
 
 
 def render(run: DoctorRun, *, verbose: bool = False, stream: IO[str] | None = None,
@@ -61,124 +34,176 @@ def render(run: DoctorRun, *, verbose: bool = False, stream: IO[str] | None = No
     stream = stream or sys.stdout
     style = style or choose_style(stream)
     lines = build_lines(run, verbose=verbose, style=style, diff_lines=diff_lines, diff_baseline=diff_baseline)
-    if style.rich:
-        from rich.console import Console
-
-        console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
-        for markup in lines:
-            console.print(markup)
-    else:
-        for text in lines:
-            stream.write(text + "\n")
-        stream.flush()
+    print_lines(lines, stream, style)
 
 
 def build_lines(run: DoctorRun, *, verbose: bool, style: Style, diff_lines: Sequence[str] | None = None,
-                diff_baseline: str | None = None) -> list[str]:
-    """The report as lines: rich markup when `style.rich`, plain text otherwise. Redacted."""
+                diff_baseline: str | None = None) -> list[Line]:
+    """The report as logical lines (each may wrap on a terminal). Redacted when printed."""
+    lines = [_header(run, style)]
+    lines.extend(_diff(diff_lines, diff_baseline))
+    lines.append(Line.blank())
+    if verbose:
+        lines.extend(_every_row(run, style))
+    else:
+        lines.extend(_attention_first(run, style))
+    lines.append(Line.blank())
+    lines.extend(_footer(run))
+    return lines
+
+
+def _header(run: DoctorRun, style: Style) -> Line:
     from perspt_doctor._version import __version__
-    from perspt_doctor.redact import redact
-
-    def esc(text: str) -> str:
-        text = redact(text)
-        if style.rich:
-            from rich.markup import escape
-
-            return escape(text)
-        return text
-
-    def paint(text: str, colour: str) -> str:
-        return f"[{colour}]{text}[/]" if style.rich else text
 
     header = f"perspt doctor {__version__}"
     if run.offline:
         header += " (offline)"
     if run.providers:
         header += f" {style.separator} providers: {', '.join(run.providers)}"
-    lines = [paint(esc(header), "bold"), ""]
-    shown = [o for o in run.outcomes if verbose or not o.suppressed]
-    width = max((len(o.id) for o in shown), default=10)
-    category = None
-    for group in _groups(shown, verbose):
-        outcome = group[0]
-        if outcome.check.category != category:
-            category = outcome.check.category
-            if len(lines) > 2:
-                lines.append("")
-            lines.append(paint(esc(category), "bold underline"))
-        if len(group) == 1:
-            lines.extend(_row_lines(outcome, verbose, style, width, esc, paint))
-        else:
-            mark = style.symbols[Status.SKIP]
-            mark = paint(esc(mark), STYLES[Status.SKIP]) if style.rich else mark
-            ids = ", ".join(o.id for o in group)
-            lines.append(f"  {mark} {esc(ids.ljust(width))}  {esc(outcome.result.summary)}")
-    lines.append("")
-    lines.extend(_footer(run, style, esc, paint))
-    if diff_lines is not None:
-        lines.append("")
-        if diff_baseline is None:
-            lines.append(esc("Changes: no earlier run without failures to compare with (runs are kept in "
-                             "the state dir; see `perspt config path`)."))
-        elif not diff_lines:
-            lines.append(esc(f"Changes since the last run without failures ({diff_baseline}): none."))
-        else:
-            lines.append(paint(esc(f"Changes since the last run without failures ({diff_baseline}):"), "bold"))
-            lines.extend("  " + esc(line) for line in diff_lines)
-    return lines
+    return Line.text(header, "bold")
 
 
-def _groups(outcomes: list[Outcome], verbose: bool) -> list[list[Outcome]]:
-    """Rows in report order; without --verbose, neighbouring skips of one category that give the same
-    reason (\"Ollama is not in use\") share one line that names every id, so the report stays short and
-    every id stays greppable. Skips blocked by a failed check keep their own rows."""
-    groups: list[list[Outcome]] = []
-    for outcome in outcomes:
-        last = groups[-1][-1] if groups else None
-        if (not verbose and last is not None and outcome.status is Status.SKIP and last.status is Status.SKIP
-                and not outcome.blocked_by and not last.blocked_by and not outcome.suppressed
-                and not last.suppressed and outcome.check.category == last.check.category
-                and outcome.result.summary == last.result.summary):
-            groups[-1].append(outcome)
-        else:
-            groups.append([outcome])
-    return groups
-
-
-def _row_lines(outcome: Outcome, verbose: bool, style: Style, width: int, esc: Any, paint: Any) -> list[str]:
-    result = outcome.result
-    status = result.status
-    mark = style.symbols[status]
-    if style.rich:
-        mark = paint(esc(mark), STYLES[status])
-    summary = esc(result.summary)
-    if outcome.suppressed:
-        summary += " (suppressed)"
-    label = esc(outcome.id.ljust(width))
-    row = f"  {mark} {label}  {summary}"
-    if verbose:
-        row += paint(f"  [{outcome.duration_ms} ms]", "dim")
-    out = [row]
-    indent = " " * (4 + (len(style.symbols[status]) if not style.rich else 1))
-    problem = status in (Status.WARN, Status.FAIL, Status.ERROR) and not outcome.suppressed
-    if problem or verbose:
-        for detail in result.details:
-            out.append(f"{indent}{esc(detail)}")
-    if problem:
-        if result.hint:
-            out.append(f"{indent}{paint('hint:', 'cyan')} {esc(result.hint)}")
-        for command in result.fix_commands:
-            out.append(f"{indent}{paint('fix:', 'cyan')}  {paint(esc('$ ' + command), 'bold')}")
-        docs = result.docs or outcome.check.docs
-        if docs:
-            out.append(f"{indent}{paint('docs:', 'cyan')} {esc(docs)}")
-    if verbose and result.facts:
-        for key, value in result.facts.items():
-            out.append(f"{indent}{paint(esc(str(key)) + ':', 'dim')} {esc(_fact_text(value))}")
+def _diff(diff_lines: Sequence[str] | None, baseline: str | None) -> list[Line]:
+    """What changed since the last good run, right under the header: it is what the user came for."""
+    if diff_lines is None:
+        return []
+    if baseline is None:
+        return [Line.text("Changes: no earlier run without failures to compare with (runs are kept in the "
+                          "state dir; see `perspt config path`).")]
+    if not diff_lines:
+        return [Line.text(f"Changes since the last run without failures ({baseline}): none.")]
+    out = [Line.text(f"Changes since the last run without failures ({baseline}):", "bold")]
+    out.extend(Line.text(change, indent=2) for change in diff_lines)
     return out
 
 
-def _fact_text(value: Any) -> str:
+# ---- the default view ------------------------------------------------------------------------
+
+def _attention_first(run: DoctorRun, style: Style) -> list[Line]:
+    problems = sorted((o for o in run.outcomes if o.counts_as_problem),
+                      key=lambda o: SEVERITY.index(o.status))
+    width = max((len(o.id) for o in problems), default=0)
+    out: list[Line] = []
+    for outcome in problems:
+        out.extend(_row(outcome, style, width, verbose=False))
+    if problems:
+        out.append(Line.blank())
+    out.extend(_passed_line(run, style))
+    out.extend(_skipped_lines(run, style))
+    return out
+
+
+def _passed_line(run: DoctorRun, style: Style) -> list[Line]:
+    """One line for everything that passed: the count, and the categories in which nothing is wrong."""
+    passed = [o for o in run.outcomes if o.status is Status.OK and not o.suppressed]
+    if not passed:
+        return []
+    troubled = {o.check.category for o in run.outcomes if o.counts_as_problem}
+    clean: list[str] = []
+    for outcome in passed:
+        category = outcome.check.category
+        if category not in troubled and category not in clean:
+            clean.append(category)
+    noun = "check passed" if len(passed) == 1 else "checks passed"
+    text = f"{len(passed)} {noun}" + (f": {', '.join(clean)}" if clean else "")
+    return [_marked(Status.OK, style, text)]
+
+
+def _skipped_lines(run: DoctorRun, style: Style) -> list[Line]:
+    """Skipped checks, one line per reason, at most three lines; every id is in --verbose and the JSON."""
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in run.outcomes:
+        if outcome.status is Status.SKIP and not outcome.suppressed:
+            reason = f"blocked by {outcome.blocked_by}" if outcome.blocked_by else outcome.result.summary
+            groups.setdefault(reason, []).append(outcome)
+    if not groups:
+        return []
+    ranked = sorted(groups.items(), key=lambda item: -len(item[1]))
+    shown = ranked if len(ranked) <= MAX_SKIP_LINES else ranked[:MAX_SKIP_LINES - 1]
+    out = []
+    for reason, members in shown:
+        text = f"{len(members)} skipped: {reason}"
+        room = style.width - len(text) - 6 if style.width else None
+        names = _fitting_names(members, run, room=room)
+        out.append(_marked(Status.SKIP, style, text, names=names))
+    rest = ranked[len(shown):]
+    if rest:
+        count = sum(len(members) for _, members in rest)
+        out.append(_marked(Status.SKIP, style, f"{count} more skipped for {len(rest)} other reasons "
+                                               "(--verbose lists every check)"))
+    return out
+
+
+def _fitting_names(members: list[Outcome], run: DoctorRun, *, room: int | None) -> str:
+    """The skipped checks in few words: `ollama.*` for a category skipped whole, the ids otherwise. On a
+    terminal, nothing if that does not fit in `room` columns (--verbose names them); off a terminal always,
+    so that every id can be found with grep."""
+    ids_by_category: dict[str, list[str]] = {}
+    for outcome in members:
+        ids_by_category.setdefault(outcome.check.category, []).append(outcome.id)
+    names: list[str] = []
+    for category, ids in ids_by_category.items():
+        size = sum(1 for o in run.outcomes if o.check.category == category)
+        names.extend([f"{category}.*"] if len(ids) > 1 and len(ids) == size else ids)
+    text = ", ".join(names)
+    return text if room is None or len(text) <= room else ""
+
+
+def _marked(status: Status, style: Style, text: str, *, names: str = "") -> Line:
+    mark = style.symbols[status]
+    line = Line.row(indent=0, mark=mark, mark_style=STYLES[status] if style.colour else "", label="", body=text)
+    if names:
+        line = line.with_tail(f" ({names})", "dim")
+    return line
+
+
+# ---- every row, by category (--verbose) ------------------------------------------------------
+
+def _every_row(run: DoctorRun, style: Style) -> list[Line]:
+    out: list[Line] = []
+    width = max((len(o.id) for o in run.outcomes), default=10)
+    category = None
+    for outcome in run.outcomes:
+        if outcome.check.category != category:
+            category = outcome.check.category
+            if out:
+                out.append(Line.blank())
+            out.append(Line.text(category, "bold underline"))
+        out.extend(_row(outcome, style, width, verbose=True))
+    return out
+
+
+def _row(outcome: Outcome, style: Style, width: int, *, verbose: bool) -> list[Line]:
+    result = outcome.result
+    status = result.status
+    summary = result.summary + (" (suppressed)" if outcome.suppressed else "")
+    row = Line.row(indent=2, mark=style.symbols[status], mark_style=STYLES[status] if style.colour else "",
+                   label=outcome.id.ljust(width), body=summary)
+    if verbose:
+        row = row.with_tail(f"  [{outcome.duration_ms} ms]", "dim")
+    out = [row]
+    indent = 4 + len(style.symbols[status])
+    problem = outcome.counts_as_problem
+    if problem or verbose:
+        out.extend(Line.text(detail, indent=indent) for detail in result.details)
+    if problem:
+        if result.hint:
+            out.append(Line.labelled("hint:", result.hint, indent=indent))
+        for command in result.fix_commands:
+            out.append(Line.labelled("fix: ", "$ " + command, indent=indent, body_style="bold"))
+        docs = result.docs or outcome.check.docs
+        if docs:
+            out.append(Line.labelled("docs:", docs, indent=indent))
+    if verbose:
+        from perspt_doctor.report.waterfall import waterfall_lines
+
+        out.extend(waterfall_lines(result.facts, indent=indent, style=style))
+        for key, value in result.facts.items():
+            out.append(Line.labelled(f"{key}:", _fact_text(value), indent=indent, label_style="dim"))
+    return out
+
+
+def _fact_text(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value) or "(none)"
     if isinstance(value, dict):
@@ -186,7 +211,9 @@ def _fact_text(value: Any) -> str:
     return str(value)
 
 
-def _footer(run: DoctorRun, style: Style, esc: Any, paint: Any) -> list[str]:
+# ---- the end ---------------------------------------------------------------------------------
+
+def _footer(run: DoctorRun) -> list[Line]:
     counts = run.counts
     parts = [f"{counts['ok']} ok", _plural(counts["warn"], "warning"), _plural(counts["fail"], "failure"),
              f"{counts['skip']} skipped", _plural(counts["error"], "error")]
@@ -195,15 +222,19 @@ def _footer(run: DoctorRun, style: Style, esc: Any, paint: Any) -> list[str]:
         line += f", {run.suppressed_count} suppressed"
     line += f" ({run.duration_ms / 1000:.2f} s)"
     colour = {"ok": "green", "warn": "yellow", "fail": "bold red", "error": "bold magenta"}[run.summary_status]
-    out = [paint(esc(line), colour)]
+    out = [Line.text(line, colour)]
     if run.suppressed_count:
         where = run.config_path or "the config file"
-        out.append(esc(f"{run.suppressed_count} suppressed by doctor.suppress ({', '.join(run.suppress_patterns)}) "
-                       f"in {where}: remove those patterns to see them again, or use --verbose to list them."))
-    if run.summary_status == "ok":
-        out.append(esc("No problems found."))
+        out.append(Line.text(f"{run.suppressed_count} suppressed by doctor.suppress "
+                             f"({', '.join(run.suppress_patterns)}) in {where}: remove those patterns to see "
+                             "them again, or use --verbose to list them."))
+    checked = counts["ok"] + counts["warn"] + counts["fail"] + counts["error"]
+    if not checked:
+        out.append(Line.text("Nothing was checked: every selected check was skipped (see the reasons above)."))
+    elif run.summary_status == "ok":
+        out.append(Line.text("No problems found."))
     elif counts["error"] and not counts["fail"]:
-        out.append(esc("Some checks could not finish (see the error rows); the rest found no failure."))
+        out.append(Line.text("Some checks could not finish (see the error rows); the rest found no failure."))
     return out
 
 

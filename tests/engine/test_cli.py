@@ -123,13 +123,3 @@ def test_list_checks_shows_instances_and_origins(with_plugin: Path) -> None:
     assert result.returncode == 0
     assert "keys.groq" in result.stdout and "keys.google" in result.stdout
     assert "[plugin:perspt-doctor-example-plugin]" in result.stdout
-
-
-def test_skips_with_one_reason_share_a_line_unless_verbose() -> None:
-    plain = perspt("doctor", "--offline", "--only", "ollama.*", "--only", "gpu.*").stdout
-    grouped = [line for line in plain.splitlines() if line.startswith("  [skip] ollama.")]
-    assert len(grouped) == 1, plain
-    assert "ollama.daemon, ollama.host" in grouped[0] and "Ollama is not in use" in grouped[0]
-    assert "Summary: 0 ok, 0 warnings, 0 failures, 9 skipped, 0 errors" in plain
-    verbose = perspt("doctor", "--offline", "--only", "ollama.*", "--verbose").stdout
-    assert len([line for line in verbose.splitlines() if line.startswith("  [skip] ollama.")]) == 6

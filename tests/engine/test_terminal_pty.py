@@ -16,6 +16,7 @@ import termios
 from dataclasses import dataclass
 
 import pexpect
+import pyte
 import pytest
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -26,7 +27,9 @@ ASCII = {"ok": "+", "warn": "!", "fail": "x", "skip": "-", "error": "E"}
 WORDS = {"ok": "[ ok ]", "warn": "[warn]", "fail": "[FAIL]", "skip": "[skip]", "error": "[ERR ]"}
 LOCALE_VARS = ("LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONCOERCECLOCALE",
                "NO_COLOR", "FORCE_COLOR", "COLORTERM", "TERM")
-COMMAND = [sys.executable, "-m", "perspt_doctor", "doctor", "--offline"]
+COMMAND = [sys.executable, "-m", "perspt_doctor", "doctor", "--offline", "--verbose"]
+"""--verbose: every row is shown, so the rows can be counted against the summary."""
+ROWS, COLUMNS = 400, 200
 
 
 def terminal_env(**extra: str) -> dict[str, str]:
@@ -44,7 +47,9 @@ class Screen:
 
     @property
     def text(self) -> str:
-        return ANSI.sub("", self.raw).replace("\r\n", "\n")
+        """What the terminal shows, read through a terminal emulator (pyte), so that the progress line,
+        drawn and then erased, is not mistaken for text."""
+        return screen_text(self.raw, COLUMNS, ROWS)
 
     @property
     def report(self) -> str:
@@ -55,11 +60,17 @@ class Screen:
 
 def run_in_pty(env: dict[str, str]) -> Screen:
     """The doctor with stdin, stdout and stderr on one pseudo-terminal, 200 columns wide."""
-    child = pexpect.spawn(COMMAND[0], COMMAND[1:], env=env, dimensions=(50, 200), timeout=90, encoding="utf-8",
+    child = pexpect.spawn(COMMAND[0], COMMAND[1:], env=env, dimensions=(ROWS, COLUMNS), timeout=90, encoding="utf-8",
                           codec_errors="replace")
     child.expect(pexpect.EOF)
     child.close()
     return Screen(child.before, child.exitstatus)
+
+
+def screen_text(raw: str, columns: int, lines: int) -> str:
+    screen = pyte.Screen(columns, lines)
+    pyte.Stream(screen).feed(raw)
+    return "\n".join(line.rstrip() for line in screen.display).rstrip("\n") + "\n"
 
 
 def rows(report: str, symbols: dict[str, str]) -> dict[str, list[str]]:
@@ -129,7 +140,8 @@ def test_lang_c_alone_is_utf8_for_python_so_symbols_stay() -> None:
 def test_an_ascii_report_has_no_replacement_characters() -> None:
     screen = run_in_pty(terminal_env(LANG="C", PYTHONIOENCODING="ascii"))
     assert "?" not in screen.report.splitlines()[0]
-    progress = screen.text[: screen.text.index("perspt doctor ")]
+    stripped = ANSI.sub("", screen.raw)  # the bytes: the progress line is erased from the screen
+    progress = stripped[: stripped.index("perspt doctor ")]
     assert "Checking..." in progress, "no ASCII progress line"
     assert "\\u" not in progress and "?" not in progress, progress[-120:]
 
