@@ -91,7 +91,8 @@ def configuration_md() -> str:
         "",
         "Editors can check the file as you type with the [JSON Schema](config.schema.json) (the same file "
         "ships inside the package as `perspt_doctor/schemas/config.schema.json`); in VS Code, map "
-        "`config.json` to it under `json.schemas`. Keys that start with `_` are comments.",
+        "`config.json` to it under `json.schemas`, or keep the `\"$schema\"` key that `perspt config create` "
+        "writes (the file's own path inside the installed package). Keys that start with `_` are comments.",
         "",
         "## Settings",
         "",

@@ -303,7 +303,10 @@ def _default_document(provider: str | None, model: str | None) -> dict[str, Any]
         raise UserError(f"unknown provider `{provider}`", hint="one of: " + ", ".join(catalog.all_ids()),
                         exit_code=2)
     spec = catalog.PROVIDERS[pid]
-    document: dict[str, Any] = {"provider": pid, "model": model or spec.default_model or "model-name"}
+    from perspt_doctor.settings.schema import SCHEMA_KEY, packaged_schema_uri
+
+    document: dict[str, Any] = {SCHEMA_KEY: packaged_schema_uri(), "provider": pid,
+                                "model": model or spec.default_model or "model-name"}
     if not spec.key_required or pid == "ollama":
         document["provider_endpoints"] = {pid: spec.base_url}
     document.update({"timeout": 60, "stream_timeout": 30, "retry_attempts": 2, "stream": True})

@@ -65,6 +65,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--validate-config", is_flag=True, help="Same as `perspt config validate`.")
 @click.option("--fix-issues", is_flag=True, help="With --validate-config: apply the safe fixes.")
 @click.option("--dry-run", is_flag=True, help="With --fix-issues: show what would change, change nothing.")
+@click.option("-y", "--yes", is_flag=True, help="With --fix-issues: do not ask before moving a key.")
+@click.option("--force", is_flag=True, help="With --create-config: replace an existing file (a backup is kept).")
 @click.option("--create-config", "--create-default-config", "create_config", is_flag=True,
               help="Same as `perspt config create`.")
 @click.option("--setup", "--reconfigure", "setup", is_flag=True, help="Interactive set-up: provider, model, key.")
@@ -82,6 +84,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.pass_context
 def cli(ctx: click.Context, **opts: Any) -> None:
     app = ctx.ensure_object(AppContext)
+    _reject_contradictions(opts)
     flags = app.flags
     flags.provider = opts["force_provider"] or opts["provider"]
     flags.model = opts["force_model"] or opts["model"]
@@ -104,6 +107,22 @@ def cli(ctx: click.Context, **opts: Any) -> None:
     _run_alias_or_chat(ctx, app, opts)
 
 
+MODIFIERS = {"fix_issues": ("--fix-issues", ("validate_config",)),
+             "dry_run": ("--dry-run", ("validate_config",)),
+             "yes": ("--yes", ("validate_config",)),
+             "force": ("--force", ("create_config",))}
+"""Flags that only modify another flag: `--fix-issues` means nothing without `--validate-config`."""
+
+
+def _reject_contradictions(opts: dict[str, Any]) -> None:
+    if opts["no_config"] and opts["config_file"]:
+        raise click.UsageError("--no-config and --config contradict each other: use one of them")
+    for name, (flag, needs) in MODIFIERS.items():
+        if opts[name] and not any(opts[n] for n in needs):
+            wanted = " or ".join("--" + n.replace("_", "-") for n in needs)
+            raise click.UsageError(f"{flag} only works with {wanted}")
+
+
 def _invoke_sub(ctx: click.Context, name: str, sub: str | None = None, **kwargs: Any) -> None:
     group = ctx.command
     assert isinstance(group, click.Group)
@@ -124,9 +143,10 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     if opts["list_models"]:
         _invoke_sub(ctx, "models")
     elif opts["validate_config"]:
-        _invoke_sub(ctx, "config", "validate", fix_issues=opts["fix_issues"], dry_run=opts["dry_run"])
+        _invoke_sub(ctx, "config", "validate", fix_issues=opts["fix_issues"], dry_run=opts["dry_run"],
+                    yes=opts["yes"])
     elif opts["create_config"]:
-        _invoke_sub(ctx, "config", "create")
+        _invoke_sub(ctx, "config", "create", force=opts["force"])
     elif opts["setup"]:
         _invoke_sub(ctx, "config", "setup")
     elif opts["config_from_env"]:

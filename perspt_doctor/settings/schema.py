@@ -143,6 +143,17 @@ SCHEMA: tuple[Field, ...] = (
 COMMENT_PREFIX = "_"
 """Keys such as `_comment` are notes for people; perspt skips them silently."""
 
+SCHEMA_KEY = "$schema"
+"""Where an editor finds the JSON Schema for completion; perspt itself ignores its value."""
+
+
+def packaged_schema_uri() -> str:
+    """The `file:` URI of the JSON Schema shipped inside the installed package."""
+    from importlib import resources
+    from pathlib import Path
+
+    return Path(str(resources.files("perspt_doctor").joinpath("schemas/config.schema.json"))).resolve().as_uri()
+
 LEGACY_KEYS: dict[str, str] = {
     "provider_type": "provider",
     "default_provider": "provider",
@@ -258,7 +269,7 @@ def _provider_names(data: Mapping[str, Any], file: str | None) -> list[Diagnosti
 def _validate(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for key, value in data.items():
-        if key.startswith(COMMENT_PREFIX):
+        if key.startswith(COMMENT_PREFIX) or key == SCHEMA_KEY:
             continue
         if key in LEGACY_KEYS:
             out.append(Diagnostic(
@@ -403,7 +414,9 @@ _LEGACY_TYPES: dict[str, dict[str, Any]] = {
 
 def config_json_schema() -> dict[str, Any]:
     """A Draft 2020-12 JSON Schema of the config file, generated from SCHEMA (for editors and CI)."""
-    properties: dict[str, Any] = {spec.name: _field_schema(spec) for spec in SCHEMA}
+    properties: dict[str, Any] = {SCHEMA_KEY: {"type": "string", "description": "The JSON Schema of this file, "
+                                               "for completion in editors (`perspt config create` writes it)."}}
+    properties.update({spec.name: _field_schema(spec) for spec in SCHEMA})
     for old, new in LEGACY_KEYS.items():
         properties[old] = {**_LEGACY_TYPES[old], "deprecated": True,
                            "description": f"Old spelling of `{new}`; `perspt config migrate` renames it."}

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from perspt_doctor.fsutil import atomic_write
 
 SECRET_MODE = 0o600
-PLAIN_MODE = 0o644
+PLAIN_MODE = 0o600
+"""A new config file is private from the start: a key added to it later must not be world-readable."""
 
 
 @dataclass(frozen=True)

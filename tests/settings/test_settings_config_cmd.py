@@ -182,14 +182,66 @@ def test_reconfigure_for_ollama_asks_the_base_url(perspt: Callable[..., object],
     data = json.loads((config_home / "config.json").read_text())
     assert data == {"provider": "ollama", "model": "llama3.2:3b",
                     "provider_endpoints": {"ollama": "http://127.0.0.1:11500"}}
-    assert _mode(config_home / "config.json") == 0o644
+    assert _mode(config_home / "config.json") == 0o600
 
 
 def test_a_key_in_the_file_means_mode_600(tmp_path: Path) -> None:
     from perspt_doctor.settings.writer import write_config
 
     path = tmp_path / "config.json"
-    assert write_config(path, {"provider": "openai"}).mode == 0o644
+    assert write_config(path, {"provider": "openai"}).mode == 0o600, "a new file is private from the start"
+    path.chmod(0o644)
+    assert write_config(path, {"provider": "ollama"}).mode == 0o644, "a file without a key keeps its mode"
     written = write_config(path, {"provider": "openai", "api_key": "k-0000000000"})
     assert written.mode == 0o600 and _mode(path) == 0o600
-    assert written.backup is not None and json.loads(written.backup.read_text()) == {"provider": "openai"}
+    assert written.backup is not None and json.loads(written.backup.read_text()) == {"provider": "ollama"}
+
+
+def test_the_seed_flags_take_their_subcommands_modifiers(perspt: Callable[..., object], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    key = "plain-file-key-333444555"
+    path.write_text(json.dumps({"provider_type": "mistral", "api_key": key}))
+    applied = perspt(["--config", str(path), "--validate-config", "--fix-issues", "-y"])
+    assert applied.code == 0, applied.output
+    assert json.loads(path.read_text()) == {"provider": "mistral"} and keystore.get_key("mistral") == key
+    assert perspt(["--config", str(path), "--create-config"]).code != 0, "an existing file is kept without --force"
+    forced = perspt(["--config", str(path), "--create-config", "--force"])
+    assert forced.code == 0, forced.output
+    assert json.loads(path.read_text())["provider"] == "openai" and len(_backups(tmp_path)) == 2
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--force"], "--force only works with --create-config"),
+    (["--yes"], "--yes only works with --validate-config"),
+    (["--fix-issues"], "--fix-issues only works with --validate-config"),
+    (["--create-config", "--fix-issues"], "--fix-issues only works with --validate-config"),
+])
+def test_a_modifier_without_its_flag_is_a_usage_error(perspt: Callable[..., object], args: list[str],
+                                                     message: str) -> None:
+    result = perspt(args)
+    assert result.code == 2 and message in result.stderr
+
+
+def test_created_file_names_its_schema_and_stays_private(perspt: Callable[..., object], config_home: Path) -> None:
+    created = perspt(["config", "create"])
+    assert created.code == 0, created.output
+    target = config_home / "config.json"
+    assert _mode(target) == 0o600, "a key added later must not be world-readable"
+    document = json.loads(target.read_text())
+    schema_uri = document["$schema"]
+    assert schema_uri.startswith("file://")
+    schema = json.loads(Path(schema_uri.removeprefix("file://")).read_text())
+    assert "$schema" in schema["properties"] and "provider" in schema["properties"]
+    validated = perspt(["config", "validate"])
+    assert validated.code == 0 and "unknown key" not in validated.output, validated.output
+    document["api_key"] = "sk-added-later-0000000000000000"
+    target.write_text(json.dumps(document))
+    doctor = perspt(["doctor", "--offline", "--only", "security.config_permissions"])
+    assert doctor.code == 0, doctor.output
+
+
+def test_an_unknown_dollar_key_is_still_unknown(perspt: Callable[..., object], tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"$schemas": "x", "provider": "openai"}))
+    result = perspt(["--config", str(path), "config", "validate"])
+    assert "unknown key `$schemas`" in result.output

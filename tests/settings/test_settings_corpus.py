@@ -107,11 +107,20 @@ def test_debug_adds_the_traceback_for_a_config_error(tmp_path: Path, perspt: Cal
     assert "Traceback" in debug.stderr
 
 
-def test_no_config_ignores_a_broken_file(tmp_path: Path, perspt: Callable[..., object]) -> None:
+def test_no_config_ignores_a_broken_file(tmp_path: Path, perspt: Callable[..., object],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     path = _materialise("comment_line.json", tmp_path)
-    result = perspt(["--config", str(path), "--no-config", "config", "show", "--json"])
+    monkeypatch.setenv("PERSPT_CONFIG", str(path))
+    result = perspt(["--no-config", "config", "show", "--json"])
     assert result.code == 0, result.output
     assert json.loads(result.stdout)["config_file"] is None
+
+
+def test_no_config_with_a_config_flag_is_a_usage_error(tmp_path: Path, perspt: Callable[..., object]) -> None:
+    path = _materialise("comment_line.json", tmp_path)
+    result = perspt(["--config", str(path), "--no-config", "config", "show"])
+    assert result.code == 2
+    assert "--no-config and --config contradict each other" in result.stderr
 
 
 def test_unreadable_file_is_diagnosed(tmp_path: Path) -> None:
