@@ -93,20 +93,15 @@ def gather_context(app: AppContext) -> tuple[Any, Path]:
     from perspt_doctor.report.context import gather
     from perspt_doctor.settings.diagnostics import ConfigError
 
-    settings = None
-    problem: str | None = None
+    settings, error = app.settings_despite_config_error()  # a broken file's readable values still count
+    problem = str(error) if isinstance(error, ConfigError) else None
     config_path: Path | None = None
-    try:
-        settings = app.settings()
-    except ConfigError as exc:
-        problem = str(exc)
-        if not app.flags.no_config:
-            config_path = paths.locate_config(app.flags.config).path
+    if problem and settings.config is None and not app.flags.no_config:
+        config_path = paths.locate_config(app.flags.config).path
     log_path = paths.log_file()
-    if settings is not None:
-        debug_log = settings.get("debug.log_file")
-        if isinstance(debug_log, str) and debug_log:
-            log_path = Path(debug_log).expanduser()
+    debug_log = settings.get("debug.log_file")
+    if isinstance(debug_log, str) and debug_log:
+        log_path = Path(debug_log).expanduser()
     context = gather(settings, os.environ, config_path=config_path, config_problem=problem, log_path=log_path)
     return context, log_path
 
@@ -128,25 +123,42 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
     to_stdout = output == "-" or (output is None and not sys.stdout.isatty())
     target = None if to_stdout else Path(output or f"perspt-report-{time.strftime('%Y%m%d-%H%M%S')}.md")
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not assume_yes
-    if interactive:
-        click.echo(text)
-        where = ", ".join(str(p) for p in (target or "standard output", bundle) if p)
-        if not click.confirm(f"This is the report as it will be written. Write it to {where}?", default=True):
-            _err("Nothing was written.")
-            return 1
+    if interactive and not _consent(text, target, bundle):
+        _err("Nothing was written.")
+        return 1
     try:
         if target is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
             sys.stdout.flush()
         else:
-            fsutil.atomic_write(target, text, mode=0o600)
+            # The user chose this file (and saw the preview): replacing it needs no backup beside it.
+            fsutil.atomic_write(target, text, mode=0o600, backup=False)
             _err(f"Wrote {redact.redact(str(target))}: {ISSUES_HINT}.")
         if bundle:
-            fsutil.atomic_write(Path(bundle), zip_bytes(members), mode=0o600)
+            fsutil.atomic_write(Path(bundle), zip_bytes(members), mode=0o600, backup=False)
             _err(f"Wrote {redact.redact(bundle)} ({', '.join(members)}).")
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     return 0
+
+
+def _consent(text: str, target: Path | None, bundle: str | None) -> bool:
+    """A short preview (the summary and the failing checks), the whole text in a pager on request,
+    then yes or no."""
+    from perspt_doctor.report.markdown import preview
+
+    echo(preview(text))
+    where = ", ".join(str(p) for p in (target or "standard output", bundle) if p)
+    if target is not None and target.exists():
+        where += " (replacing the file there)"
+    while True:
+        answer = click.prompt(f"Write it to {where}? [Y]es, [n]o, [v]iew it all", default="y",
+                              show_default=False, type=click.Choice(["y", "n", "v", "yes", "no", "view"],
+                                                                    case_sensitive=False), show_choices=False)
+        if answer.lower().startswith("v"):
+            click.echo_via_pager(text)
+            continue
+        return answer.lower().startswith("y")
 
 
 def _err(line: str) -> None:

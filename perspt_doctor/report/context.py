@@ -133,9 +133,13 @@ def gather(settings: Settings | None, env: Mapping[str, str], *, config_path: Pa
     ctx = ReportContext(os=describe_os(), python=describe_python(), install_method=install_method())
     if settings is not None:
         register_all_secrets(settings)
-        ctx.provider = f"{settings.provider.value} (from {settings.provider.origin})"
         model = settings.model
-        ctx.model = f"{model.value or '(none)'} (from {model.origin})"
+        # A file that could not be read may name another provider: a default is no answer then.
+        unread = bool(config_problem) and (settings.config is None or not settings.config.data)
+        if not (unread and str(settings.provider.origin).startswith("default")):
+            ctx.provider = f"{settings.provider.value} (from {settings.provider.origin})"
+        if not (unread and str(model.origin).startswith("default")):
+            ctx.model = f"{model.value or '(none)'} (from {model.origin})"
         if settings.config is not None:
             config_path = settings.config.path
             if settings.config.exists:

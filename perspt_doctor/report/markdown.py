@@ -18,14 +18,38 @@ from perspt_doctor.report.triage import JSON_HEADING, Finding, rank, root_cause
 FILL_IN = "<fill in>"
 MAX_DETAIL_LINES = 12
 MAX_CELL = 300
+MAX_BODY = 60_000
+"""GitHub refuses an issue body over 65,536 characters; this leaves room for what the user adds."""
+MAX_SECTION = 8_000
+"""The config file and the log excerpt each take at most this much of the body."""
+TRIM_LEVELS = 6
+"""0: everything; 1: no facts, details only for problems; 2: also no titles, timings or docs, and the
+results table lists only problems; 3: the passing and skipped checks are left out of the JSON too;
+4: the lists of failing checks show the first LISTED of them; 5: the JSON keeps the first KEPT problems,
+their summaries shortened."""
+LISTED = {4: 20, 5: 10}
+KEPT = 60
+TRIMMED_NOTE = ("trimmed to fit an issue body: `perspt report --bundle` keeps the whole document "
+                "(doctor.json)")
 _INTERCEPTION_WORDS = ("intercept", "self-signed", "self signed", "unknown issuer", "local issuer",
                        "unable to get local issuer", "not a public ca", "corporate", "mitm")
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 
 
 def build_report(document: Mapping[str, Any], context: ReportContext) -> str:
+    """The report, trimmed step by step (facts, then details, then passing rows) until it fits in an
+    issue body; the bundle keeps the whole document."""
     doc = redact.redact_obj(dict(document))
     findings = rank(doc)
+    text = ""
+    for level in range(TRIM_LEVELS):
+        text = _assemble(doc, findings, context, level)
+        if len(text) <= MAX_BODY:
+            break
+    return text
+
+
+def _assemble(doc: Mapping[str, Any], findings: list[Finding], context: ReportContext, level: int) -> str:
     lines: list[str] = [
         "# perspt issue report",
         "",
@@ -55,10 +79,10 @@ def build_report(document: Mapping[str, Any], context: ReportContext) -> str:
         lines.append(f"- Config problem: {_one(context.config_problem)}")
     if context.config_text is not None:
         lines += ["", "<details><summary>Config file (sanitized)</summary>", "", "```json",
-                  redact.redact(context.config_text), "```", "", "</details>"]
+                  _bounded(redact.redact(context.config_text)), "```", "", "</details>"]
     lines += ["", "## Error details", "", f"- Full error message: {FILL_IN}", "- Error code (exit status): "
               f"{FILL_IN}"]
-    lines += _failing_checks(findings)
+    lines += _failing_checks(findings, LISTED.get(level))
     lines += _log_section(context)
     lines += [
         "",
@@ -83,18 +107,62 @@ def build_report(document: Mapping[str, Any], context: ReportContext) -> str:
         "",
         "## Doctor results",
         "",
-        *_results_table(doc),
+        *_results_table(doc, level),
         "",
         JSON_HEADING,
         "",
         "<!-- For support: `perspt triage` reads this block. -->",
         "",
+        "<details><summary>The doctor's JSON document</summary>",
+        "",
         "```json",
-        json.dumps(doc, indent=2, ensure_ascii=False),
+        json.dumps(embedded_document(doc, level), ensure_ascii=False, separators=(",", ":")),
         "```",
+        "",
+        "</details>",
         "",
     ]
     return "\n".join(lines)
+
+
+def embedded_document(doc: Mapping[str, Any], level: int) -> dict[str, Any]:
+    """The doctor's document as the report embeds it at trim `level` (see TRIM_LEVELS). What triage
+    ranks by (id, status, category, provider, summary, hint, fixes, dependencies) stays at every level."""
+    out = dict(doc)
+    if level == 0:
+        return out
+    problems = ("warn", "fail", "error")
+    dropped = ("facts",) if level == 1 else ("facts", "title", "duration_ms", "docs")
+    checks = []
+    for item in doc.get("checks") or []:
+        if not isinstance(item, Mapping):
+            continue
+        problem = item.get("status") in problems
+        if level >= 3 and not problem:
+            continue
+        kept = {k: v for k, v in item.items() if k not in dropped}
+        if not problem or level >= 2:
+            kept.pop("details", None)
+        if level >= 5:
+            kept["summary"] = _shortened(kept.get("summary"), 160)
+        checks.append(kept)
+    note = TRIMMED_NOTE + ("; passing and skipped checks are left out" if level >= 3 else "")
+    if level >= 5 and len(checks) > KEPT:
+        note += f"; {len(checks) - KEPT} more problems are left out"
+        checks = checks[:KEPT]
+    out["checks"] = checks
+    out["trimmed"] = note
+    return out
+
+
+def _shortened(text: Any, limit: int) -> Any:
+    return text[:limit] + "..." if isinstance(text, str) and len(text) > limit else text
+
+
+def _bounded(text: str) -> str:
+    if len(text) <= MAX_SECTION:
+        return text
+    return text[:MAX_SECTION] + f"\n[... {len(text) - MAX_SECTION} more characters in the bundle ...]"
 
 
 def _one(text: str | None) -> str:
@@ -117,43 +185,55 @@ def _verdict(doc: Mapping[str, Any], findings: list[Finding]) -> str:
     return text
 
 
-def _failing_checks(findings: list[Finding]) -> list[str]:
+def _failing_checks(findings: list[Finding], limit: int | None = None) -> list[str]:
     failing = [f for f in findings if f.status in ("fail", "error")]
     if not failing:
         return ["- Failing checks: none"]
     out = ["- Failing checks, earliest layer first:"]
-    for finding in failing:
+    for finding in failing[:limit]:
         line = f"  - `{finding.check_id}` ({finding.status}, {finding.layer}): {_one(finding.summary)}"
         if finding.consequence_of:
             line += f" (follows from `{finding.consequence_of}`)"
         out.append(line)
         if finding.hint:
             out.append(f"    - Fix: {_one(finding.hint)}")
+    if limit is not None and len(failing) > limit:
+        out.append(f"  - and {len(failing) - limit} more (in the JSON below and the bundle)")
     return out
 
 
 def _log_section(context: ReportContext) -> list[str]:
     if not context.log_errors:
         return [f"- Last errors in the log (`{_one(context.log_path)}`): none found"]
-    body = "\n\n".join(redact.redact(record) for record in context.log_errors)
+    body = _bounded("\n\n".join(redact.redact(record) for record in context.log_errors))
     return [f"- Last errors in the log (`{_one(context.log_path)}`), stack traces shortened:", "",
             "```text", body.replace("```", "'''"), "```"]
 
 
-def _results_table(doc: Mapping[str, Any]) -> list[str]:
+def _results_table(doc: Mapping[str, Any], level: int = 0) -> list[str]:
     checks = [c for c in doc.get("checks") or [] if isinstance(c, Mapping)]
     summary = _mapping(doc.get("summary"))
     out = [f"<details><summary>perspt doctor: {len(checks)} checks, overall {summary.get('status', 'unknown')}"
            "</summary>", "", "| Status | Check | Summary |", "| --- | --- | --- |"]
+    problems = ("warn", "fail", "error")
+    left_out = 0
+    shown_problems = 0
     for item in checks:
+        problem = item.get("status") in problems
+        if (level >= 2 and not problem) or (problem and shown_problems >= LISTED.get(level, len(checks))):
+            left_out += 1
+            continue
+        shown_problems += problem
         text = _one(item.get("summary"))
-        details = [_one(d) for d in item.get("details") or [] if isinstance(d, str)]
+        details = [_one(d) for d in item.get("details") or [] if isinstance(d, str)] if problem or level == 0 else []
         if details:
             shown = details[:MAX_DETAIL_LINES]
             if len(details) > len(shown):
                 shown.append(f"[... {len(details) - len(shown)} more lines ...]")
             text += "<br>" + "<br>".join(shown)
         out.append(f"| {_cell(str(item.get('status', '')))} | `{_cell(str(item.get('id', '')))}` | {_cell(text)} |")
+    if left_out:
+        out.append(f"| | {left_out} more | left out to fit an issue body; the bundle has every row |")
     out += ["", "</details>"]
     return out
 
@@ -229,3 +309,24 @@ def _answer_values(value: Any, inside: bool) -> list[str]:
     if isinstance(value, list):
         return [text for child in value for text in _answer_values(child, inside)]
     return [str(value)] if inside and isinstance(value, str) else []
+
+
+PREVIEW_SECTIONS = ("## Summary", "## Configuration", "## Error details")
+
+
+def preview(text: str) -> str:
+    """What `perspt report` shows before asking: the summary, configuration and error sections, and
+    the size, not the whole document."""
+    lines = text.splitlines()
+    shown: list[str] = []
+    keep = False
+    for line in lines:
+        if line.startswith("## "):
+            keep = line.strip() in PREVIEW_SECTIONS
+        if keep and not line.startswith("<details>"):
+            shown.append(line)
+        elif keep:
+            keep = False
+    shown.append("")
+    shown.append(f"({len(text):,} characters, {len(lines):,} lines in all; GitHub takes up to 65,536.)")
+    return "\n".join(shown)

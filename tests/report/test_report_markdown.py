@@ -3,11 +3,20 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from reportkit import check_row, document
 
 from perspt_doctor.report.context import ReportContext, sanitize_config
-from perspt_doctor.report.markdown import FILL_IN, build_report, infer_network
-from perspt_doctor.report.triage import parse_report_text
+from perspt_doctor.report.markdown import (
+    FILL_IN,
+    MAX_BODY,
+    TRIM_LEVELS,
+    build_report,
+    embedded_document,
+    infer_network,
+    preview,
+)
+from perspt_doctor.report.triage import JSON_HEADING, parse_report_text
 
 TEMPLATE_HEADINGS = ("## Environment", "## Configuration", "## Error details", "## Steps to reproduce",
                      "## Expected vs actual behavior", "## Additional context", "## Doctor results",
@@ -107,3 +116,59 @@ def test_log_errors_appear_in_a_text_block() -> None:
     assert block is not None
     assert "ERROR perspt.client: boom" in block.group(1)
     assert "```evil" not in text
+
+
+def _fleet_document(providers: int, checks_per_provider: int = 14) -> dict:
+    """A doctor document as large as real ones get: every per-provider check, long details and facts."""
+    rows = []
+    categories = ["keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model", "ratelimit"]
+    for p in range(providers):
+        pid = f"provider{p}"
+        for c in range(checks_per_provider):
+            category = categories[c % len(categories)]
+            status = "fail" if (category == "dns" and c < len(categories)) else ("skip" if c > 9 else "ok")
+            rows.append(check_row(f"{category}.{pid}.{c}", category, status,
+                                  f"{category} for {pid}: " + "words " * 20, provider=pid,
+                                  details=tuple(f"detail line {i} " + "x" * 60 for i in range(8)),
+                                  hint="check the DNS server" if status == "fail" else None,
+                                  facts={"addresses": [f"10.0.{p}.{i}" for i in range(20)], "ms": 12.5}))
+    return document(*rows)
+
+
+@pytest.mark.parametrize("providers", [1, 5, 11, 40])
+def test_the_report_fits_an_issue_body_and_triage_reads_it_back(providers: int) -> None:
+    doc = _fleet_document(providers)
+    text = build_report(doc, ReportContext(provider="openai", model="gpt-4o-mini"))
+    assert len(text) <= MAX_BODY
+    parsed, _facts = parse_report_text(text)
+    failing = sorted(c["id"] for c in doc["checks"] if c["status"] == "fail")
+    assert sorted(c["id"] for c in parsed["checks"] if c["status"] == "fail") == failing
+    assert parsed["summary"] == doc["summary"]
+    json_block = text[text.index(JSON_HEADING):]
+    assert "<details>" in json_block.split("```json")[0], "the JSON sits in a collapsed block"
+    if providers == 1:
+        assert "trimmed" not in parsed and parsed["checks"] == doc["checks"], "a small report keeps everything"
+    else:
+        assert "--bundle" in parsed["trimmed"]
+
+
+def test_each_trim_level_keeps_what_triage_ranks_by() -> None:
+    doc = _fleet_document(2)
+    for level in range(TRIM_LEVELS):
+        embedded = embedded_document(doc, level)
+        failing = [c for c in embedded["checks"] if c["status"] == "fail"]
+        assert len(failing) == sum(1 for c in doc["checks"] if c["status"] == "fail")
+        for row in failing:
+            assert {"id", "status", "category", "provider", "summary", "hint", "depends_on"} <= set(row)
+    assert "facts" in embedded_document(doc, 0)["checks"][0]
+    assert "facts" not in embedded_document(doc, 1)["checks"][0]
+    assert all(c["status"] == "fail" for c in embedded_document(doc, 3)["checks"])
+
+
+def test_the_preview_is_the_summary_not_the_whole_document() -> None:
+    text = build_report(_fleet_document(11), ReportContext(provider="openai", model="gpt-4o-mini"))
+    shown = preview(text)
+    assert "## Summary" in shown and "## Configuration" in shown
+    assert JSON_HEADING not in shown and "## Doctor results" not in shown
+    assert f"{len(text):,} characters" in shown
+    assert len(shown.splitlines()) < 60
