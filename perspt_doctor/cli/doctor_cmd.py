@@ -144,7 +144,7 @@ def _plan(settings: Settings, options: DoctorOptions) -> tuple[list[Any], list[A
         pattern = exc.patterns[0]
         close = difflib.get_close_matches(pattern, exc.known, n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else " (see `perspt doctor --list-checks`)"
-        raise click.BadParameter(f"{pattern!r} matches no check{hint}", param_hint="--only") from None
+        raise click.BadParameter(f"{pattern!r} matches no check{hint}", param_hint=exc.option) from None
 
 
 def _list(settings: Settings, options: DoctorOptions, as_json: bool) -> None:

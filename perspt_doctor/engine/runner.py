@@ -56,12 +56,14 @@ class DoctorOptions:
 
 
 class UnknownPattern(ValueError):
-    """An --only pattern that matches no check (a typo would otherwise silently run nothing)."""
+    """An --only or --skip pattern that matches no check: a typo would otherwise silently run nothing,
+    or silently skip nothing."""
 
-    def __init__(self, patterns: list[str], known: list[str]) -> None:
+    def __init__(self, patterns: list[str], known: list[str], option: str = "--only") -> None:
         super().__init__(", ".join(patterns))
         self.patterns = patterns
         self.known = known
+        self.option = option
 
 
 def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check], Discovered]:
@@ -75,9 +77,11 @@ def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check]
 def plan_checks(settings: Settings, options: DoctorOptions, declared: Sequence[Check]) -> tuple[list[Check], list[str]]:
     providers = settings.providers_in_scope(extra=list(options.providers))
     checks = plan.instantiate(declared, providers)
-    missing = plan.unmatched(options.only, checks)
-    if missing:
-        raise UnknownPattern(missing, sorted(c.id for c in checks))
+    for option, patterns in (("--only", options.only), ("--skip", options.skip)):
+        missing = plan.unmatched(patterns, checks)
+        if missing:
+            known = sorted({c.id for c in checks} | {c.id.split(".")[0] + ".*" for c in checks})
+            raise UnknownPattern(missing, known, option)
     selected = plan.select(checks, options.only, options.skip)
     selected.sort(key=lambda c: plan.order_key(c.id, c.category))
     return selected, providers

@@ -229,7 +229,9 @@ def _footer(run: DoctorRun) -> list[Line]:
                              f"({', '.join(run.suppress_patterns)}) in {where}: remove those patterns to see "
                              "them again, or use --verbose to list them."))
     checked = counts["ok"] + counts["warn"] + counts["fail"] + counts["error"]
-    if not checked:
+    if not run.outcomes:
+        out.append(Line.text("Nothing was checked: no check was selected (see --only and --skip)."))
+    elif not checked:
         out.append(Line.text("Nothing was checked: every selected check was skipped (see the reasons above)."))
     elif run.summary_status == "ok":
         out.append(Line.text("No problems found."))

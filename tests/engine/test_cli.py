@@ -52,6 +52,24 @@ def test_exit_codes(with_plugin: Path, args: list[str], code: int) -> None:
         assert "did you mean" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("option", "pattern", "suggestion"), [
+    ("--only", "dsn.*", "'dns.*'"), ("--skip", "tsl.*", "'tls.*'"), ("--skip", "keys.opnai", "'keys.openai'")])
+def test_a_pattern_that_matches_no_check_is_a_usage_error_for_only_and_skip(option: str, pattern: str,
+                                                                            suggestion: str) -> None:
+    result = perspt("doctor", "--offline", option, pattern)
+    assert result.returncode == 2, result.stdout
+    assert f"Invalid value for {option}: {pattern!r} matches no check (did you mean {suggestion}?)" in result.stderr
+
+
+def test_nothing_checked_is_said_and_never_called_no_problems() -> None:
+    nothing = perspt("doctor", "--offline", "--skip", "*")
+    assert nothing.returncode == 0
+    assert "Nothing was checked: no check was selected" in nothing.stdout and "No problems" not in nothing.stdout
+    skipped = perspt("doctor", "--offline", "--only", "tls.*")
+    assert "Nothing was checked: every selected check was skipped" in skipped.stdout
+    assert "No problems" not in skipped.stdout
+
+
 def test_real_offline_run_is_valid_json_and_has_local_checks() -> None:
     result = perspt("doctor", "--json", "--offline")
     doc = doc_of(result.stdout)
