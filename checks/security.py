@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import Any
 
 from perspt_doctor import paths
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.settings.sources import Source
+from perspt_doctor.settings.writer import holds_secret
 
 DOCS = "docs/troubleshooting.md#security"
-
-
-def holds_secret(data: Mapping[str, Any]) -> list[str]:
-    """Config keys that hold a secret: api_key, api_keys.*, a proxy URL with a password."""
-    found = []
-    if isinstance(data.get("api_key"), str) and data["api_key"].strip():
-        found.append("api_key")
-    keys = data.get("api_keys")
-    if isinstance(keys, Mapping):
-        found.extend(f"api_keys.{k}" for k, v in keys.items() if isinstance(v, str) and v.strip())
-    proxy = data.get("proxy")
-    values = [proxy] if isinstance(proxy, str) else list(proxy.values()) if isinstance(proxy, Mapping) else []
-    if any(isinstance(v, str) and "@" in v and ":" in v.split("@")[0].split("//")[-1] for v in values):
-        found.append("proxy (password in the URL)")
-    return found
 
 
 def assess_permissions(path: str, mode: int, secrets: list[str]) -> Result:

@@ -181,7 +181,7 @@ def _plan_fixes(loaded: LoadedConfig) -> _Plan:
     if loaded.has_bom:
         rewrite.append("remove the UTF-8 byte-order mark")
     to_keyring = plaintext_keys(data)
-    will_hold_secret = holds_secret(data)
+    will_hold_secret = bool(holds_secret(data))
     chmod = will_hold_secret and loaded.mode is not None and bool(loaded.mode & 0o077)
     return _Plan(data, rewrite, to_keyring, chmod)
 

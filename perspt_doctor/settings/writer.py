@@ -56,8 +56,14 @@ def proxy_has_password(data: Mapping[str, Any]) -> bool:
     return False
 
 
-def holds_secret(data: Mapping[str, Any]) -> bool:
-    return bool(plaintext_keys(data)) or proxy_has_password(data)
+def holds_secret(data: Mapping[str, Any]) -> list[str]:
+    """The one secret test of a config: the entries that hold a secret (`api_key`, `api_keys.NAME`, a proxy
+    URL with a password), empty when there is none. Serves the file mode the writer picks, `config validate`
+    and the security check alike."""
+    found = [key_path for _pid, key_path, _value in plaintext_keys(data)]
+    if proxy_has_password(data):
+        found.append("proxy (password in the URL)")
+    return found
 
 
 def render(data: Mapping[str, Any]) -> str:

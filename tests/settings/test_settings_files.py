@@ -144,3 +144,23 @@ def test_debug_log_file_from_config(tmp_path: Path) -> None:
         handler.flush()
     assert "traced detail" in target.read_text()
     logging.getLogger("perspt").handlers.clear()
+
+
+@pytest.mark.parametrize(("data", "secrets"), [
+    ({"provider": "openai"}, []),
+    ({"api_key": "  "}, []),
+    ({"api_key": "sk-x", "api_keys": {"groq": "gsk_y", "mistral": ""}}, ["api_key", "api_keys.groq"]),
+    ({"proxy": "http://proxy.corp:3128"}, []),
+    ({"proxy": "http://me@proxy.corp:3128"}, []),
+    ({"proxy": {"https": "http://me:pw@proxy.corp:3128"}}, ["proxy (password in the URL)"]),
+    ({"proxy": "me:pw@proxy.corp:3128"}, ["proxy (password in the URL)"]),
+])
+def test_one_secret_test_names_what_the_file_holds(data: dict[str, object], secrets: list[str],
+                                                   tmp_path: Path) -> None:
+    """The writer's file mode and the security check read the same answer."""
+    from perspt_doctor.settings.writer import SECRET_MODE, holds_secret, write_config
+
+    assert holds_secret(data) == secrets
+    if os.name == "posix":
+        written = write_config(tmp_path / "config.json", data)
+        assert (written.mode == SECRET_MODE) is bool(secrets)
