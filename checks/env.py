@@ -3,13 +3,13 @@ perspt never reads because their name is slightly wrong (OPENAI_KEY, CLAUDE_API_
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
 from perspt_doctor.redact import mask
+from perspt_doctor.suggest import did_you_mean
 
 DOCS = "docs/troubleshooting.md#environment-variables"
 
@@ -79,7 +79,7 @@ def misspelled_key_variables(env: Mapping[str, str]) -> dict[str, str]:
         elif upper in KEY_MISTAKES:
             out[name] = KEY_MISTAKES[upper]
         elif upper.endswith(("KEY", "TOKEN", "APIKEY")) and not upper.startswith("PERSPT_"):
-            close = difflib.get_close_matches(upper, list(known), n=1, cutoff=0.88)
+            close = did_you_mean(upper, known, limit=1, cutoff=0.88)
             if close:
                 out[name] = close[0]
     return out
@@ -98,12 +98,12 @@ def misspelled_network_variables(env: Mapping[str, str]) -> dict[str, str]:
             out[name] = CA_MISTAKES[upper]
             continue
         if any(part in upper for part in ("PROX", "PORX", "PRXY", "PROY")):
-            close = difflib.get_close_matches(upper, list(PROXY_NAMES), n=1, cutoff=0.8)
+            close = did_you_mean(upper, PROXY_NAMES, limit=1, cutoff=0.8)
             if close:
                 out[name] = close[0] if name.isupper() else close[0].lower()
                 continue
         if "CERT" in upper or "CA_BUNDLE" in upper:
-            close = difflib.get_close_matches(upper, list(CA_NAMES), n=1, cutoff=0.85)
+            close = did_you_mean(upper, CA_NAMES, limit=1, cutoff=0.85)
             if close:
                 out[name] = close[0]
     return out

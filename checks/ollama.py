@@ -4,7 +4,6 @@ proxy and timeout settings the chat client uses apply here too."""
 
 from __future__ import annotations
 
-import difflib
 import platform
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from perspt_doctor.providers.ollama_host import (
     parse_ollama_host,
     resolve_ollama_host,
 )
+from perspt_doctor.suggest import did_you_mean
 
 DOCS = "docs/troubleshooting.md#ollama"
 HTTP_BUDGET = 4.0
@@ -492,7 +492,7 @@ async def models_check(ctx: CheckContext) -> Result:
         for name, origin in missing:
             base = normalise(name).split(":")[0]
             siblings = [n for n in names if normalise(n).split(":")[0] == base]
-            close = siblings or difflib.get_close_matches(normalise(name), [normalise(n) for n in names], n=3)
+            close = siblings or did_you_mean(name, names, key=normalise)
             details.append(f"{name} (from {origin}) is missing" + (f"; installed: {', '.join(close)}" if close else ""))
         first = missing[0][0]
         facts["missing"] = [m for m, _ in missing]

@@ -458,13 +458,10 @@ def _ask_provider(current: str | None) -> str:
     echo("providers: " + ", ".join(ids))
     while True:
         answer = click.prompt("Provider", default=current or "openai")
-        pid = catalog.canonical_id(answer)
-        if pid is not None:
-            return pid
-        from perspt_doctor.settings.schema import did_you_mean
-
-        suggestion = did_you_mean(answer, catalog.all_names())
-        echo(f"unknown provider `{answer}`" + (f"; did you mean `{suggestion}`?" if suggestion else ""))
+        try:
+            return catalog.resolve_provider(answer)
+        except catalog.UnknownProviderError as exc:
+            echo(f"{exc}; {exc.hint}")
 
 
 @config.command("setup", help="Interactive set-up: provider, model, base URL and key (stored in the OS keyring).")

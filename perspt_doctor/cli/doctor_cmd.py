@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import io
 import os
 import sys
@@ -14,6 +13,7 @@ import click
 
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import UserError
+from perspt_doctor.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from perspt_doctor.engine.outcome import DoctorRun
@@ -116,15 +116,7 @@ def _options(settings: Settings, only: tuple[str, ...], skip: tuple[str, ...], p
     from perspt_doctor.engine.runner import DoctorOptions
     from perspt_doctor.providers import catalog
 
-    canonical: list[str] = []
-    for name in providers:
-        pid = catalog.canonical_id(name)
-        if pid is None:
-            close = difflib.get_close_matches(name.lower(), catalog.all_names(), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise click.BadParameter(f"unknown provider {name!r}{hint}; known: {', '.join(catalog.all_ids())}",
-                                     param_hint="--provider")
-        canonical.append(pid)
+    canonical = [catalog.resolve_provider(name, "command line") for name in providers]
     for directory in checks_dirs:
         if not directory.is_dir():
             raise click.BadParameter(f"{directory} is not a directory", param_hint="--checks-dir")
@@ -142,7 +134,7 @@ def _plan(settings: Settings, options: DoctorOptions) -> tuple[list[Any], list[A
         return declared, planned, found.disabled
     except UnknownPattern as exc:
         pattern = exc.patterns[0]
-        close = difflib.get_close_matches(pattern, exc.known, n=1, cutoff=0.5)
+        close = did_you_mean(pattern, exc.known, limit=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else " (see `perspt doctor --list-checks`)"
         raise click.BadParameter(f"{pattern!r} matches no check{hint}", param_hint=exc.option) from None
 

@@ -43,6 +43,7 @@ def _emit(line: str) -> None:
 def run_guarded(command: Any, args: list[str]) -> NoReturn:
     import click
 
+    from perspt_doctor.providers.catalog import UnknownProviderError
     from perspt_doctor.settings.diagnostics import ConfigError
 
     debug = _debug_requested(args)
@@ -63,7 +64,7 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
             _emit(traceback.format_exc())
         _emit(f"Error: {exc}")
         raise SystemExit(exc.exit_code) from None
-    except UserError as exc:
+    except (UserError, UnknownProviderError) as exc:
         if debug:
             _emit(traceback.format_exc())
         _emit(f"Error: {exc}")

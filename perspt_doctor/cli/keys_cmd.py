@@ -17,15 +17,7 @@ from perspt_doctor.providers import catalog
 
 
 def _provider(name: str) -> catalog.ProviderSpec:
-    pid = catalog.canonical_id(name)
-    if pid is None:
-        from perspt_doctor.settings.schema import did_you_mean
-
-        suggestion = did_you_mean(name, catalog.all_names())
-        raise UserError(f"unknown provider `{name}`",
-                        hint=f"did you mean `{suggestion}`?" if suggestion else "one of: " + ", ".join(catalog.all_ids()),
-                        exit_code=2)
-    return catalog.PROVIDERS[pid]
+    return catalog.PROVIDERS[catalog.resolve_provider(name, "command line")]
 
 
 def _keystore() -> Any:

@@ -29,19 +29,12 @@ if TYPE_CHECKING:
 def models(app: AppContext, provider: str | None = None, as_json: bool = False, long: bool = False) -> None:
     """List the models PROVIDER offers to your key, asking the provider now."""
     from perspt_doctor.providers import catalog
-    from perspt_doctor.providers.registry import UnknownProviderError
 
     if provider:
         app.flags.provider = provider
         app.invalidate()
     settings = app.settings()
-    pid = settings.provider.value
-    if catalog.canonical_id(pid) is None:
-        try:
-            raise UnknownProviderError(pid)
-        except UnknownProviderError as exc:
-            raise UserError(str(exc), hint="`perspt models --provider openai`, or set `provider` in the config",
-                            exit_code=2) from None
+    pid = catalog.resolve_provider(settings.provider.value, settings.provider.origin)
     listing = _fetch(settings, pid)
     ids = sorted(m.id for m in listing.models)
     if as_json:

@@ -60,13 +60,10 @@ def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), off
     from perspt_doctor.providers import catalog
     from perspt_doctor.report.json_doc import to_document
 
-    unknown = [name for name in providers if catalog.canonical_id(name) is None]
-    if unknown:
-        raise click.BadParameter(f"unknown provider {unknown[0]!r}; known: {', '.join(catalog.all_ids())}",
-                                 param_hint="--provider")
+    canonical = tuple(catalog.resolve_provider(name, "command line") for name in providers)
     app.file_logging = False
     settings, _error = app.settings_despite_config_error()  # the report states the config problem itself
-    options = DoctorOptions(providers=tuple(str(catalog.canonical_id(p)) for p in providers), offline=offline,
+    options = DoctorOptions(providers=canonical, offline=offline,
                             timeout=timeout, user_checks_dir=paths.checks_dir())
     try:
         with contextlib.redirect_stdout(sys.stderr):

@@ -30,16 +30,9 @@ def notice(line: str, stream: IO[str] | None = None) -> None:
 
 
 def check_provider(settings: Any) -> None:
-    from perspt_doctor.client.failures import did_you_mean
     from perspt_doctor.providers import catalog
 
-    if settings.provider_is_known:
-        return
-    given = str(settings.resolved("provider").value)
-    close = did_you_mean(given, catalog.all_names())
-    hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise UserError(f"unknown provider '{given}' (from {settings.provider.origin})",
-                    hint=f"{hint}known providers: {', '.join(catalog.all_ids())}", exit_code=2)
+    catalog.resolve_provider(str(settings.resolved("provider").value), settings.provider.origin)
 
 
 def open_store(settings: Any) -> HistoryStore | None:

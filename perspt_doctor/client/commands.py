@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from perspt_doctor.client.failures import describe, did_you_mean
+from perspt_doctor.client.failures import describe
+from perspt_doctor.providers.models import suggest
+from perspt_doctor.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from perspt_doctor.client.session import ChatSession
@@ -62,7 +64,7 @@ async def cmd_model(session: ChatSession, screen: Screen, arg: str) -> None:
                     f"{describe(exc, session.provider).summary()})")
         return
     if name not in names:
-        close = did_you_mean(name, names)
+        close = suggest(name, names)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
         screen.error(f"No model '{name}' at {session.provider}; the model stays {session.model}.{hint} "
                      "(/list-models shows them all)")
@@ -78,11 +80,10 @@ async def cmd_provider(session: ChatSession, screen: Screen, arg: str) -> None:
     if not name:
         screen.info(f"Provider: {session.provider} (model {session.model}). Known: {', '.join(catalog.all_ids())}")
         return
-    pid = catalog.canonical_id(name)
-    if pid is None:
-        close = did_you_mean(name, catalog.all_names())
-        hint = f" Did you mean {', '.join(close)}?" if close else ""
-        screen.error(f"Unknown provider '{name}'.{hint} Known: {', '.join(catalog.all_ids())}")
+    try:
+        pid = catalog.resolve_provider(name)
+    except catalog.UnknownProviderError as exc:
+        screen.error(f"{exc}; {exc.hint}")
         return
     await session.switch_provider(pid)
     screen.info(f"Provider: {pid}, model {session.model} (its default; /model NAME picks another)")
@@ -191,7 +192,7 @@ def parse(line: str) -> tuple[str, str] | None:
 async def dispatch(session: ChatSession, screen: Screen, name: str, arg: str) -> None:
     command = COMMANDS.get(ALIASES.get(name, name))
     if command is None:
-        close = did_you_mean(name, list(COMMANDS))
+        close = did_you_mean(name, list(COMMANDS), limit=1)
         hint = f" Did you mean /{close[0]}?" if close else ""
         screen.error(f"Unknown command /{name}.{hint} Type /help for the list.")
         return

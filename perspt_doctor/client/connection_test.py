@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
-from perspt_doctor.client.failures import Failure, describe, did_you_mean
+from perspt_doctor.client.failures import Failure, describe
+from perspt_doctor.providers.models import suggest
 
 if TYPE_CHECKING:
     from perspt_doctor.cli.context import AppContext
@@ -143,7 +144,7 @@ class ConnectionTest:
             raise Skip("no model list")
         if self.model in self.models:
             return f"{self.model} is available"
-        close = did_you_mean(self.model, self.models)
+        close = suggest(self.model, self.models)
         hint = f"did you mean {', '.join(close)}? " if close else ""
         raise StepFailed(f"no model '{self.model}' at {self.provider}", doctor=self.doctor("model"),
                          hint=f"{hint}`perspt models --provider {self.provider}` lists them")

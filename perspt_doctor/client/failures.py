@@ -160,15 +160,3 @@ def _doctor_command(provider: str | None, area: str) -> str | None:
     scope = f" --provider {provider}" if provider and area not in ("proxy", "keys") else ""
     live = " --live" if area == "live" else ""
     return f"perspt doctor{scope}{live} --only '{area}.*'"
-
-
-def did_you_mean(name: str, candidates: list[str], limit: int = 3) -> list[str]:
-    import difflib
-
-    lowered = {c.lower(): c for c in candidates}
-    if name.lower() in lowered and lowered[name.lower()] != name:
-        return [lowered[name.lower()]]
-    close = difflib.get_close_matches(name, candidates, n=limit, cutoff=0.6)
-    if not close:
-        close = [c for c in candidates if name.lower() in c.lower()][:limit]
-    return close

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
-from perspt_doctor.client.failures import Failure, describe, did_you_mean
+from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
+from perspt_doctor.providers.models import suggest
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ class ChatSession:
                 names = await asyncio.wait_for(self.list_models(route.provider), timeout=10)
             except Exception:  # noqa: BLE001 - suggestions are a bonus
                 names = []
-            exc.with_suggestions(did_you_mean(route.model, names))
+            exc.with_suggestions(suggest(route.model, names))
             if exc.model is None:
                 exc.model = route.model
         return describe(exc, route.provider)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from perspt_doctor.suggest import did_you_mean
+
 Protocol = Literal["openai", "anthropic", "gemini", "cohere", "ollama"]
 AuthScheme = Literal["bearer", "x-api-key", "x-goog-api-key", "none"]
 
@@ -249,6 +251,33 @@ _ALIASES: dict[str, str] = {
 def canonical_id(name: str) -> str | None:
     """`gemini` -> `google`; unknown names -> None. Case and surrounding blanks are ignored."""
     return _ALIASES.get(name.strip().lower())
+
+
+class UnknownProviderError(ValueError):
+    """A provider name that is neither an id nor an alias: a usage error (exit 2), worded once for the
+    chat, `doctor`, `report`, `models` and `keys` alike."""
+
+    exit_code = 2
+
+    def __init__(self, name: str, origin: str | None = None) -> None:
+        self.name = name
+        self.suggestions = did_you_mean(name, all_names(), cutoff=0.7)
+        self.hint = unknown_provider_hint(self.suggestions)
+        super().__init__(f"unknown provider '{name}'" + (f" (from {origin})" if origin else ""))
+
+
+def unknown_provider_hint(suggestions: list[str]) -> str:
+    close = f"did you mean {', '.join(suggestions)}? " if suggestions else ""
+    return f"{close}known providers: {', '.join(all_ids())}"
+
+
+def resolve_provider(name: str, origin: str | None = None) -> str:
+    """The canonical id of `name`; UnknownProviderError (with the did-you-mean and the list of ids) if none.
+    `origin` says where the name came from (`command line`, a config file)."""
+    pid = canonical_id(name)
+    if pid is None:
+        raise UnknownProviderError(name, origin)
+    return pid
 
 
 def get(name: str) -> ProviderSpec:

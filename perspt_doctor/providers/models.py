@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
+
+from perspt_doctor.suggest import did_you_mean
 
 _SEPARATORS = re.compile(r"[\s\-_.:/]+")
 
@@ -34,26 +35,4 @@ def _plain(name: str) -> str:
 
 def suggest(name: str, available: Iterable[str], limit: int = 3) -> list[str]:
     """The closest available names: same name in another spelling first, then typos, then prefixes."""
-    names = list(dict.fromkeys(a for a in available if a))
-    if not name.strip() or not names:
-        return []
-    key = normalise(name)
-    by_key: dict[str, list[str]] = {}
-    for candidate in names:
-        by_key.setdefault(normalise(candidate), []).append(candidate)
-    out: list[str] = []
-
-    def add(items: Iterable[str]) -> None:
-        for item in items:
-            if item not in out and item != name:
-                out.append(item)
-
-    add(by_key.get(key, []))
-    for close in difflib.get_close_matches(key, list(by_key), n=limit, cutoff=0.75):
-        add(by_key[close])
-    if len(out) < limit:
-        prefixed = sorted((k for k in by_key if k.startswith(key) or key.startswith(k)),
-                          key=lambda k: abs(len(k) - len(key)))
-        for k in prefixed:
-            add(by_key[k])
-    return out[:limit]
+    return did_you_mean(name, available, limit=limit, cutoff=0.75, key=normalise)

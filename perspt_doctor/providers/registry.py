@@ -20,16 +20,6 @@ _ADAPTERS = {
 }
 
 
-class UnknownProviderError(ValueError):
-    def __init__(self, name: str) -> None:
-        from perspt_doctor.providers.models import suggest
-
-        self.name = name
-        self.suggestions = suggest(name, catalog.all_names())
-        also = f" (did you mean {', '.join(self.suggestions)}?)" if self.suggestions else ""
-        super().__init__(f"unknown provider {name!r}{also}; known: {', '.join(catalog.all_ids())}")
-
-
 def adapter_class(protocol: str) -> type[HTTPAdapter]:
     import importlib
 
@@ -40,7 +30,7 @@ def adapter_class(protocol: str) -> type[HTTPAdapter]:
 
 def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = False,
                  require_key: bool = True, total_timeout: float | None = None) -> HTTPAdapter:
-    """The adapter for `provider_id` (an id or alias). Raises UnknownProviderError.
+    """The adapter for `provider_id` (an id or alias). Raises catalog.UnknownProviderError.
 
     A missing key is reported by the first request (AuthenticationError, code `missing_key`), so that
     callers handle it like any other provider error; `require_key=False` sends requests without one.
@@ -49,9 +39,7 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     from perspt_doctor.providers.retry import RetryPolicy
     from perspt_doctor.transport.factory import build_async_client
 
-    pid = catalog.canonical_id(provider_id)
-    if pid is None:
-        raise UnknownProviderError(provider_id)
+    pid = catalog.resolve_provider(provider_id)
     spec = catalog.PROVIDERS[pid]
     key = settings.key_for(pid).value
     base_url = settings.base_url_for(pid).value or spec.base_url

@@ -6,13 +6,13 @@ configuration reference in the docs and the JSON Schema for editors.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from perspt_doctor.settings.diagnostics import Diagnostic, Severity
+from perspt_doctor.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -178,20 +178,6 @@ def field_at(path: str) -> Field | None:
     return current
 
 
-def did_you_mean(name: str, candidates: list[str] | tuple[str, ...]) -> str | None:
-    if not candidates:
-        return None
-    lowered = {c.lower(): c for c in candidates}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    squashed = {c.replace("_", "").replace("-", "").lower(): c for c in candidates}
-    key = name.replace("_", "").replace("-", "").lower()
-    if key in squashed:
-        return squashed[key]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.7)
-    return lowered[match[0]] if match else None
-
-
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -259,8 +245,8 @@ def _provider_names(data: Mapping[str, Any], file: str | None) -> list[Diagnosti
     for path, value, severity in named:
         if catalog.canonical_id(value) is not None:
             continue
-        suggestion = did_you_mean(value, catalog.all_names())
-        hint = f"did you mean `{suggestion}`?" if suggestion else "known: " + ", ".join(catalog.all_ids())
+        close = did_you_mean(value, catalog.all_names(), limit=1, cutoff=0.7)
+        hint = f"did you mean `{close[0]}`?" if close else "known: " + ", ".join(catalog.all_ids())
         out.append(Diagnostic(severity, "unknown-provider", f"unknown provider `{value}` at `{path}`",
                               file=file, key_path=path, hint=hint))
     return out
@@ -279,10 +265,10 @@ def _validate(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
             continue
         spec = FIELDS.get(key)
         if spec is None:
-            suggestion = did_you_mean(key, [*FIELDS, *LEGACY_KEYS])
+            close = did_you_mean(key, [*FIELDS, *LEGACY_KEYS], limit=1, cutoff=0.7)
             out.append(Diagnostic(
                 "warning", "unknown-key", f"unknown key `{key}` is ignored", file=file, key_path=key,
-                hint=f"did you mean `{suggestion}`?" if suggestion else "remove it, or see `perspt config show`"))
+                hint=f"did you mean `{close[0]}`?" if close else "remove it, or see `perspt config show`"))
             continue
         out.extend(_validate_value(spec, value, key, file))
     return out
@@ -300,9 +286,9 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
                            file=file, key_path=path, hint=_type_hint(spec, value))]
     out: list[Diagnostic] = []
     if spec.choices and isinstance(value, str) and value.lower() not in spec.choices:
-        suggestion = did_you_mean(value, spec.choices)
+        close = did_you_mean(value, spec.choices, limit=1, cutoff=0.7)
         out.append(Diagnostic("error", "bad-choice", f"`{path}` is {value!r}; expected one of {', '.join(spec.choices)}",
-                              file=file, key_path=path, hint=f"did you mean {suggestion!r}?" if suggestion else None))
+                              file=file, key_path=path, hint=f"did you mean {close[0]!r}?" if close else None))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if spec.minimum is not None and value < spec.minimum:
             out.append(Diagnostic("error", "out-of-range", f"`{path}` is {value}; it must be at least {spec.minimum:g}",
@@ -318,10 +304,10 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
             if child is None and str(child_key).startswith(COMMENT_PREFIX):
                 continue
             if child is None:
-                suggestion = did_you_mean(str(child_key), names)
+                close = did_you_mean(str(child_key), names, limit=1, cutoff=0.7)
                 out.append(Diagnostic("warning", "unknown-key", f"unknown key `{child_path}` is ignored", file=file,
                                       key_path=child_path,
-                                      hint=f"did you mean `{path}.{suggestion}`?" if suggestion else None))
+                                      hint=f"did you mean `{path}.{close[0]}`?" if close else None))
             else:
                 out.extend(_validate_value(child, child_value, child_path, file))
     if isinstance(value, list) and spec.items is not None:

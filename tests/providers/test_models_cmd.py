@@ -9,6 +9,7 @@ import sys
 from click.testing import CliRunner
 
 from perspt_doctor.cli.root import cli
+from perspt_doctor.providers.catalog import UnknownProviderError
 from tests.fakes.anthropic_fake import anthropic_fake
 from tests.fakes.openai_fake import openai_fake
 
@@ -58,5 +59,5 @@ def test_errors_are_one_line_with_a_hint() -> None:
 
 def test_unknown_provider_exit_2() -> None:
     result = CliRunner().invoke(cli, ["models", "--provider", "opnai"])
-    assert result.exit_code != 0
-    assert "did you mean openai" in str(result.exception) or "did you mean openai" in result.output
+    assert isinstance(result.exception, UnknownProviderError) and result.exception.exit_code == 2
+    assert result.exception.hint.startswith("did you mean openai? known providers: openai,")

@@ -169,7 +169,7 @@ def test_setup_wizard_stores_key_in_keyring(perspt: Callable[..., object], confi
     key = "sk-ant-api03-" + "w" * 93 + "AA"
     result = perspt(["--setup"], input=f"antropic\nclaude\nclaude-3-5-haiku-20241022\n{key}\n")
     assert result.code == 0, result.output
-    assert "did you mean `anthropic`" in result.stdout
+    assert "unknown provider 'antropic'; did you mean anthropic? known providers: openai," in result.stdout
     assert json.loads(target.read_text()) == {"provider": "anthropic", "model": "claude-3-5-haiku-20241022"}
     assert keystore.get_key("anthropic") == key
     assert key not in result.output

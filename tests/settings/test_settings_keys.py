@@ -92,7 +92,7 @@ def test_keys_set_says_when_the_environment_wins(perspt: Callable[..., object], 
 
 def test_unknown_provider_gets_did_you_mean(perspt: Callable[..., object]) -> None:
     result = perspt(["keys", "get", "antropic"])
-    assert result.code == 2 and "did you mean `anthropic`" in result.stderr
+    assert result.code == 2 and "Hint: did you mean anthropic? known providers: openai," in result.stderr
 
 
 def test_unusable_keyring_is_a_one_line_error(perspt: Callable[..., object]) -> None:
