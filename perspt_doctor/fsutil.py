@@ -1,4 +1,5 @@
-"""Safe file writes: atomic replace, and a dated backup beside the file before any change."""
+"""Safe file writes: atomic replace, a dated backup beside the file before any change, and the one
+`chmod 600` (`make_private`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+PRIVATE_MODE = 0o600
+"""Read and write for the owner only: files that hold a secret, backups of them, reports."""
 
 
 def backup_path_for(path: Path, now: float | None = None) -> Path:
@@ -56,6 +60,17 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, back
         raise
     _fsync_dir(path.parent)
     return saved
+
+
+def make_private(path: Path) -> bool:
+    """`chmod 600` when group or others may read the file (POSIX only). True if the mode changed;
+    OSError when the file cannot be changed."""
+    if os.name != "posix":
+        return False
+    if path.stat().st_mode & 0o077 == 0:
+        return False
+    os.chmod(path, PRIVATE_MODE)
+    return True
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -224,8 +224,9 @@ def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) ->
 
 
 def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
+    from perspt_doctor.fsutil import make_private
     from perspt_doctor.settings import keystore
-    from perspt_doctor.settings.writer import tighten_mode, write_config
+    from perspt_doctor.settings.writer import write_config
 
     plan = _plan_fixes(loaded)
     steps = list(plan.rewrite)
@@ -256,7 +257,7 @@ def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
     if plan.rewrite or moved:
         written = write_config(loaded.path, data)
         _report_written(written.path, written.backup, written.mode)
-    elif tighten_mode(loaded.path):
+    elif make_private(loaded.path):
         echo(f"set mode 600 on {loaded.path}")
 
 

@@ -105,11 +105,11 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
     if output == "-":
         sys.stdout.write(text)
         return
-    from perspt_doctor.fsutil import atomic_write
+    from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write
 
     target = Path(output).expanduser()
     try:
-        backup = atomic_write(target, text, mode=0o600)
+        backup = atomic_write(target, text, mode=PRIVATE_MODE)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     count = len(data["conversations"])

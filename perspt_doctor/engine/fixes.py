@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from perspt_doctor import fsutil
 from perspt_doctor.engine.model import Status
 from perspt_doctor.redact import redact
 
@@ -71,7 +72,7 @@ def plan_fixes(run: DoctorRun, settings: Settings) -> list[Fix]:
 def _chmod_fix(path: Path) -> Fix:
     def action() -> str | None:
         try:
-            os.chmod(path, 0o600)
+            fsutil.make_private(path)
         except OSError as exc:
             return f"{exc.strerror or exc}"
         return None

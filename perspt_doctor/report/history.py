@@ -24,14 +24,14 @@ def runs_dir() -> Path:
 
 def record_run(doc: Mapping[str, Any], *, keep: int = DEFAULT_KEEP, directory: Path | None = None) -> Path:
     """Append one run record (the document is already redacted) and drop the oldest beyond `keep`."""
-    from perspt_doctor.fsutil import atomic_write
+    from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write
 
     directory = directory or runs_dir()
     paths.ensure_dir(directory)
     stamp = str(doc.get("started_at", "")).replace("-", "").replace(":", "").replace(".", "")
     stamp = re.sub(r"[^0-9TZ]", "", stamp) or "00000000T000000"
     target = directory / f"{stamp}-{os.getpid()}.json"
-    atomic_write(target, json.dumps(doc, indent=1, ensure_ascii=False) + "\n", mode=0o600, backup=False)
+    atomic_write(target, json.dumps(doc, indent=1, ensure_ascii=False) + "\n", mode=PRIVATE_MODE, backup=False)
     prune(directory, max(1, keep))
     return target
 

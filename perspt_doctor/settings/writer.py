@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from perspt_doctor.fsutil import atomic_write
+from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write, make_private
 
-SECRET_MODE = 0o600
-PLAIN_MODE = 0o600
+SECRET_MODE = PRIVATE_MODE
+PLAIN_MODE = PRIVATE_MODE
 """A new config file is private from the start: a key added to it later must not be world-readable."""
 
 
@@ -81,17 +80,6 @@ def write_config(path: Path, data: Mapping[str, Any]) -> Written:
     if not path.parent.exists():
         path.parent.mkdir(parents=True, mode=0o700)
     backup = atomic_write(path, render(data), mode=mode)
-    if backup is not None and os.name == "posix":
-        os.chmod(backup, SECRET_MODE)  # a private copy; it may hold the key the new file no longer does
+    if backup is not None:
+        make_private(backup)  # a private copy; it may hold the key the new file no longer does
     return Written(path, backup, mode)
-
-
-def tighten_mode(path: Path) -> bool:
-    """chmod 600 when group or others may read the file. True if the mode changed."""
-    if os.name != "posix":
-        return False
-    current = path.stat().st_mode & 0o777
-    if current & 0o077 == 0:
-        return False
-    os.chmod(path, SECRET_MODE)
-    return True

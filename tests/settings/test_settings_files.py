@@ -162,5 +162,19 @@ def test_one_secret_test_names_what_the_file_holds(data: dict[str, object], secr
 
     assert holds_secret(data) == secrets
     if os.name == "posix":
-        written = write_config(tmp_path / "config.json", data)
+        existing = tmp_path / "config.json"
+        existing.write_text("{}")
+        os.chmod(existing, 0o644)
+        written = write_config(existing, data)
         assert (written.mode == SECRET_MODE) is bool(secrets)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_make_private_is_the_one_chmod_600(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    os.chmod(path, 0o644)
+    assert fsutil.make_private(path) is True and path.stat().st_mode & 0o777 == 0o600
+    assert fsutil.make_private(path) is False
+    os.chmod(path, 0o400)
+    assert fsutil.make_private(path) is False and path.stat().st_mode & 0o777 == 0o400
