@@ -7,6 +7,7 @@ import os
 import sys
 from typing import IO, Any
 
+from perspt_doctor.colour import can_encode, colour_choice, is_tty
 from perspt_doctor.engine.model import Status
 
 
@@ -19,7 +20,7 @@ class LiveProgress:
         self.running: list[str] = []
         self._console = Console(file=stream, highlight=False)
         self._status: Any = None
-        self._fancy = _can_encode(stream, "⠋…·")
+        self._fancy = can_encode(stream, "⠋…·")
         self._ellipsis, self._dot = ("…", "·") if self._fancy else ("...", "-")
 
     def __enter__(self) -> LiveProgress:
@@ -56,21 +57,7 @@ class LiveProgress:
             self._status.update(self._text())
 
 
-def _can_encode(stream: IO[str], text: str) -> bool:
-    encoding = getattr(stream, "encoding", None) or "ascii"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
 def wants_progress(stream: IO[str] | None = None) -> bool:
     stream = stream or sys.stderr
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError, OSError):
-        return False
-    from perspt_doctor.colour import colour_choice
-
+    tty = is_tty(stream)
     return tty and colour_choice(os.environ, tty).on

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO
 
-from perspt_doctor.colour import colour_choice
+from perspt_doctor.colour import can_encode, colour_choice, is_tty
 from perspt_doctor.engine.model import Status
 
 WORDS = {Status.OK: "[ ok ]", Status.WARN: "[warn]", Status.FAIL: "[FAIL]", Status.SKIP: "[skip]",
@@ -35,29 +35,13 @@ def choose_style(stream: IO[str], env: Mapping[str, str] | None = None) -> Style
     """Colour by the NO_COLOR/FORCE_COLOR conventions; symbols with colour when the encoding has them,
     status words without; wrapping whenever the output is a terminal, coloured or not."""
     environ = os.environ if env is None else env
-    tty = _isatty(stream)
+    tty = is_tty(stream)
     separator = "·" if can_encode(stream, "·") else "-"
     width = _terminal_width(stream, environ) if tty else None
     if not colour_choice(environ, tty).on:
         return Style(False, WORDS, separator, width)
     fancy = can_encode(stream, "".join(SYMBOLS.values()) + "…")
     return Style(True, SYMBOLS if fancy else ASCII_SYMBOLS, separator, width)
-
-
-def can_encode(stream: IO[str], text: str) -> bool:
-    encoding = getattr(stream, "encoding", None) or "ascii"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        return False
-    return True
-
-
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def _terminal_width(stream: IO[str], env: Mapping[str, str]) -> int:
