@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
-from perspt_doctor.providers.http_base import HTTPAdapter
-from perspt_doctor.providers.sse import SSEDecoder
-from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
 DEFAULT_MAX_TOKENS = 4096
 
@@ -64,44 +61,46 @@ class AnthropicAdapter(HTTPAdapter):
         return ChatResponse(text=text, model=str(data.get("model") or request.model),
                             finish_reason=data.get("stop_reason"), usage=_usage(data.get("usage")), raw=data)
 
-    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = sse_loads
-        input_tokens: int | None = None
-        output_tokens: int | None = None
-        finish: str | None = None
-        done = False
-        batches = self.stream_batches("/v1/messages", self.body(request, stream=True), request.model, SSEDecoder())
-        async with aclosing(batches):
-            async for batch in batches:
-                for event, data in batch:
-                    try:
-                        obj = loads(data)
-                    except ValueError:
-                        raise self.invalid_event(data) from None
-                    kind = obj.get("type") or event
-                    if kind == "content_block_delta":
-                        delta = obj.get("delta") or {}
-                        if delta.get("type") == "text_delta" and delta.get("text"):
-                            yield ChatChunk(delta["text"])
-                    elif kind == "message_start":
-                        usage = (obj.get("message") or {}).get("usage") or {}
-                        input_tokens = usage.get("input_tokens", input_tokens)
-                        output_tokens = usage.get("output_tokens", output_tokens)
-                    elif kind == "message_delta":
-                        finish = (obj.get("delta") or {}).get("stop_reason") or finish
-                        output_tokens = (obj.get("usage") or {}).get("output_tokens", output_tokens)
-                    elif kind == "message_stop":
-                        done = True
-                    elif kind == "error":
-                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
-                if done:
-                    break
-        if not done:
-            raise self.truncated()
-        yield ChatChunk(finish_reason=finish, usage=Usage(input_tokens, output_tokens))
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        return self.stream_events("/v1/messages", self.body(request, stream=True), AnthropicEvents(self, request.model))
 
 
 def _usage(raw: Any) -> Usage | None:
     if not isinstance(raw, dict):
         return None
     return Usage(input_tokens=raw.get("input_tokens"), output_tokens=raw.get("output_tokens"))
+
+
+class AnthropicEvents(StreamMapper):
+    """`content_block_delta` carries the text, `message_start` and `message_delta` the usage and stop
+    reason, `message_stop` ends the reply."""
+
+    def __init__(self, adapter: HTTPAdapter, model: str) -> None:
+        super().__init__(adapter, model)
+        self.input_tokens: int | None = None
+        self.output_tokens: int | None = None
+        self.finish: str | None = None
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        kind = obj.get("type") or kind
+        if kind == "content_block_delta":
+            delta = obj.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                return delta.get("text")
+        elif kind == "message_start":
+            usage = (obj.get("message") or {}).get("usage") or {}
+            self.input_tokens = usage.get("input_tokens", self.input_tokens)
+            self.output_tokens = usage.get("output_tokens", self.output_tokens)
+        elif kind == "message_delta":
+            self.finish = (obj.get("delta") or {}).get("stop_reason") or self.finish
+            self.output_tokens = (obj.get("usage") or {}).get("output_tokens", self.output_tokens)
+        elif kind == "message_stop":
+            self.done = True
+        elif kind == "error":
+            raise self.error(data)
+        return None
+
+    def last(self) -> ChatChunk:
+        if not self.done:
+            raise self.adapter.truncated()
+        return ChatChunk(finish_reason=self.finish, usage=Usage(self.input_tokens, self.output_tokens))

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
-from perspt_doctor.providers.http_base import HTTPAdapter
-from perspt_doctor.providers.sse import SSEDecoder
-from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
 
 class CohereAdapter(HTTPAdapter):
@@ -54,42 +51,8 @@ class CohereAdapter(HTTPAdapter):
         return ChatResponse(text=text, model=request.model, finish_reason=data.get("finish_reason"),
                             usage=usage_of(data.get("usage")), raw=data)
 
-    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = sse_loads
-        finish: str | None = None
-        usage: Any = None
-        ended = False
-        batches = self.stream_batches("/v2/chat", self.body(request, stream=True), request.model, SSEDecoder())
-        async with aclosing(batches):
-            async for batch in batches:
-                for event, data in batch:
-                    if data.startswith("[DONE]"):
-                        ended = True
-                        break
-                    try:
-                        obj = loads(data)
-                    except ValueError:
-                        raise self.invalid_event(data) from None
-                    kind = obj.get("type") or event
-                    if kind == "content-delta":
-                        text = (((obj.get("delta") or {}).get("message") or {}).get("content") or {}).get("text")
-                        if text:
-                            yield ChatChunk(text)
-                    elif kind == "message-end":
-                        delta = obj.get("delta") or {}
-                        if delta.get("error"):
-                            raise self.error_from(200, json.dumps({"message": delta["error"]}).encode(),
-                                                  self.last_headers, request.model)
-                        finish = delta.get("finish_reason")
-                        usage = delta.get("usage")
-                        ended = True
-                    elif obj.get("message") and not obj.get("delta") and kind not in ("message-start",):
-                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
-                if ended and finish is not None:
-                    break
-        if not ended:
-            raise self.truncated()
-        yield ChatChunk(finish_reason=finish, usage=usage_of(usage))
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        return self.stream_events("/v2/chat", self.body(request, stream=True), CohereEvents(self, request.model))
 
 
 def usage_of(raw: Any) -> Usage | None:
@@ -97,3 +60,37 @@ def usage_of(raw: Any) -> Usage | None:
         return None
     units = raw.get("billed_units") or raw.get("tokens") or {}
     return Usage(input_tokens=units.get("input_tokens"), output_tokens=units.get("output_tokens"))
+
+
+class CohereEvents(StreamMapper):
+    """`content-delta` carries the text, `message-end` the finish reason, the usage or an error."""
+
+    done_marker = True
+
+    def __init__(self, adapter: HTTPAdapter, model: str) -> None:
+        super().__init__(adapter, model)
+        self.finish: str | None = None
+        self.usage: Any = None
+        self.ended = False
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        kind = obj.get("type") or kind
+        if kind == "content-delta":
+            return (((obj.get("delta") or {}).get("message") or {}).get("content") or {}).get("text")
+        if kind == "message-end":
+            delta = obj.get("delta") or {}
+            if delta.get("error"):
+                raise self.adapter.error_from(200, json.dumps({"message": delta["error"]}).encode(),
+                                              self.adapter.last_headers, self.model)
+            self.finish = delta.get("finish_reason")
+            self.usage = delta.get("usage")
+            self.ended = True
+            self.done = self.finish is not None
+        elif obj.get("message") and not obj.get("delta") and kind not in ("message-start",):
+            raise self.error(data)
+        return None
+
+    def last(self) -> ChatChunk:
+        if not (self.ended or self.done):
+            raise self.adapter.truncated()
+        return ChatChunk(finish_reason=self.finish, usage=usage_of(self.usage))

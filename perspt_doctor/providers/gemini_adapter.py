@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.errors import BadRequestError
-from perspt_doctor.providers.http_base import HTTPAdapter
-from perspt_doctor.providers.sse import SSEDecoder
-from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
 
 class GeminiAdapter(HTTPAdapter):
@@ -88,35 +85,9 @@ class GeminiAdapter(HTTPAdapter):
         text = "".join(p.get("text", "") for p in parts if isinstance(p, dict) and not p.get("thought"))
         return text, first.get("finishReason")
 
-    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = sse_loads
-        finish: str | None = None
-        usage: Any = None
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
         path = f"/models/{model_id(request.model)}:streamGenerateContent?alt=sse"
-        batches = self.stream_batches(path, self.body(request), request.model, SSEDecoder())
-        async with aclosing(batches):
-            async for batch in batches:
-                for _event, data in batch:
-                    try:
-                        obj = loads(data)
-                    except ValueError:
-                        raise self.invalid_event(data) from None
-                    if isinstance(obj, list) and len(obj) == 1:
-                        obj = obj[0]
-                    if not isinstance(obj, dict):
-                        raise self.invalid_event(data)
-                    if obj.get("error"):
-                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
-                    text, reason = self._candidate(obj)
-                    if text:
-                        yield ChatChunk(text)
-                    if reason:
-                        finish = reason
-                    if obj.get("usageMetadata"):
-                        usage = obj["usageMetadata"]
-        if finish is None:
-            raise self.truncated()
-        yield ChatChunk(finish_reason=finish, usage=_usage(usage))
+        return self.stream_events(path, self.body(request), GeminiEvents(self, request.model))
 
 
 def model_id(name: str) -> str:
@@ -127,3 +98,34 @@ def _usage(raw: Any) -> Usage | None:
     if not isinstance(raw, dict):
         return None
     return Usage(input_tokens=raw.get("promptTokenCount"), output_tokens=raw.get("candidatesTokenCount"))
+
+
+class GeminiEvents(StreamMapper):
+    """Each event is a whole `GenerateContentResponse` (sometimes wrapped in a one-item list); the stream
+    ends at EOF, complete once a candidate gave a finish reason."""
+
+    adapter: GeminiAdapter
+
+    def __init__(self, adapter: GeminiAdapter, model: str) -> None:
+        super().__init__(adapter, model)
+        self.finish: str | None = None
+        self.usage: Any = None
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        if isinstance(obj, list) and len(obj) == 1:
+            obj = obj[0]
+            if isinstance(obj, dict) and obj.get("error"):
+                raise self.error(data)
+        if not isinstance(obj, dict):
+            raise self.adapter.invalid_event(data)
+        text, reason = self.adapter._candidate(obj)
+        if reason:
+            self.finish = reason
+        if obj.get("usageMetadata"):
+            self.usage = obj["usageMetadata"]
+        return text
+
+    def last(self) -> ChatChunk:
+        if self.finish is None:
+            raise self.adapter.truncated()
+        return ChatChunk(finish_reason=self.finish, usage=_usage(self.usage))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
+from contextlib import aclosing
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
@@ -23,6 +24,7 @@ from perspt_doctor.providers.errors import (
 )
 from perspt_doctor.providers.ratelimit import RateLimiter
 from perspt_doctor.providers.retry import RetryPolicy, call_with_retries
+from perspt_doctor.providers.sse import LineDecoder, SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
 
 E = TypeVar("E")
@@ -49,6 +51,35 @@ def auth_headers(spec: ProviderSpec, key: str | None) -> dict[str, str]:
 
 
 MAX_MODEL_PAGES = 50
+
+
+class StreamMapper:
+    """What one protocol's streamed events mean, for one request. `HTTPAdapter.stream_events` is the one
+    loop that reads, decodes and parses the events (and raises on an `error` object); a mapper only turns
+    each parsed event into text and state, and says at the end what closes the reply."""
+
+    lines: ClassVar[bool] = False
+    """Newline-delimited JSON (Ollama) instead of server-sent events."""
+    done_marker: ClassVar[bool] = False
+    """`data: [DONE]` ends the stream (OpenAI's framing, copied by Cohere's compatibility servers)."""
+
+    def __init__(self, adapter: HTTPAdapter, model: str) -> None:
+        self.adapter = adapter
+        self.model = model
+        self.done = False
+        """Set when the reply is complete: the loop stops reading."""
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        """The text this event adds to the reply, if any. `kind` is the SSE event name ("" if none)."""
+        raise NotImplementedError
+
+    def last(self) -> ChatChunk:
+        """The closing chunk (finish reason, usage) at the end of the stream; `truncated()` if incomplete."""
+        raise NotImplementedError
+
+    def error(self, data: str) -> ProviderError:
+        """The typed error for an error object that arrived inside the stream."""
+        return self.adapter.error_from(200, data.encode(), self.adapter.last_headers, self.model)
 
 _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 """What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
@@ -240,6 +271,34 @@ class HTTPAdapter:
                     yield tail
         except httpx.HTTPError as exc:
             raise self.network_error(exc) from exc
+
+    async def stream_events(self, path: str, body: Any, mapper: StreamMapper) -> AsyncIterator[ChatChunk]:
+        """The one streaming loop of every adapter: POST, decode, parse each event, let `mapper` read it."""
+        loads = sse_loads
+        events = not mapper.lines
+        decoder: Decoder[Any] = LineDecoder() if mapper.lines else SSEDecoder()
+        batches = self.stream_batches(path, body, mapper.model, decoder)
+        async with aclosing(batches):
+            async for batch in batches:
+                for item in batch:
+                    kind, data = item if events else ("", item)
+                    if mapper.done_marker and data.startswith("[DONE]"):
+                        mapper.done = True
+                        break
+                    try:
+                        obj = loads(data)
+                    except ValueError:
+                        raise self.invalid_event(data) from None
+                    if isinstance(obj, dict) and obj.get("error"):
+                        raise mapper.error(data)
+                    text = mapper.on_event(kind, obj, data)
+                    if text:
+                        yield ChatChunk(text)
+                    if mapper.done:
+                        break
+                if mapper.done:
+                    break
+        yield mapper.last()
 
     def truncated(self) -> BadResponseError:
         error = BadResponseError("the stream ended before the reply was complete", provider=self.provider_id,

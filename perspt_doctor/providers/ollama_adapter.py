@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.errors import NetworkError
-from perspt_doctor.providers.http_base import HTTPAdapter
-from perspt_doctor.providers.sse import LineDecoder
-from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
 DEFAULT_PORT = 11434
 
@@ -86,31 +83,30 @@ class OllamaAdapter(HTTPAdapter):
         return ChatResponse(text=message.get("content") or "", model=str(data.get("model") or request.model),
                             finish_reason=data.get("done_reason"), usage=_usage(data), raw=data)
 
-    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = sse_loads
-        final: dict[str, Any] | None = None
-        batches = self.stream_batches("/api/chat", self.body(request, stream=True), request.model, LineDecoder())
-        async with aclosing(batches):
-            async for batch in batches:
-                for line in batch:
-                    try:
-                        obj = loads(line)
-                    except ValueError:
-                        raise self.invalid_event(line) from None
-                    if obj.get("error"):
-                        raise self.error_from(200, line.encode(), self.last_headers, request.model)
-                    text = (obj.get("message") or {}).get("content")
-                    if text:
-                        yield ChatChunk(text)
-                    if obj.get("done"):
-                        final = obj
-                        break
-                if final is not None:
-                    break
-        if final is None:
-            raise self.truncated()
-        yield ChatChunk(finish_reason=final.get("done_reason"), usage=_usage(final))
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        return self.stream_events("/api/chat", self.body(request, stream=True), OllamaEvents(self, request.model))
 
 
 def _usage(data: dict[str, Any]) -> Usage:
     return Usage(input_tokens=data.get("prompt_eval_count"), output_tokens=data.get("eval_count"))
+
+
+class OllamaEvents(StreamMapper):
+    """One JSON object a line: `message.content` is the text; `done: true` ends the reply with its counts."""
+
+    lines = True
+
+    def __init__(self, adapter: HTTPAdapter, model: str) -> None:
+        super().__init__(adapter, model)
+        self.final: dict[str, Any] | None = None
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        if obj.get("done"):
+            self.final = obj
+            self.done = True
+        return (obj.get("message") or {}).get("content")
+
+    def last(self) -> ChatChunk:
+        if self.final is None:
+            raise self.adapter.truncated()
+        return ChatChunk(finish_reason=self.final.get("done_reason"), usage=_usage(self.final))

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
-from perspt_doctor.providers.http_base import HTTPAdapter
-from perspt_doctor.providers.sse import SSEDecoder
-from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
 
 class OpenAIAdapter(HTTPAdapter):
@@ -56,44 +53,9 @@ class OpenAIAdapter(HTTPAdapter):
                             finish_reason=choices[0].get("finish_reason"), usage=usage_of(data.get("usage")),
                             raw=data)
 
-    async def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
-        loads = sse_loads
-        finish: str | None = None
-        usage: Any = None
-        done = False
-        batches = self.stream_batches(self.spec.chat_path, self.body(request, stream=True), request.model,
-                                      SSEDecoder())
-        async with aclosing(batches):
-            async for batch in batches:
-                for _event, data in batch:
-                    if data.startswith("[DONE]"):
-                        done = True
-                        break
-                    try:
-                        obj = loads(data)
-                    except ValueError:
-                        raise self.invalid_event(data) from None
-                    if obj.get("error"):
-                        raise self.error_from(200, data.encode(), self.last_headers, request.model)
-                    choices = obj.get("choices")
-                    if choices:
-                        choice = choices[0]
-                        delta = choice.get("delta")
-                        if delta:
-                            text = delta.get("content")
-                            if text:
-                                yield ChatChunk(text)
-                        if choice.get("finish_reason"):
-                            finish = choice["finish_reason"]
-                    if obj.get("usage"):
-                        usage = obj["usage"]
-                    elif "x_groq" in obj and isinstance(obj["x_groq"], dict) and obj["x_groq"].get("usage"):
-                        usage = obj["x_groq"]["usage"]
-                if done:
-                    break
-        if not done and finish is None:
-            raise self.truncated()
-        yield ChatChunk(finish_reason=finish, usage=usage_of(usage))
+    def _stream_once(self, request: ChatRequest) -> AsyncIterator[ChatChunk]:
+        return self.stream_events(self.spec.chat_path, self.body(request, stream=True),
+                                  OpenAIEvents(self, request.model))
 
 
 def usage_of(raw: Any) -> Usage | None:
@@ -108,3 +70,36 @@ def _model_info(item: dict[str, Any]) -> ModelInfo:
     return ModelInfo(id=str(item["id"]), display_name=item.get("name") if isinstance(item.get("name"), str) else None,
                      owned_by=item.get("owned_by"), context_length=context if isinstance(context, int) else None,
                      raw=item)
+
+
+class OpenAIEvents(StreamMapper):
+    """`choices[0].delta.content` is the text; `[DONE]` or a finish reason ends the reply; usage may come
+    in a last chunk (or in Groq's `x_groq`)."""
+
+    done_marker = True
+
+    def __init__(self, adapter: HTTPAdapter, model: str) -> None:
+        super().__init__(adapter, model)
+        self.finish: str | None = None
+        self.usage: Any = None
+
+    def on_event(self, kind: str, obj: Any, data: str) -> str | None:
+        text = None
+        choices = obj.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta:
+                text = delta.get("content")
+            if choice.get("finish_reason"):
+                self.finish = choice["finish_reason"]
+        if obj.get("usage"):
+            self.usage = obj["usage"]
+        elif "x_groq" in obj and isinstance(obj["x_groq"], dict) and obj["x_groq"].get("usage"):
+            self.usage = obj["x_groq"]["usage"]
+        return text
+
+    def last(self) -> ChatChunk:
+        if not self.done and self.finish is None:
+            raise self.adapter.truncated()
+        return ChatChunk(finish_reason=self.finish, usage=usage_of(self.usage))
