@@ -9,7 +9,6 @@ from typing import Any
 LEVELS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
           "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
 logging.addLevelName(5, "TRACE")
-DEFAULT_ROTATION_BYTES = 10 * 1024 * 1024
 
 
 class RedactingFilter(logging.Filter):
@@ -32,8 +31,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def parse_size(value: Any, default: int = DEFAULT_ROTATION_BYTES) -> int:
-    """`"10MB"` -> 10485760. Numbers are bytes. Unreadable values give the default."""
+def parse_size(value: Any, default: int | None = None) -> int:
+    """`"10MB"` -> 10485760. Numbers are bytes. Unreadable values give `default`, else the schema's
+    `resource_limits.log_rotation_size`."""
+    if default is None:
+        from perspt_doctor.settings.schema import schema_default
+
+        default = parse_size(schema_default("resource_limits.log_rotation_size"), 1)
     if isinstance(value, bool):
         return default
     if isinstance(value, (int, float)):

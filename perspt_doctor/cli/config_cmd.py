@@ -299,10 +299,9 @@ def _drop_key(data: dict[str, Any], key_path: str) -> None:
 
 # ---- create / reset -------------------------------------------------------------------------
 def _default_document(provider: str | None, model: str | None) -> dict[str, Any]:
-    pid = catalog.canonical_id(provider or "openai")
-    if pid is None:
-        raise UserError(f"unknown provider `{provider}`", hint="one of: " + ", ".join(catalog.all_ids()),
-                        exit_code=2)
+    from perspt_doctor.settings.schema import schema_default
+
+    pid = catalog.resolve_provider(provider or schema_default("provider"), "command line")
     spec = catalog.PROVIDERS[pid]
     from perspt_doctor.settings.schema import SCHEMA_KEY, packaged_schema_uri
 
@@ -310,7 +309,7 @@ def _default_document(provider: str | None, model: str | None) -> dict[str, Any]
                                 "model": model or spec.default_model or "model-name"}
     if not spec.key_required or pid == "ollama":
         document["provider_endpoints"] = {pid: spec.base_url}
-    document.update({"timeout": 60, "stream_timeout": 30, "retry_attempts": 2, "stream": True})
+    document.update({key: schema_default(key) for key in ("timeout", "stream_timeout", "retry_attempts", "stream")})
     return document
 
 
@@ -455,10 +454,12 @@ def from_env(app: AppContext, dry_run: bool) -> None:
 
 # ---- setup (wizard) -------------------------------------------------------------------------
 def _ask_provider(current: str | None) -> str:
+    from perspt_doctor.settings.schema import schema_default
+
     ids = catalog.all_ids()
     echo("providers: " + ", ".join(ids))
     while True:
-        answer = click.prompt("Provider", default=current or "openai")
+        answer = click.prompt("Provider", default=current or schema_default("provider"))
         try:
             return catalog.resolve_provider(answer)
         except catalog.UnknownProviderError as exc:

@@ -205,9 +205,8 @@ def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool,
     changes: list[history.Change] = []
     if baseline is not None:
         changes = history.diff(baseline, doc, partial=bool(run.options.get("only") or run.options.get("skip")))
-    keep = settings.get("doctor.history_size", history.DEFAULT_KEEP)
     try:
-        history.record_run(doc, keep=int(keep) if isinstance(keep, int) else history.DEFAULT_KEEP)
+        history.record_run(doc, keep=settings.integer("doctor.history_size"))
     except OSError as exc:
         from perspt_doctor.redact import redact
 

@@ -64,7 +64,7 @@ def read_stdin_question() -> str:
 def run_chat(app: AppContext, question: str | None = None) -> int:
     settings = app.settings()
     check_provider(settings)
-    streaming = bool(settings.get("stream", True))
+    streaming = bool(settings.get("stream"))
     if question is None and not sys.stdin.isatty():
         question = read_stdin_question()
     if question is not None:

@@ -37,7 +37,7 @@ def _number(value: Any) -> float | None:
 
 
 class Conversation:
-    def __init__(self, *, system_prompt: str | None = None, history_limit: int = 50) -> None:
+    def __init__(self, *, history_limit: int, system_prompt: str | None = None) -> None:
         self.system_prompt = system_prompt or None
         self.history_limit = max(int(history_limit), 0)
         self.messages: list[Message] = []

@@ -67,9 +67,8 @@ class ChatSession:
         self.provider: str = settings.provider.value
         self.model: str = settings.model.value
         self.sampling = Sampling.from_settings(settings)
-        limit = settings.get("conversation_history_limit", 50)
         self.conversation = Conversation(system_prompt=settings.get("system_prompt"),
-                                         history_limit=int(limit) if isinstance(limit, int) else 50)
+                                         history_limit=settings.integer("conversation_history_limit"))
         self.conversation_id: int | None = None
         self._adapters: dict[str, Adapter] = {}
         self.last: TurnResult | None = None

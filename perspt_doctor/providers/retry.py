@@ -20,7 +20,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from perspt_doctor.providers.errors import (
@@ -29,6 +29,7 @@ from perspt_doctor.providers.errors import (
     ProviderError,
     RateLimitError,
 )
+from perspt_doctor.settings.schema import schema_default
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
@@ -39,7 +40,7 @@ _RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 2
+    attempts: int = field(default_factory=lambda: int(schema_default("retry_attempts")))
     """Retries after the first try."""
     rate_limit_attempts: int | None = None
     """Retries for 429 (`rate_limiting.max_retries`); `attempts` when None."""
@@ -52,10 +53,10 @@ class RetryPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetryPolicy:
-        attempts = _int(settings.get("retry_attempts", 2), 2)
+        attempts = max(0, settings.integer("retry_attempts"))
         rate = settings.get("rate_limiting.max_retries")
-        timeout = settings.get("timeout", 60)
-        deadline = float(timeout) if isinstance(timeout, int | float) and timeout > 0 else None
+        timeout = settings.number("timeout")
+        deadline = timeout if timeout > 0 else None
         return cls(attempts=attempts, rate_limit_attempts=_int(rate, attempts) if rate is not None else None,
                    max_hint=min(60.0, deadline) if deadline else 60.0, deadline=deadline)
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from perspt_doctor import paths
 
-DEFAULT_KEEP = 50
 _NAME = re.compile(r"^\d{8}T\d{6}\d*Z?-\d+\.json$")
 
 
@@ -22,7 +21,7 @@ def runs_dir() -> Path:
     return paths.doctor_runs_dir()
 
 
-def record_run(doc: Mapping[str, Any], *, keep: int = DEFAULT_KEEP, directory: Path | None = None) -> Path:
+def record_run(doc: Mapping[str, Any], *, keep: int, directory: Path | None = None) -> Path:
     """Append one run record (the document is already redacted) and drop the oldest beyond `keep`."""
     from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write
 

@@ -15,7 +15,7 @@ from perspt_doctor import paths, redact
 from perspt_doctor.providers import catalog
 from perspt_doctor.settings.diagnostics import ConfigError
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
-from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at
+from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, schema_default
 from perspt_doctor.settings.sources import Resolved, Shadowed, Source
 
 ENV_PREFIX = "PERSPT_"
@@ -96,8 +96,26 @@ class Settings:
         return Resolved(winner.value, winner.source, winner.origin, shadowed, secret=bool(spec and spec.secret))
 
     def get(self, dotted: str, default: Any = None) -> Any:
+        """The resolved value; where it is None, `default`, else the schema's default. The schema is the one
+        place a default lives: pass `default` only for a key the schema gives none (a test keeps it so)."""
         value = self.resolved(dotted).value
-        return default if value is None else value
+        if value is not None:
+            return value
+        return default if default is not None else schema_default(dotted)
+
+    def number(self, dotted: str) -> float:
+        """A numeric setting; the schema's default where the value is not a number (e.g. a bad variable)."""
+        value = self.get(dotted)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            value = schema_default(dotted)
+        return float(value)
+
+    def integer(self, dotted: str) -> int:
+        """An integer setting; the schema's default where the value is not an integer."""
+        value = self.get(dotted)
+        if isinstance(value, bool) or not isinstance(value, int):
+            value = schema_default(dotted)
+        return int(value)
 
     def _flag_value(self, dotted: str) -> Any:
         direct = {"provider": self.flags.provider, "model": self.flags.model, "stream": self.flags.stream,
@@ -181,7 +199,7 @@ class Settings:
                 if catalog.canonical_id(str(name)) == pid and isinstance(value, str) and value:
                     return f"api_keys.{name}", value
         main = self._file.get("api_key")
-        file_provider = catalog.canonical_id(str(self._file.get("provider") or "openai"))
+        file_provider = catalog.canonical_id(str(self._file.get("provider") or schema_default("provider")))
         if isinstance(main, str) and main and file_provider == pid:
             return "api_key", main
         return None
@@ -197,7 +215,7 @@ class Settings:
             value = self.env.get(name, "").strip()
             if value:
                 found.append(Resolved(value, Source.ENV, f"{name} (environment)"))
-        file_provider = catalog.canonical_id(str(self._file.get("provider") or "openai"))
+        file_provider = catalog.canonical_id(str(self._file.get("provider") or schema_default("provider")))
         base = self._file.get("base_url")
         if isinstance(base, str) and base.strip() and file_provider == pid:
             found.append(Resolved(base.strip(), Source.CONFIG, f"{self.config_name}: base_url"))

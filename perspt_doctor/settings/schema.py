@@ -178,6 +178,12 @@ def field_at(path: str) -> Field | None:
     return current
 
 
+def schema_default(dotted: str) -> Any:
+    """The built-in default of a setting (None for an unknown key or one without a default)."""
+    spec = field_at(dotted)
+    return spec.default if spec is not None else None
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write, make_private
+from perspt_doctor.settings.schema import schema_default
 
 SECRET_MODE = PRIVATE_MODE
 PLAIN_MODE = PRIVATE_MODE
@@ -30,7 +31,8 @@ def plaintext_keys(data: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     found: list[tuple[str, str, str]] = []
     main = data.get("api_key")
     if isinstance(main, str) and main.strip():
-        owner = data.get("provider") or data.get("provider_type") or data.get("default_provider") or "openai"
+        owner = data.get("provider") or data.get("provider_type") or data.get("default_provider") \
+            or schema_default("provider")
         pid = catalog.canonical_id(str(owner)) or str(owner)
         found.append((pid, "api_key", main))
     table = data.get("api_keys")

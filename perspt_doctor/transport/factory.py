@@ -33,15 +33,15 @@ class Timeouts:
 
 def timeouts_from(settings: Settings, *, streaming: bool = False, total: float | None = None) -> Timeouts:
     """connect/read/write/pool from `network.*`, `timeout` and `stream_timeout`; `total` caps all four."""
-    base = float(settings.get("timeout", 60))
+    base = settings.number("timeout")
     read = settings.get("network.read_timeout")
     read_timeout = float(read) if read is not None else (
-        float(settings.get("stream_timeout", 30)) if streaming else base)
+        settings.number("stream_timeout") if streaming else base)
     values = Timeouts(
-        connect=float(settings.get("network.connect_timeout", 10)),
+        connect=settings.number("network.connect_timeout"),
         read=read_timeout,
-        write=float(settings.get("network.write_timeout", 30)),
-        pool=float(settings.get("network.pool_timeout", 10)),
+        write=settings.number("network.write_timeout"),
+        pool=settings.number("network.pool_timeout"),
     )
     if total is not None:
         values = Timeouts(min(values.connect, total), min(values.read or total, total), min(values.write, total),
@@ -78,12 +78,12 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
             headers: dict[str, str] | None, base_url: str | None) -> dict[str, Any]:
     import httpx
 
-    pool = int(settings.get("network.connection_pool_size", 10))
+    pool = settings.integer("network.connection_pool_size")
     limits = httpx.Limits(max_connections=pool,
-                          max_keepalive_connections=pool if settings.get("network.keep_alive", True) else 0)
+                          max_keepalive_connections=pool if settings.get("network.keep_alive") else 0)
     verify = ssl_context(settings)
     sent = dict(headers or {})
-    if settings.get("network.compression", True) is False:
+    if settings.get("network.compression") is False:
         sent.setdefault("Accept-Encoding", "identity")
     kwargs: dict[str, Any] = {
         "timeout": timeouts_from(settings, streaming=streaming, total=total_timeout).to_httpx(),

@@ -49,8 +49,8 @@ class TrustPlan:
 
 
 def trust_plan(settings: Settings) -> TrustPlan:
-    verify = settings.get("network.verify_tls", True) is not False
-    mode = str(settings.get("network.trust_store", "auto")).lower()
+    verify = settings.get("network.verify_tls") is not False
+    mode = str(settings.get("network.trust_store")).lower()
     plan = TrustPlan(mode, verify)
     if not verify:
         return plan
