@@ -53,6 +53,8 @@ def test_generated_configuration_reference_and_schema_are_current() -> None:
         "docs/configuration.md is stale: run scripts/gen_docs.py"
     assert (DOCS / "config.schema.json").read_text(encoding="utf-8") == gen.config_schema_json(), \
         "docs/config.schema.json is stale: run scripts/gen_docs.py"
+    assert gen.SHIPPED_SCHEMA.read_text(encoding="utf-8") == gen.config_schema_json(), \
+        "perspt_doctor/schemas/config.schema.json is stale: run scripts/gen_docs.py"
 
 
 def test_generated_checks_and_benchmarks_pages_are_current() -> None:
