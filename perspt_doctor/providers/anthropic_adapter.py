@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,32 +30,20 @@ class AnthropicAdapter(HTTPAdapter):
         return await self.list_pages("/v1/models", {"limit": 1000}, page)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        system = [request.system] if request.system else []
-        messages: list[dict[str, Any]] = []
-        for m in request.messages:
-            if m.role == "system":
-                system.append(m.content)
-            else:
-                messages.append({"role": m.role, "content": m.content})
+        system, rest = request.split_system()
         body: dict[str, Any] = {"model": request.model, "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-                                "messages": messages}
-        if system:
-            body["system"] = "\n\n".join(system)
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
+                                "messages": [{"role": m.role, "content": m.content} for m in rest]}
+        if system is not None:
+            body["system"] = system
+        body.update(request.sampling("temperature", "top_p"))
         body.update(request.options)
         if stream:
             body["stream"] = True
         return body
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
-        data, _ = await self.request_json("POST", "/v1/messages", body=self.body(request, stream=False),
-                                          model=request.model)
-        blocks = data.get("content") if isinstance(data, dict) else None
-        if not isinstance(blocks, list):
-            raise self.invalid_event(json.dumps(data).encode())
+        data, blocks = await self.post_reply("/v1/messages", self.body(request, stream=False), request.model,
+                                             "content", lambda b: isinstance(b, list))
         text = "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and b.get("type") == "text")
         return ChatResponse(text=text, model=str(data.get("model") or request.model),
                             finish_reason=data.get("stop_reason"), usage=_usage(data.get("usage")), raw=data)

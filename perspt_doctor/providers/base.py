@@ -31,6 +31,30 @@ class ChatRequest:
     options: dict[str, Any] = field(default_factory=dict)
     """Provider-specific options (Ollama `options`: num_ctx, num_gpu, ...)."""
 
+    def role_messages(self) -> list[dict[str, Any]]:
+        """`{"role", "content"}` objects, `system` first: the list OpenAI, Cohere and Ollama take."""
+        head = [{"role": "system", "content": self.system}] if self.system else []
+        return head + [{"role": m.role, "content": m.content} for m in self.messages]
+
+    def split_system(self) -> tuple[str | None, list[Message]]:
+        """For protocols that take the system prompt apart (Anthropic, Gemini): `system` and every system
+        message joined by a blank line (None if there are none), and the other messages."""
+        system = [self.system] if self.system else []
+        rest: list[Message] = []
+        for m in self.messages:
+            if m.role == "system":
+                system.append(m.content)
+            else:
+                rest.append(m)
+        return ("\n\n".join(system) if system else None), rest
+
+    def sampling(self, temperature: str, top_p: str, max_tokens: str | None = None,
+                 frequency_penalty: str | None = None) -> dict[str, Any]:
+        """The sampling parameters that are set, under the protocol's names (None: the protocol has none)."""
+        named = ((temperature, self.temperature), (top_p, self.top_p), (max_tokens, self.max_tokens),
+                 (frequency_penalty, self.frequency_penalty))
+        return {name: value for name, value in named if name is not None and value is not None}
+
 
 @dataclass
 class Usage:

@@ -28,24 +28,12 @@ class CohereAdapter(HTTPAdapter):
         return await self.list_pages("/v1/models", {"page_size": 1000, "endpoint": "chat"}, page)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
-        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
-        for name, value in (("temperature", request.temperature), ("p", request.top_p),
-                            ("max_tokens", request.max_tokens), ("frequency_penalty", request.frequency_penalty)):
-            if value is not None:
-                body[name] = value
-        body.update(request.options)
-        return body
+        return {"model": request.model, "messages": request.role_messages(), "stream": stream,
+                **request.sampling("temperature", "p", "max_tokens", "frequency_penalty"), **request.options}
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
-        data, _ = await self.request_json("POST", "/v2/chat", body=self.body(request, stream=False),
-                                          model=request.model)
-        message = data.get("message") if isinstance(data, dict) else None
-        if not isinstance(message, dict):
-            raise self.invalid_event(json.dumps(data).encode())
+        data, message = await self.post_reply("/v2/chat", self.body(request, stream=False), request.model,
+                                              "message", lambda m: isinstance(m, dict))
         content = message.get("content") or []
         text = "".join(c.get("text", "") for c in content if isinstance(c, dict) and c.get("type") == "text")
         return ChatResponse(text=text, model=request.model, finish_reason=data.get("finish_reason"),

@@ -41,22 +41,12 @@ class GeminiAdapter(HTTPAdapter):
         return await self.list_pages("/models", {"pageSize": 1000}, page)
 
     def body(self, request: ChatRequest) -> dict[str, Any]:
-        system = [request.system] if request.system else []
-        contents: list[dict[str, Any]] = []
-        for m in request.messages:
-            if m.role == "system":
-                system.append(m.content)
-            else:
-                contents.append({"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]})
-        body: dict[str, Any] = {"contents": contents}
-        if system:
-            body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
-        config: dict[str, Any] = {}
-        for name, value in (("temperature", request.temperature), ("topP", request.top_p),
-                            ("maxOutputTokens", request.max_tokens),
-                            ("frequencyPenalty", request.frequency_penalty)):
-            if value is not None:
-                config[name] = value
+        system, rest = request.split_system()
+        body: dict[str, Any] = {"contents": [{"role": "model" if m.role == "assistant" else "user",
+                                              "parts": [{"text": m.content}]} for m in rest]}
+        if system is not None:
+            body["systemInstruction"] = {"parts": [{"text": system}]}
+        config = request.sampling("temperature", "topP", "maxOutputTokens", "frequencyPenalty")
         if config:
             body["generationConfig"] = config
         body.update(request.options)

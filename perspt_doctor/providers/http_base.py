@@ -4,6 +4,7 @@ the mapping of HTTP and network failures to typed errors, and the streaming read
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
@@ -223,6 +224,16 @@ class HTTPAdapter:
             return data, response
 
         return await call_with_retries(self.retry, once)
+
+    async def post_reply(self, path: str, body: Any, model: str, part: str,
+                         valid: Callable[[Any], bool]) -> tuple[dict[str, Any], Any]:
+        """A non-streamed reply and its `part` (`choices`, `content`, `message`); a reply whose part is not
+        `valid` is an invalid-reply error."""
+        data, _response = await self.request_json("POST", path, body=body, model=model)
+        value = data.get(part) if isinstance(data, dict) else None
+        if not valid(value):
+            raise self.invalid_event(json.dumps(data).encode())
+        return data, value
 
     async def list_pages(self, path: str, params: dict[str, Any],
                          page: Callable[[Any], tuple[Iterable[ModelInfo], dict[str, Any] | None]]) -> ModelList:

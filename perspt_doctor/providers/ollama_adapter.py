@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -59,27 +58,15 @@ class OllamaAdapter(HTTPAdapter):
         return ModelList(models, dict(response.headers), response.status_code)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
-        options: dict[str, Any] = {}
-        for name, value in (("temperature", request.temperature), ("top_p", request.top_p),
-                            ("num_predict", request.max_tokens), ("frequency_penalty", request.frequency_penalty)):
-            if value is not None:
-                options[name] = value
-        options.update(request.options)
-        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": stream}
+        options = {**request.sampling("temperature", "top_p", "num_predict", "frequency_penalty"), **request.options}
+        body: dict[str, Any] = {"model": request.model, "messages": request.role_messages(), "stream": stream}
         if options:
             body["options"] = options
         return body
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
-        data, _ = await self.request_json("POST", "/api/chat", body=self.body(request, stream=False),
-                                          model=request.model)
-        message = data.get("message") if isinstance(data, dict) else None
-        if not isinstance(message, dict):
-            raise self.invalid_event(json.dumps(data).encode())
+        data, message = await self.post_reply("/api/chat", self.body(request, stream=False), request.model,
+                                              "message", lambda m: isinstance(m, dict))
         return ChatResponse(text=message.get("content") or "", model=str(data.get("model") or request.model),
                             finish_reason=data.get("done_reason"), usage=_usage(data), raw=data)
 

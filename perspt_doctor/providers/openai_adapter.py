@@ -3,7 +3,6 @@ OpenRouter, and `openai-compatible` servers (vLLM, LM Studio, llama.cpp, Ollama'
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,20 +20,10 @@ class OpenAIAdapter(HTTPAdapter):
         return ModelList(models, dict(response.headers), response.status_code)
 
     def body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
-        messages: list[dict[str, Any]] = []
-        if request.system:
-            messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
-        body: dict[str, Any] = {"model": request.model, "messages": messages}
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.top_p is not None:
-            body["top_p"] = request.top_p
-        if request.max_tokens is not None:
-            body[self.spec.max_tokens_param] = request.max_tokens
-        if request.frequency_penalty is not None:
-            body["frequency_penalty"] = request.frequency_penalty
-        body.update(request.options)
+        body: dict[str, Any] = {"model": request.model, "messages": request.role_messages(),
+                                **request.sampling("temperature", "top_p", self.spec.max_tokens_param,
+                                                   "frequency_penalty"),
+                                **request.options}
         if stream:
             body["stream"] = True
             if self.spec.stream_usage_option:
@@ -42,11 +31,8 @@ class OpenAIAdapter(HTTPAdapter):
         return body
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
-        data, _response = await self.request_json("POST", self.spec.chat_path, body=self.body(request, stream=False),
-                                                  model=request.model)
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not choices or not isinstance(choices[0], dict):
-            raise self.invalid_event(json.dumps(data).encode())
+        data, choices = await self.post_reply(self.spec.chat_path, self.body(request, stream=False), request.model,
+                                              "choices", lambda c: bool(c) and isinstance(c[0], dict))
         message = choices[0].get("message") or {}
         text = message.get("content") or message.get("refusal") or ""
         return ChatResponse(text=text, model=str(data.get("model") or request.model),
