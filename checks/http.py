@@ -9,7 +9,7 @@ from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.transport import factory
-from perspt_doctor.transport.causes import root_cause
+from perspt_doctor.transport.classify import classify
 from perspt_doctor.transport.probes import system_resolve
 from perspt_doctor.transport.route import Route, route_for
 from perspt_doctor.transport.trust import TransportConfigError
@@ -97,9 +97,10 @@ async def http_probe(ctx: CheckContext) -> Result:
             response = await client.get(url, headers={"accept": "application/json"}, extensions={"trace": trace})
             body = response.content[:4096]
     except Exception as exc:  # noqa: BLE001 - every transport failure is explained by its root cause
-        cause = root_cause(exc)
+        cause = classify(exc, proxy=route.proxy_url, provider=ctx.provider)
         facts.update(_phases(events, started))
-        facts["error_kind"] = cause.kind
+        facts["error_kind"] = str(cause.kind)
+        facts["cause"] = cause.as_dict()
         if cause.verify_code is not None:
             facts["verify_code"] = cause.verify_code
         return Result.fail(f"GET {url} failed: {cause.message}", details=[cause.detail], docs=DOCS, facts=facts,

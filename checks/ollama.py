@@ -11,7 +11,7 @@ from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
-from perspt_doctor.providers.errors import is_out_of_memory
+from perspt_doctor.transport.classify import is_out_of_memory
 from perspt_doctor.providers.ollama_host import (
     DEFAULT_PORT,
     OllamaHost,

@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.transport.classify import Kind
 from perspt_doctor.transport.probes import TLSOutcome, flat_name, insecure_context, name_of, tls_handshake
 from perspt_doctor.transport.route import Route, route_for
 from perspt_doctor.transport.trust import (
@@ -206,23 +207,25 @@ def _cert_file_warning(ctx: CheckContext, sources: list[TrustSource]) -> tuple[s
 
 def _handshake_failure(route: Route, capture: TLSOutcome, details: list[str], facts: dict[str, Any]) -> Result:
     cause = capture.cause
-    kind = cause.kind if cause else "tls"
-    facts["outcome"] = kind
+    kind = cause.kind if cause else Kind.TLS_HANDSHAKE
+    facts["outcome"] = str(kind)
+    if cause:
+        facts["cause"] = cause.as_dict()
     where = route.endpoint.authority
-    if kind == "proxy":
+    if cause and cause.is_proxy:
         status = cause.status if cause else None
         return Result.fail(f"the proxy {route.proxy_label} would not open a tunnel to {where} ({status})",
                            details=details, hint="run `perspt doctor --only 'proxy.*'`", docs=DOCS, facts=facts)
-    if kind == "tls-protocol":
+    if kind is Kind.TLS_PROTOCOL:
         return Result.fail(f"{where} does not speak TLS (wrong version number): it is a plain-HTTP port",
                            details=details, docs=DOCS, facts=facts,
                            hint=f"use http://{where} in the base URL, or the server's HTTPS port")
-    if kind == "connect-timeout":
+    if kind is Kind.CONNECT_TIMEOUT:
         return Result.fail(f"the TLS handshake with {where} timed out: the connection opens but the server never "
                            "answers the ClientHello", details=details, docs=DOCS, facts=facts,
                            hint="something in the path swallows TLS (an SNI filter, a VPN with a broken MTU, or "
                                 "a proxy that needs to be configured: set HTTPS_PROXY)")
-    if kind == "reset":
+    if kind in (Kind.RESET, Kind.TLS_EOF):
         return Result.fail(f"{where} closed the connection during the TLS handshake", details=details, docs=DOCS,
                            facts=facts, hint="a firewall or proxy is filtering this destination by name (SNI); "
                                              "ask your network administrator, or use the configured proxy")

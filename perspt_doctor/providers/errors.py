@@ -1,28 +1,31 @@
-"""Typed provider errors, and the mapping from each provider's error replies to them.
+"""Typed provider errors, one class per kind of cause the transport's classifier finds in a reply.
 
 Every error carries the provider id, the HTTP status, the provider's own error code or type, one
-redacted line of message (error bodies sometimes echo the key) and a hint saying what to do.
+redacted line of message (error bodies sometimes echo the key), a hint saying what to do, and the
+`Cause` (`transport/classify.py`) that says which layer failed and which doctor check explains it.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from perspt_doctor.redact import redact
+from perspt_doctor.transport.classify import Cause, Kind, cause_of, classify_reply, extract, parse_body
 
 _MAX_MESSAGE = 300
 
 
 class ProviderError(Exception):
     kind: ClassVar[str] = "provider_error"
+    cause_kind: ClassVar[Kind] = Kind.UNKNOWN
+    """The classifier's kind for an error of this class made without a `Cause` (by an adapter itself)."""
     retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, *, provider: str, status: int | None = None, code: str | None = None,
                  hint: str | None = None, request_id: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+                 headers: Mapping[str, str] | None = None, cause: Cause | None = None) -> None:
         self.message = one_line(message)
         super().__init__(self.message)
         self.provider = provider
@@ -32,6 +35,14 @@ class ProviderError(Exception):
         self.request_id = request_id
         self.headers: dict[str, str] = dict(headers or {})
         self.should_retry: bool | None = _should_retry(self.headers)
+        self.cause = cause
+
+    def classified(self) -> Cause:
+        """The classifier's cause: the one found when the error was made, else this class's kind."""
+        if self.cause is not None:
+            return self.cause
+        kind = Kind.MISSING_KEY if self.code == "missing_key" else self.cause_kind
+        return cause_of(kind, self.message, status=self.status, provider=self.provider)
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
@@ -51,20 +62,24 @@ class ProviderError(Exception):
 
 class AuthenticationError(ProviderError):
     kind = "authentication"
+    cause_kind = Kind.AUTH
 
 
 class PermissionDeniedError(ProviderError):
     kind = "permission"
+    cause_kind = Kind.FORBIDDEN
 
 
 class QuotaExceededError(ProviderError):
     """Billing, credits, monthly or daily quota: waiting a few seconds will not help."""
 
     kind = "quota"
+    cause_kind = Kind.QUOTA
 
 
 class RateLimitError(ProviderError):
     kind = "rate_limit"
+    cause_kind = Kind.RATE_LIMIT
     retryable = True
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
@@ -77,6 +92,7 @@ class RateLimitError(ProviderError):
 
 class ModelNotFoundError(ProviderError):
     kind = "model_not_found"
+    cause_kind = Kind.MODEL_NOT_FOUND
 
     def __init__(self, message: str, *, model: str | None = None, suggestions: list[str] | None = None,
                  **kw: Any) -> None:
@@ -99,33 +115,39 @@ class ModelNotFoundError(ProviderError):
 
 class ContextTooLongError(ProviderError):
     kind = "context_too_long"
+    cause_kind = Kind.CONTEXT_TOO_LONG
 
 
 class OutOfMemoryError(ProviderError):
     """A local model server could not load the model: it does not fit in RAM or GPU memory."""
 
     kind = "out_of_memory"
+    cause_kind = Kind.OUT_OF_MEMORY
 
 
 class BadRequestError(ProviderError):
     """The provider rejected the request itself (an unsupported parameter, a malformed field)."""
 
     kind = "bad_request"
+    cause_kind = Kind.BAD_REQUEST
 
 
 class EndpointNotFoundError(ProviderError):
     """404 for something other than a model: usually a base URL missing or repeating `/v1`."""
 
     kind = "endpoint_not_found"
+    cause_kind = Kind.ENDPOINT_NOT_FOUND
 
 
 class OverloadedError(ProviderError):
     kind = "overloaded"
+    cause_kind = Kind.OVERLOADED
     retryable = True
 
 
 class ServerError(ProviderError):
     kind = "server_error"
+    cause_kind = Kind.SERVER
     retryable = True
 
 
@@ -133,27 +155,31 @@ class BadResponseError(ProviderError):
     """The reply is not what the protocol promises: invalid JSON, an HTML page, a truncated stream."""
 
     kind = "bad_response"
+    cause_kind = Kind.BAD_RESPONSE
 
 
 class NetworkError(ProviderError):
     """No usable HTTP reply: DNS, refused, reset, TLS, proxy, timeout. `cause` says which."""
 
     kind = "network"
+    cause_kind = Kind.UNKNOWN
     retryable = True
-
-    def __init__(self, message: str, *, cause: Any = None, **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.cause = cause
 
 
 class StreamInterruptedError(NetworkError):
     """The connection broke after the reply had begun to arrive: what came is kept, the rest is lost."""
 
     retryable = False
+    cause_kind = Kind.STREAM_CUT
 
     @classmethod
     def after(cls, error: NetworkError) -> StreamInterruptedError:
-        return cls(f"the stream was interrupted after the reply began: {error.message}", cause=error.cause,
+        cause = error.cause
+        if cause is None or cause.kind is not Kind.STREAM_CUT:
+            from dataclasses import replace
+
+            cause = replace(cause or cause_of(Kind.STREAM_CUT, error.message), kind=Kind.STREAM_CUT)
+        return cls(f"the stream was interrupted after the reply began: {error.message}", cause=cause,
                    provider=error.provider, status=error.status,
                    hint="usually a proxy or load balancer that closes long connections, or a flaky network: ask "
                         "again, raise `stream_timeout`, or use `--no-stream`; `perspt doctor --live` sends a real "
@@ -174,74 +200,9 @@ def _should_retry(headers: Mapping[str, str]) -> bool | None:
 
 # ---- reading error bodies -----------------------------------------------------------------
 
-_QUOTA_CODES = {"insufficient_quota", "credit_balance_exhausted", "organization_spend_limit_exceeded",
-                "project_spend_limit_exceeded", "organization_usage_limit_exceeded", "billing_error",
-                "billing_hard_limit_reached", "enforced_spend_limit_reached"}
-_QUOTA_TEXT = re.compile(
-    r"credit balance is too low|insufficient (?:balance|credits?)|exceeded your current quota|"
-    r"used all available credits|monthly spending limit|doesn't have any credits|billing|"
-    r"limited to \d+ api calls / month|payment required", re.I)
-_CONTEXT_TEXT = re.compile(
-    r"context length|context window|maximum prompt length|prompt is too long|too many tokens|"
-    r"exceed(?:s|ed)? (?:the )?(?:context|max(?:imum)? (?:number of )?tokens)|input is too long|request too large|"
-    r"token count[^.]*exceeds", re.I)
-_CONTEXT_CODES = {"context_length_exceeded", "exceed_context_size_error", "request_too_large",
-                  "string_above_max_length"}
-_MODEL_TEXT = re.compile(
-    r"model[^.]*(?:does not exist|not found|not exist|is not supported for|no longer accessible|deprecated)|"
-    r"invalid model|not a valid model|unknown model|no endpoints found|model not exist", re.I)
-_AUTH_TEXT = re.compile(
-    r"api key not valid|invalid api key|incorrect api key|invalid x-api-key|invalid api token|unauthori[sz]ed|"
-    r"no auth credentials|api key not found|unregistered callers|reported as leaked|authentication fails", re.I)
-_REGION_TEXT = re.compile(r"location is not supported|country, region, or territory|unsupported_country", re.I)
-OUT_OF_MEMORY_MARKERS = ("out of memory", "cudamalloc failed", "insufficient memory", "not enough memory",
-                         "failed to allocate", "requires more system memory", "unable to load full model",
-                         "resource limitations")
-
-
-def is_out_of_memory(message: str) -> bool:
-    lowered = message.lower()
-    return any(marker in lowered for marker in OUT_OF_MEMORY_MARKERS)
-
-
-_OVERLOAD_TEXT = re.compile(r"overloaded|server busy|capacity|unavailable", re.I)
 _HTML = re.compile(rb"^\s*(?:<!doctype html|<html|<head|<body|<\?xml)", re.I)
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$")
 _TRY_AGAIN = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:h|ms|m|s))+)", re.I)
-
-
-def parse_body(raw: bytes) -> Any:
-    """The JSON of an error body, or None when it is not JSON."""
-    try:
-        return json.loads(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def extract(body: Any) -> tuple[str, str | None, str | None, dict[str, Any]]:
-    """(message, code, type, error object) from any of the providers' error envelopes."""
-    if isinstance(body, list) and len(body) == 1:
-        body = body[0]  # Gemini array-wrapped errors
-    if not isinstance(body, dict):
-        return "", None, None, {}
-    err = body.get("error")
-    if isinstance(err, dict):
-        code = err.get("code")
-        etype = err.get("type") or err.get("status")
-        details = err.get("details")
-        if isinstance(details, dict) and isinstance(details.get("error_code"), str):
-            code = details["error_code"]  # Anthropic spend limits
-        return (str(err.get("message") or ""), str(code) if isinstance(code, str) else None,
-                str(etype) if isinstance(etype, str) else None, err)
-    if isinstance(err, str):  # xAI, Ollama, vLLM auth: flat string
-        code = body.get("code")
-        return err, str(code) if isinstance(code, str) else None, body.get("type"), body
-    message = body.get("message") or body.get("detail") or ""
-    if not isinstance(message, str):
-        message = json.dumps(message)[:200]
-    code = body.get("code")
-    return (message, str(code) if code is not None and not isinstance(code, bool) else None,
-            body.get("type") if isinstance(body.get("type"), str) else None, body)
 
 
 def parse_duration(text: str) -> float | None:
@@ -267,22 +228,6 @@ def gemini_retry_delay(err: Mapping[str, Any]) -> float | None:
             if isinstance(delay, str):
                 return parse_duration(delay)
     return None
-
-
-def _gemini_reason(err: Mapping[str, Any]) -> str | None:
-    for detail in err.get("details") or ():
-        if isinstance(detail, dict) and isinstance(detail.get("reason"), str):
-            return str(detail["reason"])
-    return None
-
-
-def _gemini_daily(err: Mapping[str, Any]) -> bool:
-    for detail in err.get("details") or ():
-        if isinstance(detail, dict):
-            for violation in detail.get("violations") or ():
-                if isinstance(violation, dict) and "PerDay" in str(violation.get("quotaId", "")):
-                    return True
-    return False
 
 
 def header_retry_after(headers: Mapping[str, str]) -> float | None:
@@ -326,7 +271,8 @@ def retry_after_of(headers: Mapping[str, str], err: Mapping[str, Any], message: 
 # ---- the mapping ----------------------------------------------------------------------------
 
 def from_response(provider: str, protocol: str, status: int, raw: bytes, headers: Mapping[str, str], *,
-                  model: str | None = None, content_type: str = "") -> ProviderError:
+                  model: str | None = None, content_type: str = "", proxy: str | None = None,
+                  url: str | None = None) -> ProviderError:
     """Turn an HTTP error reply (or an error event inside a 200 stream) into a typed error."""
     from perspt_doctor.providers.hints import hint_for
 
@@ -341,14 +287,15 @@ def from_response(provider: str, protocol: str, status: int, raw: bytes, headers
         snippet = _html_title(raw) if html else raw[:120].decode("utf-8", "replace")
         what = f"an HTML page ({snippet})" if html else f"a non-JSON reply ({snippet or 'empty body'})"
         message = f"HTTP {status} with {what}"
+    cause = classify_reply(status, raw, lower_headers, protocol=protocol, proxy=proxy, url=url, provider=provider)
+    if cause.is_proxy:
+        return NetworkError(cause.message, cause=cause, **common).with_default_hint()
     if protocol == "gemini" and isinstance(err, dict) and etype and not code:
-        code = _gemini_reason(err) or etype
+        from perspt_doctor.transport.classify import gemini_reason
+
+        code = gemini_reason(err) or etype
     label = code or etype
-    effective = status
-    if status < 400 and body is not None:  # an error event inside a 200 stream
-        numeric = err.get("code") if isinstance(err, dict) else None
-        effective = numeric if isinstance(numeric, int) and numeric >= 400 else _TYPE_STATUS.get(label or "", 500)
-    cls = _classify(protocol, effective, message, code, etype, err, body is None)
+    cls = ERROR_OF_KIND.get(cause.kind, BadRequestError)
     if cls is BadResponseError and body is None and status < 400:
         message = f"expected JSON, got {message.split(' with ', 1)[-1]}"
     kw: dict[str, Any] = {}
@@ -356,13 +303,9 @@ def from_response(provider: str, protocol: str, status: int, raw: bytes, headers
         kw["retry_after"] = retry_after_of(lower_headers, err, message)
     if cls is ModelNotFoundError:
         kw["model"] = model
-    error = cls(message or f"HTTP {status}", code=label, **common, **kw)
+    error = cls(message or f"HTTP {status}", code=label, cause=cause, **common, **kw)
     error.hint = hint_for(error, html=html)
     return error
-
-
-_ENDPOINT_TEXT = re.compile(r"invalid url|unknown (?:request )?url|no route|unrecognized request url|"
-                            r"page not found|path not found", re.I)
 
 
 def _html_title(raw: bytes) -> str:
@@ -370,66 +313,11 @@ def _html_title(raw: bytes) -> str:
     return match.group(1).decode("utf-8", "replace").strip()[:80] if match else "no title"
 
 
-def _classify(protocol: str, status: int, message: str, code: str | None, etype: str | None,
-              err: Mapping[str, Any], not_json: bool) -> type[ProviderError]:
-    codes = {c for c in (code, etype) if c}
-    if not_json:
-        if status in (401, 407):
-            return AuthenticationError
-        if status == 403:
-            return PermissionDeniedError
-        if status == 429:
-            return RateLimitError
-        if status == 529 or status == 503:
-            return OverloadedError
-        if status >= 500:
-            return ServerError
-        if status == 404:
-            return EndpointNotFoundError
-        return BadResponseError
-    if codes & _QUOTA_CODES or status == 402:
-        return QuotaExceededError
-    if status == 401 or "API_KEY_INVALID" in codes or "authentication_error" in codes:
-        return AuthenticationError
-    if protocol == "cohere" and status == 498:
-        return AuthenticationError
-    if status == 429:
-        if _QUOTA_TEXT.search(message) and not (protocol == "gemini" and not _gemini_daily(err)
-                                                and "limit: 0" not in message):
-            return QuotaExceededError
-        return RateLimitError
-    if status in (400, 403) and _QUOTA_TEXT.search(message) and "quota" not in message.lower():
-        return QuotaExceededError
-    if status in (400, 403) and _AUTH_TEXT.search(message):
-        return AuthenticationError
-    if status in (400, 403) and _REGION_TEXT.search(message + " " + " ".join(codes)):
-        return PermissionDeniedError
-    if codes & _CONTEXT_CODES or (status in (400, 413, 422) and _CONTEXT_TEXT.search(message)):
-        return ContextTooLongError
-    if "model_not_found" in codes or "invalid_model" in codes:
-        return ModelNotFoundError
-    if status == 403:
-        return PermissionDeniedError
-    if status == 404:
-        if _ENDPOINT_TEXT.search(message):
-            return EndpointNotFoundError
-        if _MODEL_TEXT.search(message) or "model" in message.lower() or protocol == "anthropic":
-            return ModelNotFoundError
-        return EndpointNotFoundError
-    if status == 400 and _MODEL_TEXT.search(message):
-        return ModelNotFoundError
-    if status >= 500 and is_out_of_memory(message):
-        return OutOfMemoryError
-    if status == 529 or status == 498 or "overloaded_error" in codes:
-        return OverloadedError
-    if status == 503 or (status >= 500 and _OVERLOAD_TEXT.search(message)):
-        return OverloadedError
-    if status >= 500 or status in (408, 409):
-        return ServerError
-    return BadRequestError
-
-
-_TYPE_STATUS = {"overloaded_error": 529, "rate_limit_error": 429, "authentication_error": 401,
-                "permission_error": 403, "not_found_error": 404, "invalid_request_error": 400,
-                "billing_error": 402, "RESOURCE_EXHAUSTED": 429, "UNAVAILABLE": 503, "INVALID_ARGUMENT": 400,
-                "PERMISSION_DENIED": 403, "NOT_FOUND": 404, "rate_limit_exceeded": 429}
+ERROR_OF_KIND: dict[Kind, type[ProviderError]] = {
+    Kind.AUTH: AuthenticationError, Kind.FORBIDDEN: PermissionDeniedError, Kind.QUOTA: QuotaExceededError,
+    Kind.RATE_LIMIT: RateLimitError, Kind.MODEL_NOT_FOUND: ModelNotFoundError,
+    Kind.CONTEXT_TOO_LONG: ContextTooLongError, Kind.ENDPOINT_NOT_FOUND: EndpointNotFoundError,
+    Kind.BAD_REQUEST: BadRequestError, Kind.BAD_RESPONSE: BadResponseError, Kind.SERVER: ServerError,
+    Kind.OVERLOADED: OverloadedError, Kind.OUT_OF_MEMORY: OutOfMemoryError,
+}
+"""The typed error for each cause the classifier finds in a reply (proxy causes become NetworkError)."""

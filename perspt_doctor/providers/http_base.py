@@ -104,6 +104,8 @@ class HTTPAdapter:
         self.deadline = deadline
         self.require_key = require_key and spec.key_required
         self.last_headers: dict[str, str] = {}
+        self.proxy: str | None = None
+        """The proxy URL this adapter's requests go through (set by the registry from the route)."""
         client.headers.update(auth_headers(spec, key))
 
     @staticmethod
@@ -181,12 +183,13 @@ class HTTPAdapter:
 
     def error_from(self, status: int, raw: bytes, headers: Mapping[str, str],
                    model: str | None = None) -> ProviderError:
-        return from_response(self.provider_id, self.protocol, status, raw, headers, model=model)
+        return from_response(self.provider_id, self.protocol, status, raw, headers, model=model, proxy=self.proxy,
+                             url=self.base_url)
 
     def network_error(self, exc: BaseException) -> NetworkError:
-        from perspt_doctor.transport.causes import root_cause
+        from perspt_doctor.transport.classify import classify
 
-        cause = root_cause(exc)
+        cause = classify(exc, proxy=self.proxy, provider=self.provider_id)
         return NetworkError(cause.describe(), provider=self.provider_id, cause=cause,
                             hint=f"{cause.doctor_hint} (`perspt doctor --provider {self.provider_id}` checks it all)")
 
@@ -204,10 +207,10 @@ class HTTPAdapter:
             try:
                 response = await (asyncio.wait_for(send, self.deadline) if self.deadline else send)
             except asyncio.TimeoutError:
-                from perspt_doctor.transport.causes import RootCause
+                from perspt_doctor.transport.classify import Kind, cause_of
 
                 message = f"no complete reply within {self.deadline:g} s (the `timeout` setting)"
-                raise NetworkError(message, provider=self.provider_id, cause=RootCause("timeout", message),
+                raise NetworkError(message, provider=self.provider_id, cause=cause_of(Kind.TIMEOUT, message),
                                    hint="raise `timeout` in the config, or run `perspt doctor --only 'http.*'`"
                                    ) from None
             except httpx.HTTPError as exc:

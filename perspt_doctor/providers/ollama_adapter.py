@@ -40,8 +40,11 @@ class OllamaAdapter(HTTPAdapter):
         return url
 
     def network_error(self, exc: BaseException) -> NetworkError:
+        from perspt_doctor.transport.classify import Kind
+
         error = super().network_error(exc)
-        if getattr(error.cause, "kind", "") in ("refused", "connect-timeout", "unreachable", "dns"):
+        if error.cause is not None and error.cause.kind in (Kind.OLLAMA_NOT_RUNNING, Kind.CONNECT_TIMEOUT,
+                                                            Kind.UNREACHABLE, Kind.DNS) and not error.cause.via:
             error.hint = (f"is Ollama running at {self.base_url}? Start it with `ollama serve`, or point OLLAMA_HOST "
                           "at the address it listens on; `perspt doctor --provider ollama --only 'ollama.*'` "
                           "checks it")

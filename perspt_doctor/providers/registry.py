@@ -38,6 +38,7 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     from perspt_doctor.providers.ratelimit import limiter_for
     from perspt_doctor.providers.retry import RetryPolicy
     from perspt_doctor.transport.factory import build_async_client
+    from perspt_doctor.transport.route import route_to
 
     pid = catalog.resolve_provider(provider_id)
     spec = catalog.PROVIDERS[pid]
@@ -45,6 +46,11 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     base_url = settings.base_url_for(pid).value or spec.base_url
     client = build_async_client(settings, streaming=streaming, total_timeout=total_timeout)
     policy = RetryPolicy.from_settings(settings)
-    return adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
-                                        limiter=limiter_for(settings, pid), deadline=policy.deadline,
-                                        require_key=require_key)
+    adapter = adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
+                                           limiter=limiter_for(settings, pid), deadline=policy.deadline,
+                                           require_key=require_key)
+    try:
+        adapter.proxy = route_to(settings, adapter.base_url, pid).proxy_url
+    except ValueError:  # a base URL httpx cannot parse: the first request says so
+        adapter.proxy = None
+    return adapter

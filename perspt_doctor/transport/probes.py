@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from perspt_doctor.transport.causes import RootCause, root_cause
+from perspt_doctor.transport.classify import Cause, Kind, authority, cause_of, classify, proxy_reply
 from perspt_doctor.transport.proxy import proxy_parts
 
 
@@ -46,6 +46,7 @@ class ConnectResult:
     kind: str = "ok"
     """ok, refused, timeout, unreachable, reset, error."""
     error: str = ""
+    cause: Cause | None = None
 
 
 async def tcp_connect(address: Address, port: int, timeout: float) -> ConnectResult:
@@ -57,9 +58,10 @@ async def tcp_connect(address: Address, port: int, timeout: float) -> ConnectRes
         return ConnectResult(address, False, (time.perf_counter() - started) * 1000, "timeout",
                              f"no answer within {timeout:g} s")
     except OSError as exc:
-        cause = root_cause(exc)
-        kind = cause.kind if cause.kind in ("refused", "unreachable", "reset") else "error"
-        return ConnectResult(address, False, (time.perf_counter() - started) * 1000, kind, exc.strerror or str(exc))
+        cause = classify(exc)
+        kind = cause.kind.value if cause.kind in (Kind.REFUSED, Kind.UNREACHABLE, Kind.RESET) else "error"
+        return ConnectResult(address, False, (time.perf_counter() - started) * 1000, kind, exc.strerror or str(exc),
+                             cause)
     ms = (time.perf_counter() - started) * 1000
     writer.close()
     return ConnectResult(address, True, ms)
@@ -146,7 +148,7 @@ def flat_name(rdn: Any) -> str:
 class TLSOutcome:
     ok: bool
     ms: float = 0.0
-    cause: RootCause | None = None
+    cause: Cause | None = None
     chain: list[dict[str, Any]] = field(default_factory=list)
     version: str | None = None
     cipher: str | None = None
@@ -197,17 +199,17 @@ async def tls_handshake(host: str, port: int, context: ssl.SSLContext, *, timeou
         return outcome
     except ProxyTunnelError as exc:
         return TLSOutcome(False, (time.perf_counter() - started) * 1000,
-                          RootCause("proxy", f"the proxy answered CONNECT with {exc}", status=exc.reply.status),
+                          proxy_reply(exc.reply.status, f"{exc}", authority(proxy_url)),
                           proxy_reply=exc.reply)
     except (asyncio.TimeoutError, TimeoutError, ConnectionAbortedError) as exc:
         if isinstance(exc, ConnectionAbortedError) and "taking longer" not in str(exc):
-            return TLSOutcome(False, (time.perf_counter() - started) * 1000, root_cause(exc), proxy_reply=reply)
+            return TLSOutcome(False, (time.perf_counter() - started) * 1000, classify(exc), proxy_reply=reply)
         return TLSOutcome(False, (time.perf_counter() - started) * 1000,
-                          RootCause("connect-timeout", f"no TLS handshake within {timeout:g} s "
+                          cause_of(Kind.CONNECT_TIMEOUT, f"no TLS handshake within {timeout:g} s "
                                     "(a silent middlebox, an SNI filter, or a server that is not speaking TLS)"),
                           proxy_reply=reply)
     except (OSError, ssl.SSLError, asyncio.IncompleteReadError, ConnectionError) as exc:
-        return TLSOutcome(False, (time.perf_counter() - started) * 1000, root_cause(exc), proxy_reply=reply)
+        return TLSOutcome(False, (time.perf_counter() - started) * 1000, classify(exc), proxy_reply=reply)
     finally:
         if writer is not None:
             writer.close()

@@ -1,12 +1,14 @@
-"""The path a provider's requests take: the endpoint, and the proxy in front of it (if any).
-When a proxy is used, the proxy resolves and connects to the target: the first hop is the proxy."""
+"""The one route decision: the path a request takes, for every caller (the adapters, the checks, Ollama
+included): the endpoint, and the proxy in front of it (if any). When a proxy is used, the proxy resolves
+and connects to the target: the first hop is the proxy. The CA trust is the same for every route
+(`trust.py`, applied by `factory.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from perspt_doctor.transport.endpoint import Endpoint, endpoint_for, is_loopback_host
+from perspt_doctor.transport.endpoint import Endpoint, endpoint_for, is_loopback_host, parse_base_url
 from perspt_doctor.transport.proxy import ProxyDecision, proxy_for, proxy_parts
 
 if TYPE_CHECKING:
@@ -25,6 +27,10 @@ class Route:
     @property
     def via_proxy(self) -> bool:
         return self.decision.proxy_url is not None
+
+    @property
+    def proxy_url(self) -> str | None:
+        return self.decision.proxy_url
 
     @property
     def first_hop(self) -> tuple[str, int]:
@@ -49,7 +55,18 @@ class Route:
 
 
 def route_for(settings: Settings, provider: str) -> Route:
-    endpoint = endpoint_for(settings, provider)
+    """The route of a provider's requests, to the base URL the settings resolve for it."""
+    return _route(settings, endpoint_for(settings, provider))
+
+
+def route_to(settings: Settings, url: str, provider: str = "", origin: str = "") -> Route:
+    """The route of requests to an explicit URL (an adapter's normalised base URL, an Ollama address
+    read from `OLLAMA_HOST`)."""
+    scheme, host, port, path = parse_base_url(url, provider)
+    return _route(settings, Endpoint(provider, url, scheme, host, port, path, origin))
+
+
+def _route(settings: Settings, endpoint: Endpoint) -> Route:
     decision = proxy_for(endpoint.url, settings)
     if decision.proxy_url is None:
         return Route(endpoint, decision)
