@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
 
 class StepFailed(Exception):
-    def __init__(self, message: str, *, doctor: str | None = None, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, doctor: str | None = None, hint: str | None = None,
+                 step: str | None = None) -> None:
         super().__init__(message)
         self.doctor = doctor
         self.hint = hint
+        self.step = step
+        """The step that really failed, when it is not the one that ran (a refused proxy under Authentication)."""
 
 
 class Skip(Exception):
@@ -57,7 +60,9 @@ class ConnectionTest:
         self.model: str = settings.model.value
         self.endpoint = endpoint_for(settings, self.provider)
         self.timeout = timeouts_from(settings).connect
-        self.proxy = proxy_for(self.endpoint.url, settings).display
+        decision = proxy_for(self.endpoint.url, settings)
+        self.proxy = decision.display
+        self.proxy_url = decision.proxy_url
         self._factory = adapter_factory
         self._adapter: Adapter | None = None
         self.models: list[str] | None = None
@@ -75,6 +80,11 @@ class ConnectionTest:
     def doctor(self, area: str) -> str:
         return f"perspt doctor --provider {self.provider} --only '{area}.*'"
 
+    def _doctor_for(self, exc: BaseException) -> str | None:
+        from perspt_doctor.transport.classify import classify
+
+        return classify(exc, proxy=self.proxy_url, provider=self.provider).doctor_command(self.provider)
+
     # ---- steps ------------------------------------------------------------------------
     async def dns(self) -> str:
         if self.proxy:
@@ -84,7 +94,7 @@ class ConnectionTest:
             infos = await asyncio.wait_for(loop.getaddrinfo(self.endpoint.host, self.endpoint.port,
                                                             type=socket.SOCK_STREAM), self.timeout)
         except (socket.gaierror, OSError) as exc:
-            raise StepFailed(f"cannot resolve {self.endpoint.host}: {exc}", doctor=self.doctor("dns")) from exc
+            raise StepFailed(f"cannot resolve {self.endpoint.host}: {exc}", doctor=self._doctor_for(exc)) from exc
         except asyncio.TimeoutError as exc:
             raise StepFailed(f"no DNS answer for {self.endpoint.host} within {self.timeout:g} s",
                              doctor=self.doctor("dns")) from exc
@@ -112,17 +122,17 @@ class ConnectionTest:
                 cert = tls.getpeercert() or {}
         except ssl.SSLCertVerificationError as exc:
             raise StepFailed(f"certificate not trusted: {exc.verify_message or exc.reason}",
-                             doctor=self.doctor("tls"),
+                             doctor=self._doctor_for(exc),
                              hint="behind a TLS-inspecting proxy? set `network.ca_bundle` to its CA, or "
                                   "`network.trust_store` to `system`") from exc
         except ssl.SSLError as exc:
-            raise StepFailed(f"TLS handshake failed: {exc.reason or exc}", doctor=self.doctor("tls")) from exc
+            raise StepFailed(f"TLS handshake failed: {exc.reason or exc}", doctor=self._doctor_for(exc)) from exc
         except TimeoutError as exc:
             raise StepFailed(f"no connection to {self.endpoint.authority} within {self.timeout:g} s",
                              doctor=self.doctor("tcp")) from exc
         except OSError as exc:
             raise StepFailed(f"cannot connect to {self.endpoint.authority}: {exc.strerror or exc}",
-                             doctor=self.doctor("tcp")) from exc
+                             doctor=self._doctor_for(exc)) from exc
         issuer: dict[str, str] = {}
         rdns: Any = cert.get("issuer", ())
         for rdn in rdns:
@@ -172,7 +182,8 @@ class ConnectionTest:
         message = failure.message
         if failure.root_cause and failure.root_cause.lower() not in message.lower():
             message += f" [root cause: {failure.root_cause}]"
-        return StepFailed(message, doctor=failure.doctor, hint=failure.hint)
+        step = "Proxy" if failure.layer == "proxy" else None
+        return StepFailed(message, doctor=failure.doctor, hint=failure.hint, step=step)
 
     async def run(self) -> int:
         from perspt_doctor.redact import mask
@@ -195,6 +206,7 @@ class ConnectionTest:
                     self.printer.step("skip", name, str(why))
                     continue
                 except StepFailed as failed:
+                    name = failed.step or name
                     self.printer.step("FAIL", name, str(failed))
                     if failed.hint:
                         self.printer.line(f"{'':23}hint: {failed.hint}")

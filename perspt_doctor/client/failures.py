@@ -16,6 +16,8 @@ class Failure:
     doctor: str | None
     """The doctor command that diagnoses it, e.g. `perspt doctor --provider openai --only 'tls.*'`."""
     hint: str | None = None
+    layer: str | None = None
+    """The classifier's layer of the cause (proxy, dns, tcp, tls, http, auth, ...)."""
 
     def line(self) -> str:
         from perspt_doctor.redact import redact
@@ -63,14 +65,17 @@ def describe(exc: BaseException, provider: str | None = None) -> Failure:
             message = f"model '{exc.model}' not found: {message}"
         if exc.status and f"HTTP {exc.status}" not in message:
             message += f" (HTTP {exc.status})"
-        return Failure(kind, pid, f"{pid}: {message}" if pid else message, root, cause.doctor_command(pid), exc.hint)
+        return Failure(kind, pid, f"{pid}: {message}" if pid else message, root, cause.doctor_command(pid), exc.hint,
+                       cause.layer)
     cause = classify(exc)
     if isinstance(exc, TransportConfigError):
-        return Failure("configuration", provider, exc.message, None, cause.doctor_command(provider), exc.hint)
+        return Failure("configuration", provider, exc.message, None, cause.doctor_command(provider), exc.hint,
+                       cause.layer)
     text = str(exc) or type(exc).__name__
     known = cause.kind is not Kind.UNKNOWN
     root = cause.describe() if known else None
-    return Failure(type(exc).__name__, provider, text, root, cause.doctor_command(provider) if known else None, None)
+    return Failure(type(exc).__name__, provider, text, root, cause.doctor_command(provider) if known else None, None,
+                   cause.layer if known else None)
 
 
 def _chained_cause(exc: BaseException) -> str | None:

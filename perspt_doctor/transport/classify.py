@@ -75,7 +75,7 @@ LAYERS = ("config", "keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model
 Each is also the check category whose checks explain it (`perspt doctor --only 'LAYER.*'`)."""
 
 _LAYER = {
-    Kind.DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tcp", Kind.CONNECT_TIMEOUT: "tcp",
+    Kind.DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tls", Kind.CONNECT_TIMEOUT: "tcp",
     Kind.READ_TIMEOUT: "http", Kind.WRITE_TIMEOUT: "http", Kind.POOL_TIMEOUT: "http", Kind.TIMEOUT: "http",
     Kind.PROXY_REFUSED: "proxy", Kind.PROXY_UNREACHABLE: "proxy", Kind.PROXY_AUTH: "proxy",
     Kind.PROXY_DENIED: "proxy", Kind.PROXY_FAILED: "proxy", Kind.PROXY_CONFIG: "proxy", Kind.CA_FILE: "tls",
@@ -114,8 +114,8 @@ class Cause:
     @property
     def layer(self) -> str:
         layer = _LAYER[self.kind]
-        if self.kind is Kind.RESET and (self.url or "").startswith("https://"):
-            return "tls"  # reset on an https connection: most often a filter cutting the handshake
+        if self.kind is Kind.RESET and (self.url or "").startswith("http://"):
+            return "tcp"  # no TLS on a plain-http connection: the reset came from the server or the path
         if self.provider == "ollama" and layer in (*_NETWORK_LAYERS, "model"):
             return "ollama"
         return layer

@@ -139,7 +139,9 @@ def test_connection_test_takes_the_clients_proxy_decision(fake: OpenAIFake) -> N
     assert proxied.returncode == 1
     proxy_line = next(line for line in proxied.stdout.splitlines() if line.startswith("  proxy "))
     assert proxy_line.endswith(f"@127.0.0.1:{port}")
-    assert "[skip] DNS" in proxied.stdout and "[FAIL] Authentication" in proxied.stdout
+    assert "[skip] DNS" in proxied.stdout and f"[FAIL] Proxy           openai: the proxy 127.0.0.1:{port} refuses" \
+        in proxied.stdout
+    assert "[FAIL] Authentication" not in proxied.stdout
     assert "s3cret-pw" not in proxied.stdout + proxied.stderr
 
 

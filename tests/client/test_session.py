@@ -12,7 +12,7 @@ from perspt_doctor.client.render import PlainSink
 from perspt_doctor.client.session import ChatSession, TurnFailed
 from perspt_doctor.providers.errors import AuthenticationError, ModelNotFoundError, NetworkError
 from perspt_doctor.settings.resolve import Flags, load_settings
-from perspt_doctor.transport.causes import RootCause
+from perspt_doctor.transport.classify import Cause, Kind
 from tests.client.fake_adapter import Factory, Script
 
 
@@ -115,7 +115,7 @@ def test_cancel_keeps_the_partial_reply_in_conversation_and_store(tmp_path: Path
 
 def test_error_mid_stream_keeps_partial_and_does_not_fall_back(tmp_path: Path) -> None:
     settings = settings_with(tmp_path, {"provider": "openai", "fallback_provider": "anthropic"})
-    error = NetworkError("connection reset", provider="openai", cause=RootCause("reset", "the connection was reset"))
+    error = NetworkError("connection reset", provider="openai", cause=Cause(Kind.RESET, "the connection was reset"))
     factory = Factory({"openai": Script(chunks=["half", " more"], error=error, fail_after=1)})
     store = HistoryStore(tmp_path / "h.sqlite3")
     session, _ = session_for(settings, factory, store=store)
@@ -138,7 +138,7 @@ def test_fallback_chain_moves_on_and_says_who_answered(tmp_path: Path) -> None:
         {"provider_type": "ollama", "model": "llama3.2:8b", "on_failure": "fail"}]})
     auth = AuthenticationError("invalid api key", provider="openai", status=401)
     factory = Factory({"openai": Script(error=auth), "anthropic": Script(error=NetworkError(
-        "refused", provider="anthropic", cause=RootCause("refused", "connection refused"))),
+        "refused", provider="anthropic", cause=Cause(Kind.REFUSED, "connection refused"))),
         "ollama": Script(chunks=["from ollama"])})
     session, notices = session_for(settings, factory)
     sink = Collect()
@@ -206,7 +206,7 @@ def test_a_reset_before_any_reply_points_at_tls_only_over_https(url: str, area: 
     from perspt_doctor.client.failures import describe
 
     error = NetworkError("connection reset", provider="openai",
-                         cause=RootCause("reset", "the connection was reset", url=url))
+                         cause=Cause(Kind.RESET, "the connection was reset", url=url))
     failure = describe(error)
     assert failure.kind == f"network/{area}"
     assert failure.doctor == f"perspt doctor --provider openai --only '{area}.*'"

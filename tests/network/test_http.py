@@ -89,8 +89,11 @@ def test_refused_names_the_root_cause(make_settings: Any) -> None:
     with ports.refusing_port() as port:
         result = _check(make_settings, f"http://127.0.0.1:{port}", provider="ollama")
     assert result.status is Status.FAIL
-    assert result.facts["error_kind"] == "refused"
-    assert result.hint == "run `perspt doctor --only 'tcp.*'` to find out why"
+    assert result.facts["error_kind"] == "ollama_not_running"  # the client's name for it too: one classifier
+    assert result.facts["cause"] == {"kind": "ollama_not_running", "layer": "ollama", "host": f"127.0.0.1:{port}",
+                                     "message": "connection refused: nothing listens on that port (or a firewall "
+                                                "rejects it)"}
+    assert result.hint == "run `perspt doctor --only 'ollama.*'` to find out why"
 
 
 def test_read_timeout(make_settings: Any) -> None:
@@ -98,7 +101,7 @@ def test_read_timeout(make_settings: Any) -> None:
         settings_timeout = {"read_timeout": 0.5}
         result = _check(make_settings, f"http://127.0.0.1:{port}", provider="ollama", **settings_timeout)
     assert result.status is Status.FAIL
-    assert result.facts["error_kind"] == "read-timeout"
+    assert result.facts["error_kind"] == "read_timeout"
 
 
 def test_untrusted_certificate_gives_the_verify_code(make_settings: Any, infra_dir: Path,

@@ -151,7 +151,7 @@ def test_https_to_a_plain_http_port(make_settings: Any) -> None:
     with http_server() as plain:
         result = _check(make_settings, f"https://localhost:{plain.port}/v1")
     assert result.status is Status.FAIL
-    assert result.facts["outcome"] == "tls-protocol"
+    assert result.facts["outcome"] == "tls_protocol"
     assert result.hint and f"http://localhost:{plain.port}" in result.hint
 
 
@@ -159,7 +159,7 @@ def test_handshake_that_never_completes(make_settings: Any) -> None:
     with ports.silent_listener() as port:
         result = _check(make_settings, f"https://localhost:{port}/v1", connect_timeout=0.5)
     assert result.status is Status.FAIL
-    assert result.facts["outcome"] == "connect-timeout"
+    assert result.facts["outcome"] == "connect_timeout"
     assert "timed out" in result.summary
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from perspt_doctor.settings.resolve import Flags, Settings
 from perspt_doctor.transport import factory
-from perspt_doctor.transport.causes import root_cause
+from perspt_doctor.transport.classify import classify
 from perspt_doctor.transport.proxy import proxy_for, safe_proxy_url
 from perspt_doctor.transport.trust import TransportConfigError
 from tests.infra import certs, ports, proxies
@@ -119,7 +119,7 @@ def test_quoted_proxy_is_a_clear_error(make_settings: Any) -> None:
     with pytest.raises(TransportConfigError) as caught:
         factory.build_async_client(settings)
     assert "HTTPS_PROXY" in str(caught.value)
-    assert root_cause(caught.value).kind == "proxy-config"
+    assert classify(caught.value).kind == "proxy_config"
 
 
 def test_timeouts_come_from_the_config(make_settings: Any) -> None:
@@ -137,24 +137,25 @@ def _failure(url: str, **kw: Any) -> BaseException:
     raise AssertionError("no failure")
 
 
-def test_root_cause_of_real_failures(infra_dir: Path, test_ca: certs.Authority,
+def test_classify_real_failures(infra_dir: Path, test_ca: certs.Authority,
                                      tinyproxy_auth: proxies.Proxy) -> None:
     with ports.refusing_port() as port:
-        refused = root_cause(_failure(f"http://127.0.0.1:{port}/"))
+        refused = classify(_failure(f"http://127.0.0.1:{port}/"))
     assert refused.kind == "refused" and "connection refused" in refused.describe()
     with ports.syn_blackhole() as port:
-        assert root_cause(_failure(f"http://127.0.0.1:{port}/")).kind == "connect-timeout"
+        assert classify(_failure(f"http://127.0.0.1:{port}/")).kind == "connect_timeout"
     with ports.silent_listener() as port:
-        read = root_cause(_failure(f"http://127.0.0.1:{port}/"))
-    assert read.kind == "read-timeout" and read.doctor_hint == "run `perspt doctor --only 'http.*'` to find out why"
+        read = classify(_failure(f"http://127.0.0.1:{port}/"))
+    assert read.kind == "read_timeout" and read.doctor_hint == "run `perspt doctor --only 'http.*'` to find out why"
     with http_server(tls=certs.expired(infra_dir, test_ca)) as server:
         context = ssl.create_default_context(cafile=str(test_ca.pem))
-        expired = root_cause(_failure(f"https://localhost:{server.port}/", verify=context))
-    assert expired.kind == "tls-verify" and expired.verify_code == 10
+        expired = classify(_failure(f"https://localhost:{server.port}/", verify=context))
+    assert expired.kind == "tls_expired" and expired.verify_code == 10
     assert expired.describe().startswith("TLS certificate verification failed: certificate has expired (verify code 10)")
     with http_server() as plain:
-        wrong = root_cause(_failure(f"https://localhost:{plain.port}/"))
-    assert wrong.kind == "tls-protocol"
-    auth = root_cause(_failure("https://localhost:1/", proxy=tinyproxy_auth.url))
-    assert auth.kind == "proxy" and auth.status == 407
-    assert root_cause(_failure("http://nx.perspt-test.invalid/")).kind == "dns"
+        wrong = classify(_failure(f"https://localhost:{plain.port}/"))
+    assert wrong.kind == "tls_protocol"
+    auth = classify(_failure("https://localhost:1/", proxy=tinyproxy_auth.url), proxy=tinyproxy_auth.url)
+    assert auth.kind == "proxy_auth" and auth.status == 407 and auth.layer == "proxy"
+    assert auth.host == f"127.0.0.1:{tinyproxy_auth.port}"
+    assert classify(_failure("http://nx.perspt-test.invalid/")).kind == "dns"
