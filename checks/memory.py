@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from perspt_doctor.checks import ollama as ollama_checks
+from perspt_doctor.checks import ollama_config, ollama_server
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
@@ -172,7 +172,7 @@ class Estimate:
 
 
 def context_size(ctx: CheckContext, local: bool) -> tuple[int, str]:
-    value = ollama_checks.options(ctx).get("num_ctx")
+    value = ollama_config.options(ctx).get("num_ctx")
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value, "options.num_ctx"
     env = ctx.env.get("OLLAMA_CONTEXT_LENGTH", "").strip()
@@ -243,7 +243,7 @@ def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, other
 
 
 @check("memory.fit", "Configured Ollama model fits in memory", "memory", depends_on=("ollama.models",),
-       timeout=20.0, applies=ollama_checks.ollama_in_scope, docs=DOCS)
+       timeout=20.0, applies=ollama_config.ollama_in_scope, docs=DOCS)
 async def fit_check(ctx: CheckContext) -> Result:
     """Estimates whether the configured Ollama model fits in this machine's free memory, and how much of it
     will run on the CPU.
@@ -264,26 +264,26 @@ async def fit_check(ctx: CheckContext) -> Result:
     skip: Ollama runs on another machine; the model is not installed (see `ollama.models`); it is a
       cloud model; or Ollama is not in use.
     """
-    host = await ollama_checks.ollama_host(ctx)
+    host = await ollama_config.ollama_host(ctx)
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
-    wanted = ollama_checks.configured_models(ctx)
+    wanted = ollama_config.configured_models(ctx)
     model = wanted[0][0] if wanted else catalog.PROVIDERS["ollama"].default_model
-    tags = await ollama_checks.shared_get(ctx, "/api/tags")
-    models = ollama_checks.installed(tags)
-    entry = ollama_checks.find_model(models, model)
+    tags = await ollama_server.shared_get(ctx, "/api/tags")
+    models = ollama_server.installed(tags)
+    entry = ollama_server.find_model(models, model)
     if entry is None:
         return Result.skip(f"{model} is not installed, so its size is unknown (see ollama.models)")
     if entry.get("remote_host") or entry.get("remote_model"):
         return Result.skip(f"{model} is a cloud model: it runs on {entry.get('remote_host') or 'ollama.com'}")
-    ps = await ollama_checks.shared_get(ctx, "/api/ps")
+    ps = await ollama_server.shared_get(ctx, "/api/ps")
     for running in (ps.data or {}).get("models") or [] if isinstance(ps.data, dict) else []:
-        if isinstance(running, dict) and ollama_checks.normalise(str(running.get("name"))) == \
-                ollama_checks.normalise(model):
-            loaded = ollama_checks.LoadedModel.from_ps(running)
+        if isinstance(running, dict) and ollama_config.normalise(str(running.get("name"))) == \
+                ollama_config.normalise(model):
+            loaded = ollama_server.LoadedModel.from_ps(running)
             return Result.ok(f"{model} is already loaded ({gib(loaded.size)}, {loaded.split})",
                              facts={"model": model, "loaded_size": loaded.size, "split": loaded.split})
-    show = await ollama_checks.shared_show(ctx, model)
+    show = await ollama_server.shared_show(ctx, model)
     est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
     mem = await memory_snapshot(ctx)
     ram = mem.effective_available

@@ -1,15 +1,69 @@
-"""Ollama's native API: `/api/tags` and `/api/chat` with NDJSON streaming (the default there)."""
+"""Ollama's native API: `/api/tags` and `/api/chat` with NDJSON streaming (the default there), and the
+daemon's own questions the doctor asks (`version`, `tags`, `ps`, `show`, loading a model) as replies that
+never raise, each failure classified by the transport's one classifier."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList, Usage
 from perspt_doctor.providers.errors import NetworkError
 from perspt_doctor.providers.http_base import HTTPAdapter, StreamMapper
 
+if TYPE_CHECKING:
+    from perspt_doctor.transport.classify import Cause
+
 DEFAULT_PORT = 11434
+
+
+@dataclass
+class OllamaReply:
+    """One answer of the daemon, or the classified reason there was none (`cause` without `status`)."""
+
+    url: str
+    status: int | None = None
+    data: Any = None
+    text: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    cause: Cause | None = None
+    """Why the request failed: no HTTP answer (status None), or an error status."""
+    message: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def failure(self) -> str | None:
+        """A short label when no HTTP answer came back: refused, timeout, reset, tls, dns, proxy or connect."""
+        if self.status is not None or self.cause is None:
+            return None
+        from perspt_doctor.transport.classify import Kind
+
+        kind = self.cause.kind
+        if self.cause.is_proxy:
+            return "proxy"
+        if kind in (Kind.REFUSED, Kind.OLLAMA_NOT_RUNNING):
+            return "refused"
+        if kind in (Kind.CONNECT_TIMEOUT, Kind.READ_TIMEOUT, Kind.WRITE_TIMEOUT, Kind.POOL_TIMEOUT, Kind.TIMEOUT):
+            return "timeout"
+        if kind in (Kind.RESET, Kind.PROTOCOL):
+            return "reset"
+        if kind.value.startswith("tls_"):
+            return "tls"
+        if kind is Kind.DNS:
+            return "dns"
+        return "connect"
+
+    @property
+    def error_text(self) -> str:
+        if isinstance(self.data, dict):
+            error = self.data.get("error")
+            if isinstance(error, dict):
+                return str(error.get("message", ""))
+            if error is not None:
+                return str(error)
+        return self.text.strip()[:200]
 
 
 def host_url(value: str) -> str:
@@ -49,6 +103,53 @@ class OllamaAdapter(HTTPAdapter):
                           "at the address it listens on; `perspt doctor --provider ollama --only 'ollama.*'` "
                           "checks it")
         return error
+
+    # ---- the daemon's own questions (for the doctor): one request each, no retries, never raising ----
+    async def exchange(self, method: str, url: str, body: Any = None) -> OllamaReply:
+        """One request to `url` (a full URL: the address may carry a path the client would strip)."""
+        import httpx
+
+        from perspt_doctor.transport.classify import classify_reply
+
+        reply = OllamaReply(url=url)
+        started = time.monotonic()
+        try:
+            response = await self.client.request(method, url, json=body)
+        except httpx.HTTPError as exc:
+            error = self.network_error(exc)
+            reply.cause, reply.message = error.cause, str(exc) or type(exc).__name__
+        else:
+            reply.status = response.status_code
+            reply.text = response.text
+            reply.headers = {k.lower(): v for k, v in response.headers.items()}
+            try:
+                reply.data = response.json()
+            except ValueError:
+                reply.data = None
+            if response.status_code >= 400:
+                reply.cause = classify_reply(response.status_code, response.content, reply.headers,
+                                             protocol=self.protocol, proxy=self.proxy, url=url, provider="ollama")
+        reply.elapsed = time.monotonic() - started
+        return reply
+
+    async def version(self, address: str) -> OllamaReply:
+        return await self.exchange("GET", address.rstrip("/") + "/api/version")
+
+    async def tags(self, address: str) -> OllamaReply:
+        return await self.exchange("GET", address.rstrip("/") + "/api/tags")
+
+    async def ps(self, address: str) -> OllamaReply:
+        return await self.exchange("GET", address.rstrip("/") + "/api/ps")
+
+    async def show(self, address: str, model: str) -> OllamaReply:
+        return await self.exchange("POST", address.rstrip("/") + "/api/show", {"model": model})
+
+    async def load(self, address: str, model: str, options: dict[str, Any] | None = None) -> OllamaReply:
+        """Load `model` without generating (an empty prompt), with the given options."""
+        body: dict[str, Any] = {"model": model, "prompt": "", "stream": False}
+        if options:
+            body["options"] = options
+        return await self.exchange("POST", address.rstrip("/") + "/api/generate", body)
 
     async def list_models(self) -> ModelList:
         data, response = await self.request_json("GET", "/api/tags")

@@ -29,11 +29,13 @@ def adapter_class(protocol: str) -> type[HTTPAdapter]:
 
 
 def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = False,
-                 require_key: bool = True, total_timeout: float | None = None) -> HTTPAdapter:
+                 require_key: bool = True, total_timeout: float | None = None,
+                 base_url: str | None = None) -> HTTPAdapter:
     """The adapter for `provider_id` (an id or alias). Raises catalog.UnknownProviderError.
 
     A missing key is reported by the first request (AuthenticationError, code `missing_key`), so that
     callers handle it like any other provider error; `require_key=False` sends requests without one.
+    `base_url` replaces the configured one (the doctor's Ollama address, resolved for containers).
     """
     from perspt_doctor.providers.ratelimit import limiter_for
     from perspt_doctor.providers.retry import RetryPolicy
@@ -43,7 +45,7 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     pid = catalog.resolve_provider(provider_id)
     spec = catalog.PROVIDERS[pid]
     key = settings.key_for(pid).value
-    base_url = settings.base_url_for(pid).value or spec.base_url
+    base_url = base_url or settings.base_url_for(pid).value or spec.base_url
     client = build_async_client(settings, streaming=streaming, total_timeout=total_timeout)
     policy = RetryPolicy.from_settings(settings)
     adapter = adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,

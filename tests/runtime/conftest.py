@@ -40,7 +40,7 @@ def make_ctx(settings: Settings, *, offline: bool = False, live: bool = False,
     return CheckContext(settings=settings, provider=None, offline=offline, live=live, shared=base)
 
 
-CATEGORY = {"perspt_doctor.checks.ollama": "ollama", "perspt_doctor.checks.memory": "memory",
+CATEGORY = {"perspt_doctor.checks.ollama_config": "ollama", "perspt_doctor.checks.ollama_server": "ollama", "perspt_doctor.checks.memory": "memory",
             "perspt_doctor.checks.gpu": "gpu"}
 
 

@@ -1,161 +1,59 @@
-"""Ollama: the address the client will use, the daemon behind it, its models, what is loaded, and
-(with --live) whether the configured model loads. HTTP goes through the transport factory, so the
-proxy and timeout settings the chat client uses apply here too."""
+"""Ollama server checks: the daemon behind the address, its models, what is loaded, and (with --live)
+whether the configured model loads. They talk to Ollama through the provider adapter
+(`providers/ollama_adapter.py`) on the transport's one route decision (`transport/route.py`), so the proxy,
+CA and timeout settings the chat client uses apply here too, and every failure is named by the one
+classifier (`transport/classify.py`)."""
 
 from __future__ import annotations
 
 import platform
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from perspt_doctor.checks.ollama_config import (
+    DOCS,
+    configured_models,
+    container,
+    normalise,
+    ollama_host,
+    ollama_in_scope,
+    options,
+)
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
-from perspt_doctor.transport.classify import is_out_of_memory
-from perspt_doctor.providers.ollama_host import (
-    DEFAULT_PORT,
-    OllamaHost,
-    parse_ollama_host,
-    resolve_ollama_host,
-)
+from perspt_doctor.providers.ollama_adapter import OllamaReply
+from perspt_doctor.providers.ollama_host import DEFAULT_PORT, OllamaHost
 from perspt_doctor.suggest import did_you_mean
+from perspt_doctor.transport.classify import Kind
+from perspt_doctor.transport.route import route_to
 
-DOCS = "docs/troubleshooting.md#ollama"
 HTTP_BUDGET = 4.0
 LOAD_BUDGET = 100.0
 
-
-# ---- scope and shared data ----------------------------------------------------------------------
-def ollama_in_scope(ctx: CheckContext) -> bool | str:
-    if ctx.in_scope("ollama"):
-        return True
-    if ctx.scope and "ollama" in ctx.settings.providers_in_scope():
-        return f"Ollama is in use but not checked in this run (--provider {' '.join(ctx.scope)})"
-    return "Ollama is not in use (not the provider, not a fallback, OLLAMA_HOST not set)"
+Reply = OllamaReply
 
 
-async def container(ctx: CheckContext) -> str | None:
-    from perspt_doctor.system.container import detect_container
+# ---- talking to the daemon ----------------------------------------------------------------------
+async def ask(ctx: CheckContext, host: OllamaHost, question: str, *args: Any, budget: float | None = None) -> Reply:
+    """Ask the daemon one question through the provider adapter (`version`, `tags`, `ps`, `show` or `load`
+    of `OllamaAdapter`), on the client's route, proxy and CA; never raises for network trouble."""
+    from perspt_doctor.providers.ollama_adapter import OllamaAdapter
+    from perspt_doctor.providers.registry import make_adapter
+    from perspt_doctor.transport.classify import classify
 
-    async def probe() -> str | None:
-        return await ctx.run_blocking(detect_container)
-
-    return await ctx.once("system.container", probe)
-
-
-async def ollama_host(ctx: CheckContext) -> OllamaHost:
-    runtime = await container(ctx)
-    return resolve_ollama_host(ctx.settings, container=runtime)
-
-
-def configured_models(ctx: CheckContext) -> list[tuple[str, str]]:
-    """(model, where it was configured) for the provider and each Ollama fallback."""
-    out: list[tuple[str, str]] = []
-    if ctx.settings.provider.value == "ollama":
-        chosen = ctx.settings.model
-        out.append((str(chosen.value), chosen.origin))
-    for pid, model in ctx.settings.fallback_providers():
-        if pid == "ollama":
-            out.append((model or catalog.PROVIDERS["ollama"].default_model, "fallback_chain"))
-    seen: set[str] = set()
-    unique = []
-    for name, origin in out:
-        if name and normalise(name) not in seen:
-            seen.add(normalise(name))
-            unique.append((name, origin))
-    return unique
-
-
-def normalise(name: str) -> str:
-    """How Ollama matches names: no tag means `latest`; the default registry prefix is optional."""
-    name = name.strip().lower()
-    for prefix in ("registry.ollama.ai/library/", "library/"):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-
-def options(ctx: CheckContext) -> dict[str, Any]:
-    value = ctx.settings.get("options")
-    return dict(value) if isinstance(value, dict) else {}
-
-
-@dataclass
-class Reply:
-    url: str
-    status: int | None = None
-    data: Any = None
-    text: str = ""
-    headers: dict[str, str] = field(default_factory=dict)
-    failure: str | None = None
-    """refused, timeout, reset, tls, dns, proxy or connect when no HTTP answer came back."""
-    message: str = ""
-    elapsed: float = 0.0
-
-    @property
-    def error_text(self) -> str:
-        if isinstance(self.data, dict):
-            error = self.data.get("error")
-            if isinstance(error, dict):
-                return str(error.get("message", ""))
-            if error is not None:
-                return str(error)
-        return self.text.strip()[:200]
-
-
-def _failure_kind(exc: BaseException) -> str:
-    import ssl
-
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and len(chain) < 8:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    text = " ".join(str(e) for e in chain).lower()
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "ssl" in text or "certificate" in text:
-        return "tls"
-    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "refused" in text:
-        return "refused"
-    if "name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text \
-            or "name resolution" in text or "no address associated" in text:
-        return "dns"
-    if any(isinstance(e, ConnectionResetError) for e in chain) or "reset" in text:
-        return "reset"
-    return "connect"
-
-
-async def call(ctx: CheckContext, host: OllamaHost, method: str, path: str, body: Any = None,
-               budget: float | None = None) -> Reply:
-    """One request to the daemon through the client's own transport; never raises for network trouble."""
-    import httpx
-
-    from perspt_doctor.transport.factory import build_async_client
-
-    reply = Reply(url=host.url.rstrip("/") + path)
-    started = time.monotonic()
     try:
-        async with build_async_client(ctx.settings, total_timeout=budget or HTTP_BUDGET, base_url=host.url) as client:
-            response = await client.request(method, path, json=body)
-    except httpx.ProxyError as exc:
-        reply.failure, reply.message = "proxy", str(exc)
-    except httpx.TimeoutException as exc:
-        reply.failure, reply.message = "timeout", str(exc) or type(exc).__name__
-    except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        reply.failure, reply.message = "reset", str(exc) or type(exc).__name__
-    except httpx.ConnectError as exc:
-        reply.failure, reply.message = _failure_kind(exc), str(exc)
-    except httpx.HTTPError as exc:
-        reply.failure, reply.message = "connect", f"{type(exc).__name__}: {exc}"
-    else:
-        reply.status = response.status_code
-        reply.text = response.text
-        reply.headers = {k.lower(): v for k, v in response.headers.items()}
-        try:
-            reply.data = response.json()
-        except ValueError:
-            reply.data = None
-    reply.elapsed = time.monotonic() - started
+        adapter = make_adapter(ctx.settings, "ollama", require_key=False, total_timeout=budget or HTTP_BUDGET,
+                               base_url=host.url)
+    except ValueError as exc:  # TransportConfigError: a proxy or CA setting the client cannot use either
+        return Reply(url=host.url, cause=classify(exc, provider="ollama"), message=str(exc))
+    assert isinstance(adapter, OllamaAdapter)
+    async with adapter:
+        reply: Reply = await getattr(adapter, question)(host.url, *args)
     return reply
+
+
+_QUESTION = {"/api/version": "version", "/api/tags": "tags", "/api/ps": "ps"}
 
 
 async def shared_get(ctx: CheckContext, path: str) -> Reply:
@@ -163,7 +61,7 @@ async def shared_get(ctx: CheckContext, path: str) -> Reply:
     host = await ollama_host(ctx)
 
     async def fetch() -> Reply:
-        return await call(ctx, host, "GET", path)
+        return await ask(ctx, host, _QUESTION[path])
 
     return await ctx.once(f"ollama.get:{host.url}{path}", fetch)
 
@@ -172,7 +70,7 @@ async def shared_show(ctx: CheckContext, model: str) -> Reply:
     host = await ollama_host(ctx)
 
     async def fetch() -> Reply:
-        return await call(ctx, host, "POST", "/api/show", {"model": model})
+        return await ask(ctx, host, "show", model)
 
     return await ctx.once(f"ollama.show:{host.url}:{normalise(model)}", fetch)
 
@@ -199,146 +97,30 @@ def server_log_hint() -> str:
     return "`journalctl -u ollama` (or the terminal running `ollama serve`; `docker logs` in Docker)"
 
 
-def interpret_error(status: int | None, message: str, model: str) -> tuple[str, str, str, list[str]]:
-    """(kind, summary, hint, fix commands) for an error answer of the daemon."""
-    lowered = message.lower()
-    if status == 404 and "not found" in lowered:
-        return ("not_found", f"model {model!r} is not installed ({message})", f"pull it: ollama pull {model}",
+def explain(reply: Reply, model: str) -> tuple[Kind, str, str, list[str]]:
+    """(kind, summary, hint, fix commands) for an error answer of the daemon, by the classifier's kind."""
+    kind = reply.cause.kind if reply.cause else Kind.SERVER
+    message = reply.error_text or reply.message
+    if kind is Kind.MODEL_NOT_FOUND:
+        return (kind, f"model {model!r} is not installed ({message})", f"pull it: ollama pull {model}",
                 [f"ollama pull {model}"])
-    if is_out_of_memory(message):
+    if kind is Kind.OUT_OF_MEMORY:
+        lowered = message.lower()
         gpu_side = "cudamalloc" in lowered or "gpu" in lowered or "vram" in lowered
         hint = ("the model does not fit in memory: pick a smaller tag or a 4-bit quantization (q4_K_M), "
                 "lower options.num_ctx, or close other programs")
         if gpu_side:
             hint += "; to keep it off the GPU set options.num_gpu to 0 (or lower it to offload fewer layers)"
-        return "oom", f"Ollama ran out of memory loading {model!r}: {message}", hint, []
-    if status == 503 or "server busy" in lowered:
-        return ("busy", f"the Ollama server is busy: {message}",
+        return kind, f"Ollama ran out of memory loading {model!r}: {message}", hint, []
+    if kind is Kind.OVERLOADED:
+        return (kind, f"the Ollama server is busy: {message}",
                 "its request queue is full; retry later, or raise OLLAMA_MAX_QUEUE (default 512) or "
                 "OLLAMA_NUM_PARALLEL where `ollama serve` runs", [])
-    if status == 401:
-        return ("unauthorized", f"Ollama asks for sign-in: {message}",
+    if kind is Kind.AUTH:
+        return (kind, f"Ollama asks for sign-in: {message}",
                 "a cloud model needs `ollama signin` (or OLLAMA_API_KEY); local models need no key", ["ollama signin"])
-    return ("other", f"Ollama answered HTTP {status}: {message or '(no message)'}",
+    return (kind, f"Ollama answered HTTP {reply.status}: {message or '(no message)'}",
             f"see the server log: {server_log_hint()}", [])
-
-
-def proxy_for(ctx: CheckContext, host: OllamaHost) -> str | None:
-    """The proxy the client would send Ollama requests through, if any."""
-    configured = ctx.settings.get(f"proxy.{host.scheme}") if host.scheme else None
-    if configured:
-        return str(configured)
-    env = ctx.env
-    proxy = next((env[n] for n in (f"{host.scheme}_proxy", f"{host.scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY")
-                  if env.get(n)), None)
-    if not proxy:
-        return None
-    bypass = [p.strip().lower().strip("[]") for p in (env.get("no_proxy") or env.get("NO_PROXY") or "").split(",")]
-    name = host.host.lower()
-    if "*" in bypass or name in bypass or any(b and name.endswith("." + b.lstrip(".")) for b in bypass):
-        return None
-    return proxy
-
-
-# ---- ollama.host ----------------------------------------------------------------------------------
-@check("ollama.host", "Ollama address (OLLAMA_HOST, base_url)", "ollama", applies=ollama_in_scope, docs=DOCS)
-async def host_check(ctx: CheckContext) -> Result:
-    """Shows the Ollama address perspt will use, where it comes from, and catches the usual mistakes in
-    `OLLAMA_HOST` and the base URL.
-
-    Resolves the address with the client's own parser (`OLLAMA_HOST`, `provider_endpoints.ollama`,
-    `base_url`), aware of containers and WSL, where `localhost` is not the host. Sends nothing.
-
-    ok: the address is usable; the summary names it and its source.
-    warn: spaces or quotes around the value, credentials in it, no port (port 80 is used, not 11434),
-      https to Ollama's plain-HTTP port, a listen address (`0.0.0.0`) instead of one to connect to,
-      `[::1]` (Ollama listens on 127.0.0.1), `ollama.com`, or a `/v1` or `/api` suffix where it does not
-      belong; also an OpenAI-compatible URL to Ollama's port without `/v1`. Fix: the hint gives the
-      corrected address, usually `http://127.0.0.1:11434`.
-    fail: the address cannot be used: not a host, host:port or URL, a scheme other than http or https,
-      or an IPv6 address without brackets. Fix: write it as `http://HOST:11434`.
-    skip: Ollama is not in use (not the provider, not a fallback, `OLLAMA_HOST` not set).
-    """
-    host = await ollama_host(ctx)
-    details = [f"{t.severity}: {t.message}" for t in host.traps]
-    resolved = ctx.settings.base_url_for("ollama")
-    for shadow in resolved.shadowed:
-        if shadow.differs:
-            details.append(f"also set, but not used: {shadow.origin} = {shadow.value}")
-    compat = ctx.settings.base_url_for("openai-compatible")
-    compat_traps = []
-    if ctx.in_scope("openai-compatible"):
-        parsed = parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
-        if parsed.port == DEFAULT_PORT:
-            compat_traps = [t for t in parsed.traps if t.code == "missing_v1"]
-            details.extend(f"openai-compatible ({compat.origin}): {t.message}" for t in compat_traps)
-    facts = {"url": host.url, "source": host.source, "raw": host.raw, "ollama_python_url": host.sdk_url,
-             "traps": [t.code for t in host.traps] + [f"openai-compatible:{t.code}" for t in compat_traps],
-             "container": await container(ctx)}
-    if not host.usable:
-        trap = next(t for t in host.traps if t.severity == "fail")
-        return Result.fail(f"the Ollama address from {host.source} cannot be used: {trap.message}",
-                           details=details, hint=trap.hint, facts=facts, docs=DOCS)
-    warned = [t for t in host.traps if t.severity == "warn"] + compat_traps
-    if warned:
-        return Result.warn(warned[0].message, details=details, hint=warned[0].hint, facts=facts, docs=DOCS)
-    return Result.ok(f"perspt will talk to Ollama at {host.url} (from {host.source})", details=details,
-                     facts=facts)
-
-
-# ---- ollama.options -------------------------------------------------------------------------------
-def _int_option(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-@check("ollama.options", "Ollama model options (num_ctx, num_gpu, num_thread)", "ollama",
-       applies=ollama_in_scope, docs=DOCS)
-async def options_check(ctx: CheckContext) -> Result:
-    """Checks the Ollama model options in the config (`options.num_ctx`, `num_gpu`, `num_thread`,
-    `num_predict`) for values that break or slow down local models.
-
-    Reads the `options` setting only; nothing is sent.
-
-    ok: no options set (the server decides), or the values look sane; a note says when `num_gpu` is 0
-      (CPU only).
-    warn: a value is not a whole number (Ollama rejects the request); `num_ctx` below 512 (the
-      conversation is cut off); `num_gpu` 1 to 3 (it counts layers, not GPUs: nearly all runs on the CPU);
-      `num_thread` above this machine's CPU threads. Fix: write a number without quotes, use 2048 or more
-      for `num_ctx`, remove `num_gpu`/`num_thread` to let Ollama decide.
-    skip: Ollama is not in use.
-    """
-    opts = options(ctx)
-    if not opts:
-        return Result.ok("no Ollama options set: the server picks context size and GPU layers itself")
-    problems: list[tuple[str, str]] = []
-    for key in ("num_ctx", "num_gpu", "num_thread", "num_predict"):
-        if key in opts and _int_option(opts[key]) is None:
-            problems.append((f"options.{key} is {opts[key]!r}, not a whole number; Ollama rejects the request",
-                             f"write a number without quotes, e.g. \"{key}\": 4096"))
-    num_ctx = _int_option(opts.get("num_ctx"))
-    if num_ctx is not None and num_ctx < 512:
-        problems.append((f"options.num_ctx is {num_ctx}: the conversation will be cut off after a few lines",
-                         "use 2048 or more (4096 is a common default)"))
-    num_gpu = _int_option(opts.get("num_gpu"))
-    if num_gpu is not None and 0 < num_gpu < 4:
-        problems.append((f"options.num_gpu is {num_gpu}: it counts model layers put on the GPU, not GPUs, so "
-                         "almost the whole model runs on the CPU",
-                         "remove num_gpu to let Ollama decide, or set 0 for CPU only"))
-    num_thread = _int_option(opts.get("num_thread"))
-    if num_thread is not None:
-        import os
-
-        cores = os.cpu_count() or 0
-        if cores and num_thread > cores:
-            problems.append((f"options.num_thread is {num_thread} but this machine has {cores} CPU threads",
-                             "remove num_thread, or set it to the number of physical cores"))
-    facts = {k: opts[k] for k in ("num_ctx", "num_gpu", "num_thread") if k in opts}
-    detail = ["options.num_gpu is 0: the model runs on the CPU only, even with a GPU"] if num_gpu == 0 else []
-    if problems:
-        return Result.warn(problems[0][0], details=[p[0] for p in problems[1:]] + detail, hint=problems[0][1],
-                           facts=facts, docs=DOCS)
-    return Result.ok(f"Ollama options look sane ({', '.join(f'{k}={v}' for k, v in facts.items()) or 'none'})",
-                     details=detail, facts=facts)
 
 
 # ---- ollama.daemon --------------------------------------------------------------------------------
@@ -407,7 +189,7 @@ async def daemon_check(ctx: CheckContext) -> Result:
         return skipped
     reply = await shared_get(ctx, "/api/version")
     runtime = await container(ctx)
-    proxy = proxy_for(ctx, host)
+    proxy = route_to(ctx.settings, host.url, "ollama").decision.display
     facts: dict[str, Any] = {"url": host.url, "elapsed_ms": round(reply.elapsed * 1000), "proxy": proxy}
     details = [f"through proxy {proxy} (from the proxy settings)"] if proxy else []
     if reply.failure:
@@ -418,9 +200,11 @@ async def daemon_check(ctx: CheckContext) -> Result:
             fixes = []
         what = {"refused": "connection refused", "timeout": f"no answer within {HTTP_BUDGET:g} s",
                 "tls": "TLS handshake failed", "dns": "the host name does not resolve",
-                "reset": "the connection was closed without an answer", "proxy": "the proxy failed the request"
-                }.get(reply.failure, "could not connect")
+                "reset": "the connection was closed without an answer"
+                }.get(reply.failure, reply.cause.message if reply.cause else "could not connect")
         facts["failure"] = reply.failure
+        if reply.cause:
+            facts["cause"] = reply.cause.as_dict()
         return Result.fail(f"Ollama is not reachable at {host.url}: {what}", details=details + [reply.message],
                            hint=hint, fix_commands=fixes, facts=facts, docs=DOCS)
     version = reply.data.get("version") if isinstance(reply.data, dict) else None
@@ -479,7 +263,7 @@ async def models_check(ctx: CheckContext) -> Result:
             return Result.fail(f"{host.url}/api/tags answers 404: this is not Ollama's native API",
                                hint="point the Ollama address at the server itself (http://HOST:11434), without "
                                     "/v1 or another path", docs=DOCS)
-        kind, summary, hint, fixes = interpret_error(tags.status, tags.error_text or tags.message, "")
+        kind, summary, hint, fixes = explain(tags, "")
         return Result.fail(f"could not list Ollama's models: {summary if tags.status else tags.failure}",
                            hint=hint, fix_commands=fixes, docs=DOCS)
     models = installed(tags)
@@ -658,11 +442,8 @@ async def load_check(ctx: CheckContext) -> Result:
     if skipped:
         return skipped
     model = wanted[0][0]
-    body: dict[str, Any] = {"model": model, "prompt": "", "stream": False}
     opts = {k: v for k, v in options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
-    if opts:
-        body["options"] = opts
-    reply = await call(ctx, host, "POST", "/api/generate", body, budget=LOAD_BUDGET)
+    reply = await ask(ctx, host, "load", model, opts, budget=LOAD_BUDGET)
     facts: dict[str, Any] = {"model": model, "elapsed_ms": round(reply.elapsed * 1000), "status": reply.status}
     if reply.failure == "timeout":
         return Result.warn(f"{model} did not finish loading within {LOAD_BUDGET:g} s",
@@ -673,8 +454,8 @@ async def load_check(ctx: CheckContext) -> Result:
                            hint=f"see the server log: {server_log_hint()}", facts=facts, docs=DOCS)
     if reply.status == 200:
         return Result.ok(f"{model} loads ({reply.elapsed:.1f} s)", facts=facts)
-    kind, summary, hint, fixes = interpret_error(reply.status, reply.error_text, model)
-    facts["error_kind"] = kind
-    if kind == "busy":
+    kind, summary, hint, fixes = explain(reply, model)
+    facts["error_kind"] = str(kind)
+    if kind is Kind.OVERLOADED:
         return Result.warn(summary, hint=hint, facts=facts, docs=DOCS)
     return Result.fail(summary, hint=hint, fix_commands=fixes, facts=facts, docs=DOCS)
