@@ -8,6 +8,7 @@ from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.transport import factory
+from perspt_doctor.transport.classify import proxy_reply
 from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.probes import (
     Address,
@@ -208,9 +209,11 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
         return Result.fail(f"the proxy's name {route.proxy_host} does not resolve: {exc}", details=details,
                            hint=f"fix the host in {source}", docs=DOCS, facts=facts)
     connected = await tcp_connect(addresses[0] if addresses else Address(2, route.proxy_host), route.proxy_port,
-                                  timeout)
+                                  timeout, proxy=route.decision.proxy_url)
     facts["proxy_connect_ms"] = round(connected.ms, 1)
     if not connected.ok:
+        if connected.cause is not None:
+            facts["cause"] = connected.cause.as_dict()
         what = {"refused": "refuses connections (nothing listens there)",
                 "timeout": f"does not answer within {timeout:.3g} s"}.get(connected.kind, connected.error)
         return Result.fail(f"the proxy {label} is not reachable: it {what}", details=details,
@@ -246,6 +249,9 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
         facts["proxy_marker"] = marker
     request = f"CONNECT {endpoint.authority}" if tunnel else f"GET {endpoint.url}"
     has_credentials = route.decision.display is not None and ":***@" in route.decision.display
+    if reply.status in (401, 403, 407, 502, 503, 504) or tunnel and reply.status != 200:
+        status = 407 if reply.status == 401 else reply.status
+        facts["cause"] = proxy_reply(status, f"{reply.status} {reply.reason}", label).as_dict()
     if reply.status in (401, 407):
         if has_credentials:
             return Result.fail(f"the proxy {label} rejected the user name or password ({reply.status})",

@@ -62,7 +62,8 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     chosen: list[Address] = []
     for family in (socket.AF_INET6, socket.AF_INET):
         chosen.extend([a for a in addresses if a.family == family][:PER_FAMILY])
-    results = await asyncio.gather(*(tcp_connect(a, port, timeout) for a in chosen))
+    proxy = route.proxy_url if route.via_proxy else None
+    results = await asyncio.gather(*(tcp_connect(a, port, timeout, proxy=proxy) for a in chosen))
     by_address = {r.address: r for r in results}
     ordered = [by_address[a] for a in addresses if a in by_address]
     facts["attempts"] = [{"family": r.address.label, "ip": r.address.ip, "result": r.kind, "ms": round(r.ms, 1),
@@ -82,6 +83,11 @@ def _verdict(via_proxy: bool, host: str, port: int, ordered: list[ConnectResult]
         facts["outcome"] = "refused" if kinds == {"refused"} else ("timeout" if "timeout" in kinds else
                                                                   next(iter(sorted(kinds)), "error"))
         summary, hint = _failure_text(facts["outcome"], target, timeout)
+        cause = next((r.cause for r in ordered if r.cause is not None), None)
+        if cause is not None:
+            facts["cause"] = cause.as_dict()  # the classifier's name for it: what the client's error says
+            if cause.is_proxy:
+                hint = f"start the proxy, or fix its address; `{cause.doctor_command()}` checks the proxy"
         return Result.fail(summary, hint=hint, details=details, docs=DOCS, facts=facts)
     first_ok = ordered.index(working[0])
     dead = [r for r in ordered[:first_ok] if not r.ok]

@@ -49,17 +49,27 @@ class ConnectResult:
     cause: Cause | None = None
 
 
-async def tcp_connect(address: Address, port: int, timeout: float) -> ConnectResult:
+async def tcp_connect(address: Address, port: int, timeout: float, *, proxy: str | None = None) -> ConnectResult:
+    """One TCP connection. `proxy`: the proxy URL when `address` is that proxy, so the classified cause
+    (`ConnectResult.cause`) names the proxy, as the client's error does."""
     started = time.perf_counter()
     try:
         _reader, writer = await asyncio.wait_for(
             asyncio.open_connection(address.ip, port, family=address.family), timeout)
     except (asyncio.TimeoutError, TimeoutError):
+        where = authority(proxy) or f"{address.ip}:{port}"
         return ConnectResult(address, False, (time.perf_counter() - started) * 1000, "timeout",
-                             f"no answer within {timeout:g} s")
+                             f"no answer within {timeout:g} s",
+                             cause_of(Kind.CONNECT_TIMEOUT, f"no answer from {where} within {timeout:g} s",
+                                      host=where, via=authority(proxy)))
     except OSError as exc:
-        cause = classify(exc)
-        kind = cause.kind.value if cause.kind in (Kind.REFUSED, Kind.UNREACHABLE, Kind.RESET) else "error"
+        cause = classify(exc, proxy=proxy)
+        kind = {Kind.REFUSED: "refused", Kind.PROXY_REFUSED: "refused", Kind.UNREACHABLE: "unreachable",
+                Kind.PROXY_UNREACHABLE: "unreachable", Kind.RESET: "reset"}.get(cause.kind, "error")
+        if cause.host is None:
+            from dataclasses import replace
+
+            cause = replace(cause, host=authority(proxy) or f"{address.ip}:{port}")
         return ConnectResult(address, False, (time.perf_counter() - started) * 1000, kind, exc.strerror or str(exc),
                              cause)
     ms = (time.perf_counter() - started) * 1000
