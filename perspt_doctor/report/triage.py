@@ -43,6 +43,15 @@ def layer_of(category: str | None) -> tuple[int, str]:
     return _LAYER_OF.get(str(category or ""), (len(LAYERS) - 1, "runtime"))
 
 
+def _cause_layer(item: Mapping[str, Any]) -> str | None:
+    """The layer the failure classifier (`transport/classify.py`) gave a check's cause, when the check
+    recorded one (`facts.cause`): an HTTP check failing at a refused proxy ranks with the proxy."""
+    facts = item.get("facts")
+    cause = facts.get("cause") if isinstance(facts, Mapping) else None
+    layer = cause.get("layer") if isinstance(cause, Mapping) else None
+    return layer if isinstance(layer, str) and layer in _LAYER_OF else None
+
+
 def check_anchor(check_id: str, provider: str | None = None) -> str:
     """The anchor of a check's section in docs/checks.md: `tls.openai` (provider openai) -> `tls-provider`."""
     declared = check_id
@@ -82,7 +91,7 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
         status = str(item.get("status", ""))
         if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
             continue
-        index, layer = layer_of(item.get("category"))
+        index, layer = layer_of(_cause_layer(item) or item.get("category"))
         check_id = str(item.get("id", "?"))
         depends = [str(d) for d in item.get("depends_on") or [] if isinstance(d, str)]
         cause = next((d for d in depends if d in failing), None) if status != "warn" else None

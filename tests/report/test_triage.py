@@ -36,6 +36,27 @@ def test_layers_rank_the_earliest_failure_first_then_consequences_then_warnings(
     assert ranked[2].docs == "docs/checks.md#tls-provider"
 
 
+def test_a_check_whose_cause_the_classifier_placed_in_an_earlier_layer_ranks_there() -> None:
+    cause = {"kind": "proxy_refused", "layer": "proxy", "host": "127.0.0.1:3128", "message": "refused"}
+    doc = document(check_row("dns.groq", "dns", "fail", "no answer", provider="groq"),
+                   check_row("http.openai", "http", "fail", "GET failed", provider="openai", facts={"cause": cause}),
+                   check_row("tls.groq", "tls", "fail", "odd", provider="groq",
+                             facts={"cause": {"layer": "not-a-layer"}}))
+    ranked = rank(doc)
+    assert [(f.check_id, f.layer) for f in ranked] == [("http.openai", "proxy"), ("dns.groq", "dns"),
+                                                       ("tls.groq", "tls")]
+
+
+def test_every_layer_of_the_classifier_is_a_layer_triage_ranks() -> None:
+    from perspt_doctor.report.triage import layer_of
+    from perspt_doctor.transport.classify import LAYERS, Kind, cause_of
+
+    assert {cause_of(kind, "x").layer for kind in Kind} <= set(LAYERS)
+    for layer in LAYERS:
+        expected = "runtime" if layer in ("live", "ollama", "memory") else ("model" if layer == "ratelimit" else layer)
+        assert layer_of(layer)[1] == expected, layer
+
+
 def test_a_failure_that_follows_from_another_in_the_same_layer_comes_second() -> None:
     doc = document(check_row("config.schema", "config", "fail", "bad value", depends_on=("config.file",)),
                    check_row("config.file", "config", "fail", "broken JSON"))
