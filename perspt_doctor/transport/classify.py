@@ -84,7 +84,7 @@ _LAYER = {
     Kind.MISSING_KEY: "keys", Kind.AUTH: "auth", Kind.FORBIDDEN: "auth", Kind.QUOTA: "ratelimit",
     Kind.RATE_LIMIT: "ratelimit", Kind.MODEL_NOT_FOUND: "model", Kind.CONTEXT_TOO_LONG: "model",
     Kind.ENDPOINT_NOT_FOUND: "http", Kind.BAD_REQUEST: "http", Kind.BAD_RESPONSE: "http", Kind.SERVER: "http",
-    Kind.OVERLOADED: "http", Kind.OUT_OF_MEMORY: "memory", Kind.OLLAMA_NOT_RUNNING: "ollama",
+    Kind.OVERLOADED: "http", Kind.OUT_OF_MEMORY: "memory", Kind.OLLAMA_NOT_RUNNING: "tcp",
     Kind.OLLAMA_CONFIG: "ollama", Kind.UNKNOWN: "http",
 }
 _NETWORK_LAYERS = ("dns", "tcp", "tls", "http")
@@ -113,10 +113,17 @@ class Cause:
 
     @property
     def layer(self) -> str:
-        layer = _LAYER[self.kind]
+        """Where on the path it failed (dns, tcp, proxy, tls, http, auth, model, ...)."""
         if self.kind is Kind.RESET and (self.url or "").startswith("http://"):
             return "tcp"  # no TLS on a plain-http connection: the reset came from the server or the path
-        if self.provider == "ollama" and layer in (*_NETWORK_LAYERS, "model"):
+        return _LAYER[self.kind]
+
+    @property
+    def area(self) -> str:
+        """The check category that explains it: the layer, except that Ollama's own checks explain its
+        network and model failures."""
+        layer = self.layer
+        if self.provider == "ollama" and layer in (*_NETWORK_LAYERS, "model", "ollama"):
             return "ollama"
         return layer
 
@@ -136,17 +143,18 @@ class Cause:
         too long for the model)."""
         if self.kind is Kind.CONTEXT_TOO_LONG:
             return None
-        layer = self.layer
-        scope = f" --provider {provider}" if provider and layer not in _UNSCOPED_LAYERS else ""
-        live = " --live" if layer == "live" else ""
-        return f"perspt doctor{scope}{live} --only '{layer}.*'"
+        area = self.area
+        scope = f" --provider {provider}" if provider and area not in _UNSCOPED_LAYERS else ""
+        live = " --live" if area == "live" else ""
+        return f"perspt doctor{scope}{live} --only '{area}.*'"
 
     @property
     def doctor_hint(self) -> str:
         return f"run `{self.doctor_command() or 'perspt doctor'}` to find out why"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "layer": self.layer, "host": self.host, "message": self.message}
+        return {"kind": self.kind.value, "layer": self.layer, "area": self.area, "host": self.host,
+                "message": self.message}
 
 
 def cause_of(kind: Kind, message: str, **kw: Any) -> Cause:

@@ -76,7 +76,8 @@ def test_refused_direct_and_through_a_proxy() -> None:
 def test_refused_ollama_is_ollama_not_running() -> None:
     with ports.refusing_port() as port:
         cause = classify(_failure(f"http://127.0.0.1:{port}/api/tags"), provider="ollama")
-    _is(cause, Kind.OLLAMA_NOT_RUNNING, "ollama", f"127.0.0.1:{port}")
+    _is(cause, Kind.OLLAMA_NOT_RUNNING, "tcp", f"127.0.0.1:{port}")
+    assert cause.area == "ollama"
     assert cause.doctor_command("ollama") == "perspt doctor --provider ollama --only 'ollama.*'"
 
 
@@ -168,7 +169,7 @@ def test_ollama_out_of_memory_and_missing_model() -> None:
     assert (cause.kind, cause.layer) == (Kind.OUT_OF_MEMORY, "memory")
     assert cause.doctor_command("ollama") == "perspt doctor --provider ollama --only 'memory.*'"
     gone = classify_reply(missing.status_code, missing.content, missing.headers, protocol="ollama", provider="ollama")
-    assert (gone.kind, gone.layer) == (Kind.MODEL_NOT_FOUND, "ollama")
+    assert (gone.kind, gone.layer, gone.area) == (Kind.MODEL_NOT_FOUND, "model", "ollama")
 
 
 def test_a_stream_cut_after_the_reply_began_points_at_the_live_check() -> None:

@@ -90,7 +90,8 @@ def test_refused_names_the_root_cause(make_settings: Any) -> None:
         result = _check(make_settings, f"http://127.0.0.1:{port}", provider="ollama")
     assert result.status is Status.FAIL
     assert result.facts["error_kind"] == "ollama_not_running"  # the client's name for it too: one classifier
-    assert result.facts["cause"] == {"kind": "ollama_not_running", "layer": "ollama", "host": f"127.0.0.1:{port}",
+    assert result.facts["cause"] == {"kind": "ollama_not_running", "layer": "tcp", "area": "ollama",
+                                     "host": f"127.0.0.1:{port}",
                                      "message": "connection refused: nothing listens on that port (or a firewall "
                                                 "rejects it)"}
     assert result.hint == "run `perspt doctor --only 'ollama.*'` to find out why"
