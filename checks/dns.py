@@ -9,16 +9,12 @@ import time
 from typing import Any
 
 from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.transport.classify import resolver_failure
 from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
 from perspt_doctor.transport.probes import system_resolve
 from perspt_doctor.transport.route import route_for
 
 DOCS = "docs/checks.md#dns"
-EAI_TEXT = {
-    getattr(socket, "EAI_NONAME", -2): ("nxdomain", "the name does not exist"),
-    getattr(socket, "EAI_AGAIN", -3): ("temporary", "temporary failure: the resolver timed out or failed"),
-    getattr(socket, "EAI_NODATA", -5): ("noanswer", "the name has no address"),
-}
 SINKHOLE = {
     "unspecified": ("fail", "a DNS blocklist answer (0.0.0.0 or ::): a filter such as Pi-hole, AdGuard or NextDNS "
                     "blocks this host"),
@@ -43,7 +39,7 @@ async def _system(host: str, port: int, timeout: float) -> dict[str, Any]:
     except (asyncio.TimeoutError, TimeoutError):
         return {"error": "timeout", "detail": "getaddrinfo did not return", "ms": (time.perf_counter() - started) * 1000}
     except socket.gaierror as exc:
-        kind, text = EAI_TEXT.get(exc.errno or 0, ("error", str(exc)))
+        kind, text = resolver_failure(exc)
         return {"error": kind, "detail": f"{text} ({exc.strerror or exc})",
                 "ms": round((time.perf_counter() - started) * 1000, 1)}
     except OSError as exc:

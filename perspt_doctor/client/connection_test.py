@@ -80,10 +80,16 @@ class ConnectionTest:
     def doctor(self, area: str) -> str:
         return f"perspt doctor --provider {self.provider} --only '{area}.*'"
 
-    def _doctor_for(self, exc: BaseException) -> str | None:
-        from perspt_doctor.transport.classify import classify
+    def _classified(self, exc: BaseException) -> StepFailed:
+        """A failed step's line, named by the one classifier (as the chat client and the doctor name it)."""
+        from perspt_doctor.transport.classify import Kind, classify
 
-        return classify(exc, proxy=self.proxy_url, provider=self.provider).doctor_command(self.provider)
+        cause = classify(exc, proxy=self.proxy_url, provider=self.provider)
+        hint = None
+        if cause.kind is Kind.TLS_UNTRUSTED:
+            hint = "behind a TLS-inspecting proxy? set `network.ca_bundle` to its CA, or `network.trust_store` to `system`"
+        where = cause.host or self.endpoint.authority
+        return StepFailed(f"{where}: {cause.message}", doctor=cause.doctor_command(self.provider), hint=hint)
 
     # ---- steps ------------------------------------------------------------------------
     async def dns(self) -> str:
@@ -94,7 +100,7 @@ class ConnectionTest:
             infos = await asyncio.wait_for(loop.getaddrinfo(self.endpoint.host, self.endpoint.port,
                                                             type=socket.SOCK_STREAM), self.timeout)
         except (socket.gaierror, OSError) as exc:
-            raise StepFailed(f"cannot resolve {self.endpoint.host}: {exc}", doctor=self._doctor_for(exc)) from exc
+            raise self._classified(exc) from exc
         except asyncio.TimeoutError as exc:
             raise StepFailed(f"no DNS answer for {self.endpoint.host} within {self.timeout:g} s",
                              doctor=self.doctor("dns")) from exc
@@ -120,19 +126,11 @@ class ConnectionTest:
                     context.wrap_socket(raw, server_hostname=self.endpoint.host) as tls:
                 version = tls.version()
                 cert = tls.getpeercert() or {}
-        except ssl.SSLCertVerificationError as exc:
-            raise StepFailed(f"certificate not trusted: {exc.verify_message or exc.reason}",
-                             doctor=self._doctor_for(exc),
-                             hint="behind a TLS-inspecting proxy? set `network.ca_bundle` to its CA, or "
-                                  "`network.trust_store` to `system`") from exc
-        except ssl.SSLError as exc:
-            raise StepFailed(f"TLS handshake failed: {exc.reason or exc}", doctor=self._doctor_for(exc)) from exc
         except TimeoutError as exc:
             raise StepFailed(f"no connection to {self.endpoint.authority} within {self.timeout:g} s",
                              doctor=self.doctor("tcp")) from exc
-        except OSError as exc:
-            raise StepFailed(f"cannot connect to {self.endpoint.authority}: {exc.strerror or exc}",
-                             doctor=self._doctor_for(exc)) from exc
+        except (ssl.SSLError, OSError) as exc:
+            raise self._classified(exc) from exc
         issuer: dict[str, str] = {}
         rdns: Any = cert.get("issuer", ())
         for rdn in rdns:

@@ -165,15 +165,23 @@ def cause_of(kind: Kind, message: str, **kw: Any) -> Cause:
 
 # ---- exceptions ------------------------------------------------------------------------------
 
-_EAI_NAMES = {
-    getattr(socket, "EAI_NONAME", -2): "the name does not exist (NXDOMAIN)",
-    getattr(socket, "EAI_AGAIN", -3): "temporary DNS failure: the resolver did not answer or failed (SERVFAIL)",
-    getattr(socket, "EAI_FAIL", -4): "the DNS server failed permanently",
-    getattr(socket, "EAI_NODATA", -5): "the name has no address records",
-    11001: "the name does not exist (NXDOMAIN)",
-    11002: "temporary DNS failure: the resolver did not answer",
-    8: "the name does not exist (NXDOMAIN)",
+_EAI = {
+    getattr(socket, "EAI_NONAME", -2): ("nxdomain", "the name does not exist (NXDOMAIN)"),
+    getattr(socket, "EAI_AGAIN", -3): ("temporary", "temporary DNS failure: the resolver did not answer or failed "
+                                                    "(SERVFAIL)"),
+    getattr(socket, "EAI_FAIL", -4): ("servfail", "the DNS server failed permanently"),
+    getattr(socket, "EAI_NODATA", -5): ("noanswer", "the name has no address records"),
+    11001: ("nxdomain", "the name does not exist (NXDOMAIN)"),
+    11002: ("temporary", "temporary DNS failure: the resolver did not answer"),
+    8: ("nxdomain", "the name does not exist (NXDOMAIN)"),
 }
+
+
+def resolver_failure(exc: socket.gaierror) -> tuple[str, str]:
+    """(outcome, words) for a getaddrinfo error: nxdomain, temporary, servfail, noanswer or error."""
+    return _EAI.get(exc.errno or 0, ("error", str(exc)))
+
+
 _UNREACHABLE = {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, 10049, 10051, 10065}
 _REFUSED = {errno.ECONNREFUSED, 10061}
 _RESET = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED, 10053, 10054}
@@ -248,7 +256,7 @@ def classify(exc: BaseException, *, proxy: str | None = None, provider: str | No
             return made(kind, f"TLS certificate verification failed: {text} (verify code {code})",
                         verify_code=code, verify_message=text)
         if isinstance(item, socket.gaierror):
-            text = _EAI_NAMES.get(item.errno or 0, str(item))
+            text = resolver_failure(item)[1]
             if proxy_host:
                 return made(Kind.PROXY_UNREACHABLE, f"the proxy {proxy_host} cannot be found: {text}",
                             host=proxy_host, errno=item.errno)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from tests.client.test_e2e import perspt
-from tests.infra import ports
+from tests.infra import certs, ports
+from tests.infra.servers import http_server
 
 
 def test_a_refused_proxy_is_the_proxy_for_the_client_the_connection_test_and_the_doctor() -> None:
@@ -43,3 +45,15 @@ def test_a_refused_proxy_is_the_proxy_for_the_client_the_connection_test_and_the
         assert proxy in check["summary"]
         cause = check["facts"]["cause"]
         assert {k: cause[k] for k in expected} == expected, check_id
+
+
+def test_the_connection_tests_tls_step_names_the_cause_as_the_classifier_does(tmp_path: Path) -> None:
+    with http_server(tls=certs.self_signed(tmp_path)) as server:
+        env = {"OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": f"https://localhost:{server.port}/v1"}
+        test = perspt("--test-connection", env=env)
+    assert test.returncode == 1
+    line = next(line for line in test.stdout.splitlines() if "[FAIL]" in line)
+    assert line.startswith(f"  [FAIL] TLS             localhost:{server.port}: TLS certificate verification failed")
+    assert "(verify code 18)" in line
+    assert "hint: behind a TLS-inspecting proxy?" in test.stdout
+    assert "diagnose: perspt doctor --provider openai --only 'tls.*'" in test.stdout
