@@ -172,7 +172,7 @@ def auth_verdict(probe: ModelsProbe) -> Result:
         return Result.ok(f"{name} accepted {_key_phrase(probe)}; {count} model{plural} available", facts=facts,
                          details=details, docs=DOCS)
     facts.update({"status": error.status, "code": error.code, "error_kind": error.kind,
-                  "elapsed_ms": probe.elapsed_ms})
+                  "cause": error.classified().as_dict(), "elapsed_ms": probe.elapsed_ms})
     if error.request_id:
         facts["request_id"] = error.request_id
     return _error_verdict(probe, error, facts)
