@@ -30,6 +30,7 @@ from perspt_doctor.providers.errors import (
     RateLimitError,
 )
 from perspt_doctor.settings.schema import schema_default
+from perspt_doctor.transport.classify import Kind
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
@@ -89,9 +90,13 @@ class RetryPolicy:
         if error.should_retry is True and error.status is not None:
             return True
         if isinstance(error, NetworkError):
-            return True
+            # A proxy's own refusal (407, 403) is an answer, not a glitch: as final as a 401 or 403 from the API.
+            return error.cause is None or error.cause.kind not in _PROXY_ANSWERS
         return type(error).retryable and (error.status is None or error.status in _RETRY_STATUSES
                                           or error.status >= 500 or error.status < 400)
+
+
+_PROXY_ANSWERS = (Kind.PROXY_AUTH, Kind.PROXY_DENIED)
 
 
 async def call_with_retries(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], *,

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from perspt_doctor.providers.errors import NetworkError, StreamInterruptedError, from_response
+from perspt_doctor.providers.retry import RetryPolicy
 from perspt_doctor.transport.classify import Cause, Kind, classify, classify_reply
 from tests.fakes.ollama_fake import CUDA_OOM_ERROR, ollama_fake
 from tests.fakes.openai_fake import openai_fake
@@ -124,6 +125,7 @@ def test_proxy_asking_for_credentials_to_connect_and_to_forward(tinyproxy_auth: 
     connect = classify(_failure("https://localhost:1/", proxy=tinyproxy_auth.url), proxy=tinyproxy_auth.url)
     _is(connect, Kind.PROXY_AUTH, "proxy", where)
     assert connect.status == 407
+    refused = Cause(Kind.PROXY_REFUSED, "refused", where)
     with openai_fake() as fake, httpx.Client(proxy=tinyproxy_auth.url, timeout=5) as client:
         reply = client.get(f"{fake.base_url}/models")
     assert reply.status_code == 407
@@ -132,6 +134,8 @@ def test_proxy_asking_for_credentials_to_connect_and_to_forward(tinyproxy_auth: 
     error = from_response("openai", "openai", reply.status_code, reply.content, reply.headers,
                           proxy=tinyproxy_auth.url)
     assert isinstance(error, NetworkError) and error.classified().kind is Kind.PROXY_AUTH
+    assert not RetryPolicy.is_retryable(error)  # the proxy's answer is final, as a 401 was
+    assert RetryPolicy.is_retryable(NetworkError("refused", provider="openai", cause=refused))
 
 
 def test_proxy_refusing_the_destination(squid_proxy: proxies.Proxy) -> None:
