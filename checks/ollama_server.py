@@ -22,8 +22,8 @@ from perspt_doctor.checks.ollama_config import (
 
 from perspt_doctor.api import CheckContext, Result, check
 from perspt_doctor.providers import catalog
-from perspt_doctor.providers.ollama_adapter import OllamaReply
 from perspt_doctor.providers.ollama_host import DEFAULT_PORT, OllamaHost
+from perspt_doctor.providers.ollama_reply import OllamaReply
 from perspt_doctor.suggest import did_you_mean
 from perspt_doctor.transport.classify import Kind
 from perspt_doctor.transport.route import route_to

@@ -14,7 +14,6 @@ import errno
 import json
 import re
 import socket
-import ssl
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -232,6 +231,8 @@ def authority(url: str | None) -> str | None:
 def classify(exc: BaseException, *, proxy: str | None = None, provider: str | None = None) -> Cause:
     """The cause of a failed request. `proxy` is the proxy URL the request went through (None: direct),
     so that a failure to reach the first hop is named as the proxy's."""
+    import ssl
+
     from perspt_doctor import redact
 
     chain = chain_of(exc)
