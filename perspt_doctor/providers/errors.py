@@ -289,7 +289,8 @@ def from_response(provider: str, protocol: str, status: int, raw: bytes, headers
         message = f"HTTP {status} with {what}"
     cause = classify_reply(status, raw, lower_headers, protocol=protocol, proxy=proxy, url=url, provider=provider)
     if cause.is_proxy:
-        return NetworkError(cause.message, cause=cause, **common).with_default_hint()
+        return NetworkError(cause.message, cause=cause, hint=f"{cause.doctor_hint} (`perspt doctor --provider "
+                                                             f"{provider}` checks it all)", **common)
     if protocol == "gemini" and isinstance(err, dict) and etype and not code:
         from perspt_doctor.transport.classify import gemini_reason
 
