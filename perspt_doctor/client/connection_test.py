@@ -50,19 +50,18 @@ class Printer:
 class ConnectionTest:
     def __init__(self, settings: Any, printer: Printer, *,
                  adapter_factory: Callable[[Any, str], Adapter] | None = None) -> None:
-        from perspt_doctor.transport.endpoint import endpoint_for
         from perspt_doctor.transport.factory import timeouts_from
-        from perspt_doctor.transport.proxy import proxy_for
+        from perspt_doctor.transport.route import route_for
 
         self.settings = settings
         self.printer = printer
         self.provider: str = settings.provider.value
         self.model: str = settings.model.value
-        self.endpoint = endpoint_for(settings, self.provider)
+        route = route_for(settings, self.provider)  # the client's own route decision
+        self.endpoint = route.endpoint
         self.timeout = timeouts_from(settings).connect
-        decision = proxy_for(self.endpoint.url, settings)
-        self.proxy = decision.display
-        self.proxy_url = decision.proxy_url
+        self.proxy = route.decision.display
+        self.proxy_url = route.proxy_url
         self._factory = adapter_factory
         self._adapter: Adapter | None = None
         self.models: list[str] | None = None
