@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 
-from perspt_doctor import paths
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.settings.sources import Source
-from perspt_doctor.settings.writer import holds_secret
+from perspt_doctor.api import CheckContext, Result, Source, check, holds_secret, locate_config
 
 DOCS = "docs/troubleshooting.md#security"
 
@@ -44,7 +41,7 @@ async def config_permissions(ctx: CheckContext) -> Result:
     config = ctx.settings.config
     if config is None or not config.exists:
         return Result.skip("no config file")
-    where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
+    where = locate_config(ctx.settings.flags.config, dict(ctx.env))
     try:
         mode = where.path.stat().st_mode & 0o777
     except OSError as exc:
