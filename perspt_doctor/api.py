@@ -52,6 +52,7 @@ from perspt_doctor.probes.models import (
     probe_timeout,
     wanted_models,
 )
+from perspt_doctor.probes.ollama_fixes import ollama_pull_fix
 from perspt_doctor.providers.base import ChatRequest, Message, ModelInfo, ModelList
 from perspt_doctor.providers.catalog import PROVIDERS, KeyShape, ProviderSpec, all_ids, canonical_id
 from perspt_doctor.providers.errors import (
@@ -111,7 +112,7 @@ __all__ = [
     # services (`await ctx.service(KEY)`) and what the checks share about them
     "GPU", "GPU_AMD", "GPU_APPLE", "GPU_NVIDIA", "MEMORY", "MODELS", "PROBE_TIMEOUT", "GpuDevice", "GpuReport",
     "ModelsProbe", "Wanted", "auth_verdict", "display_name", "gpu_memory", "gpu_report", "local_runtime_in_scope",
-    "no_retries", "probe_timeout", "wanted_models",
+    "no_retries", "ollama_pull_fix", "probe_timeout", "wanted_models",
     # environment variable names perspt reads, and their near misses
     "CA_NAMES", "PROXY_NAMES", "key_variables", "misspelled_key_variables", "misspelled_network_variables",
     # providers: the catalog, the adapters, their errors
