@@ -20,6 +20,7 @@ from perspt_doctor import categories as _categories
 from perspt_doctor._version import __version__
 from perspt_doctor.categories import BUILTIN_NAMES as CATEGORIES
 from perspt_doctor.categories import Category
+from perspt_doctor.colour import colour_choice
 from perspt_doctor.engine.fix import Fix
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
 from perspt_doctor.engine.services import ServiceKey, Stash
@@ -120,8 +121,8 @@ __all__ = [
     "Message", "ModelInfo", "ModelList", "ModelNotFoundError", "PROVIDERS", "ProviderError", "ProviderSpec",
     "RateLimitError", "all_ids", "canonical_id", "is_available", "make_adapter", "normalise", "parse_duration",
     "suggest",
-    # redaction
-    "mask", "redact",
+    # redaction, and the one colour decision the report and the chat use
+    "mask", "redact", "colour_choice",
     # settings and files
     "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "data_dir", "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
