@@ -21,9 +21,9 @@ from perspt_doctor._version import __version__
 from perspt_doctor.categories import BUILTIN_NAMES as CATEGORIES
 from perspt_doctor.categories import Category
 from perspt_doctor.colour import colour_choice
-from perspt_doctor.engine.fix import Fix
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
 from perspt_doctor.engine.services import ServiceKey, Stash
+from perspt_doctor.fix import Fix
 from perspt_doctor.paths import data_dir, doctor_runs_dir, locate_config, log_dir
 from perspt_doctor.probes.env_names import (
     CA_NAMES,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING
 
-from perspt_doctor.engine.fix import Fix
+from perspt_doctor.fix import Fix
 from perspt_doctor.redact import redact
 
 if TYPE_CHECKING:
@@ -50,12 +50,15 @@ class FixReport:
 
 # ---- planning --------------------------------------------------------------------------------------
 def plan_fixes(run: DoctorRun, settings: Settings | None = None) -> list[Planned]:
-    """Every fix the run's results declare, in report order (advice-only fixes are left to the report)."""
-    planned: list[Planned] = []
+    """Every fix the run's results declare, in report order, each command once (two checks may offer the
+    same chmod); advice-only fixes are left to the report."""
+    planned: dict[str, Planned] = {}
     for outcome in run.outcomes:
         fixes = list(outcome.result.fixes) or _pending_fixes(outcome.id, outcome.result.facts, settings)
-        planned.extend(Planned(outcome.id, fix) for fix in fixes if fix.apply is not None)
-    return planned
+        for fix in fixes:
+            if fix.apply is not None:
+                planned.setdefault(fix.command, Planned(outcome.id, fix))
+    return list(planned.values())
 
 
 def _pending_fixes(check_id: str, facts: dict[str, object], settings: Settings | None) -> list[Fix]:

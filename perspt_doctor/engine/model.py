@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from perspt_doctor import categories
-from perspt_doctor.engine.fix import Fix
 from perspt_doctor.engine.services import ServiceKey, Stash, named
+from perspt_doctor.fix import Fix
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings

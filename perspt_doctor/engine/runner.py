@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
-from perspt_doctor.engine.fix import Fix
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
 from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.fix import Fix
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings

@@ -8,7 +8,7 @@ import os
 import shutil
 from typing import TYPE_CHECKING
 
-from perspt_doctor.engine.fix import Fix
+from perspt_doctor.fix import Fix
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings

@@ -4,7 +4,8 @@ A fix says what it does (`description`), the shell command a user could run inst
 perspt applies it safely (`apply`, or one of the declarative constructors below: `chmod`, `mkdir`, `run`,
 each of which knows what it *would* do for `--dry-run`). A fix without `apply` is advice: its command is
 printed, never run. `perspt doctor --fix` and `perspt config validate --fix-issues` apply the same objects
-(engine/fixes.py); neither knows which check declared what.
+(engine/fixes.py); neither knows which check declared what. No imports of perspt: every layer may
+build fixes (settings does, for the config file).
 """
 
 from __future__ import annotations
