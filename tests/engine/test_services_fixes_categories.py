@@ -172,3 +172,27 @@ def test_the_json_schema_accepts_exactly_the_category_names_the_engine_accepts()
     pattern = schema["$defs"]["check"]["properties"]["category"]["pattern"]
     for name in ("config", "my_plugin", "VPN", "my-plugin", "a1"):
         assert bool(re.match(pattern, name)) == bool(categories.NAME.match(name)), name
+
+
+def test_the_plan_takes_every_declared_fix_once_whatever_the_check(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from perspt_doctor.engine.fixes import plan_fixes
+    from perspt_doctor.engine.model import Check
+    from perspt_doctor.engine.outcome import DoctorRun, Outcome
+
+    def outcome(check_id: str, result: Result) -> Outcome:
+        return Outcome(Check(check_id, check_id, "runtime", lambda ctx: result), result)
+
+    chmod = Fix.chmod(tmp_path / "config.json")
+    advice = Fix("read the manual", "man perspt")
+    run = DoctorRun(dt.datetime.now(dt.timezone.utc), 0, False, [
+        outcome("a.first", Result.fail("loose", fixes=[chmod, advice])),
+        outcome("b.second", Result.warn("also loose", fixes=[Fix.chmod(tmp_path / "config.json")])),
+        outcome("c.plugin", Result.ok("fine, but tidy up", fixes=[Fix.mkdir(tmp_path / "d")])),
+        outcome("d.none", Result.fail("nothing to offer")),
+    ])
+    planned = plan_fixes(run)
+    assert [(p.check_id, p.fix.command) for p in planned] == [
+        ("a.first", f"chmod 600 {tmp_path / 'config.json'}"), ("c.plugin", f"mkdir -p -m 700 {tmp_path / 'd'}")]
+    assert planned[0].reruns == ("a.first",)
