@@ -16,7 +16,7 @@ def assess_permissions(path: str, mode: int, secrets: list[str]) -> Result:
         who = "group and others" if mode & 0o007 and mode & 0o070 else "others" if mode & 0o007 else "its group"
         return Result.fail(f"{path} holds {', '.join(secrets)} and is readable by {who} (mode {oct(mode)[2:]})",
                            hint="make it private to you; better still, move keys to the keyring "
-                                "(`perspt keys set PROVIDER`)", fixes=[Fix.chmod(path)], facts=facts)
+                                "(`perspt keys set PROVIDER`)", fixes=[Fix.private(path)], facts=facts)
     if secrets:
         return Result.ok(f"{path} holds a key and only you can read it (mode {oct(mode)[2:]})", facts=facts)
     return Result.ok(f"{path} holds no keys (mode {oct(mode)[2:]})", facts=facts)

@@ -4,8 +4,8 @@ A fix says what it does (`description`), the shell command a user could run inst
 perspt applies it safely (`apply`, or one of the declarative constructors below: `chmod`, `mkdir`, `run`,
 each of which knows what it *would* do for `--dry-run`). A fix without `apply` is advice: its command is
 printed, never run. `perspt doctor --fix` and `perspt config validate --fix-issues` apply the same objects
-(engine/fixes.py); neither knows which check declared what. No imports of perspt: every layer may
-build fixes (settings does, for the config file).
+(engine/fixes.py); neither knows which check declared what. It imports only `fsutil` (lazily), so
+every layer may build fixes (settings does, for the config file).
 """
 
 from __future__ import annotations
@@ -60,6 +60,24 @@ class Fix:
 
         return cls(description or f"make {target} readable by you only", f"chmod {mode:o} {target}", apply,
                    f"would set the mode of {target} to {mode:o}", reruns=reruns)
+
+    @classmethod
+    def private(cls, path: Path | str, description: str | None = None, reruns: tuple[str, ...] = ()) -> Fix:
+        """Make a file that holds a secret readable by its owner only (`chmod 600 PATH`), through the one
+        chmod-600 path (`fsutil.make_private`)."""
+        target = Path(path)
+
+        def apply() -> str | None:
+            from perspt_doctor.fsutil import make_private
+
+            try:
+                make_private(target)
+            except OSError as exc:
+                return f"{exc.strerror or exc}"
+            return None
+
+        return cls(description or f"make {target} readable by you only", f"chmod 600 {target}", apply,
+                   f"would set the mode of {target} to 600", reruns=reruns)
 
     @classmethod
     def mkdir(cls, path: Path | str, mode: int = 0o700, description: str | None = None,

@@ -47,9 +47,8 @@ def config_fixes(loaded: LoadedConfig, say: Say) -> list[Fix]:
     if plan.rewrite or plan.to_keyring:
         fixes.append(_rewrite_fix(plan))
     if loose and (holds_secret(migration.data) or plan.to_keyring):
-        chmod = Fix.chmod(loaded.path)
-        fixes.append(dataclasses.replace(chmod, description="set the file mode to 600 (owner only)",
-                                         dry_run="would set the file mode to 600 (owner only)",
+        private = Fix.private(loaded.path, description="set the file mode to 600 (owner only)")
+        fixes.append(dataclasses.replace(private, dry_run="would set the file mode to 600 (owner only)",
                                          apply=_tighten(plan)))
     return fixes
 

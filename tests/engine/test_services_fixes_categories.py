@@ -97,6 +97,14 @@ def test_chmod_fix(tmp_path: Path) -> None:
     missing = Fix.chmod(tmp_path / "gone")
     assert missing.apply is not None and "No such file" in (missing.apply() or "")
 
+    secret = tmp_path / "secret.json"
+    secret.write_text("{}")
+    secret.chmod(0o640)
+    private = Fix.private(secret)
+    assert private.command == f"chmod 600 {secret}" and private.apply is not None and private.apply() is None
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert Fix.private(tmp_path / "gone").apply() is not None  # type: ignore[misc]
+
 
 def test_mkdir_fix(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b"
