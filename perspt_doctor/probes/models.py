@@ -70,8 +70,7 @@ def no_retries(adapter: Any, timeout: float) -> None:
 
 
 def probe_timeout(ctx: CheckContext) -> float:
-    value = ctx.settings.get("timeout", 60)
-    return max(1.0, min(float(value) if isinstance(value, int | float) else 60.0, PROBE_TIMEOUT))
+    return max(1.0, min(ctx.settings.number("timeout"), PROBE_TIMEOUT))
 
 
 async def _fetch(ctx: CheckContext) -> ModelsProbe:
