@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from perspt_doctor import paths
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
-from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
-from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+from perspt_doctor.api import (
+    PROVIDERS,
+    CheckContext,
+    ConfigError,
+    Diagnostic,
+    LoadedConfig,
+    Result,
+    all_ids,
+    canonical_id,
+    check,
+    locate_config,
+    read_config,
+    validate_loaded,
+)
 
 DOCS = "docs/troubleshooting.md#configuration"
 
@@ -15,7 +24,7 @@ def _read(ctx: CheckContext) -> LoadedConfig:
     """The file as the settings layer read it; read again only when that failed (to get the error)."""
     if ctx.settings.config is not None:
         return ctx.settings.config
-    where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
+    where = locate_config(ctx.settings.flags.config, dict(ctx.env))
     return read_config(where.path, where.reason, required=where.reason != "default location")
 
 
@@ -40,7 +49,7 @@ async def config_file(ctx: CheckContext) -> Result:
     """
     if ctx.settings.flags.no_config:
         return Result.skip("--no-config: the config file is not read")
-    where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
+    where = locate_config(ctx.settings.flags.config, dict(ctx.env))
     facts: dict[str, object] = {"path": str(where.path), "chosen_by": where.reason}
     try:
         loaded = await ctx.run_blocking(_read, ctx)
@@ -124,13 +133,13 @@ def _required(ctx: CheckContext) -> list[Diagnostic]:
     """Settings that have no usable default for the chosen provider."""
     settings = ctx.settings
     provider = settings.provider
-    spec = catalog.PROVIDERS.get(provider.value)
+    spec = PROVIDERS.get(provider.value)
     if spec is None:
         if settings.provider_is_known or provider.source.label == "config file":
             return []  # the schema's own unknown-provider finding covers the file
-        suggestion = catalog.canonical_id(provider.value)
+        suggestion = canonical_id(provider.value)
         return [Diagnostic("error", "unknown-provider", f"unknown provider `{provider.value}` ({provider.origin})",
-                           key_path="provider", hint=f"use one of: {', '.join(catalog.all_ids())}"
+                           key_path="provider", hint=f"use one of: {', '.join(all_ids())}"
                            if suggestion is None else None)]
     out: list[Diagnostic] = []
     if not spec.default_model and not settings.model.value:

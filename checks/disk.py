@@ -7,8 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from perspt_doctor import paths
-from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.api import CheckContext, Fix, Result, check, data_dir, doctor_runs_dir, log_dir
 
 DOCS = "docs/troubleshooting.md#disk-space"
 FAIL_BELOW = 50 * 1024 * 1024
@@ -86,6 +85,9 @@ async def space(ctx: CheckContext) -> Result:
       (`sudo chown -R "$USER" DIR`).
     fail: less than 50 MB free: history and logs fail to save. Fix: free some space.
     """
-    targets = {"history": paths.data_dir(), "logs": paths.log_dir(), "doctor runs": paths.doctor_runs_dir()}
+    targets = {"history": data_dir(), "logs": log_dir(), "doctor runs": doctor_runs_dir()}
     places = await ctx.run_blocking(survey, targets)
-    return assess_places(places)
+    result = assess_places(places)
+    result.fixes = [Fix.mkdir(p.path, description=f"create the missing {p.purpose} directory {p.path}")
+                    for p in places if p.path != p.existing]
+    return result

@@ -8,11 +8,19 @@ import socket
 import time
 from typing import Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.transport.classify import resolver_failure
-from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
-from perspt_doctor.transport.probes import system_resolve
-from perspt_doctor.transport.route import route_for
+from perspt_doctor.api import (
+    CheckContext,
+    Lookup,
+    Result,
+    address_class,
+    async_resolver,
+    check,
+    configured_servers,
+    lookup,
+    resolver_failure,
+    route_for,
+    system_resolve,
+)
 
 DOCS = "docs/checks.md#dns"
 SINKHOLE = {
@@ -81,9 +89,6 @@ async def dns_lookup(ctx: CheckContext) -> Result:
     """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
-    offline = route.offline_reason(ctx.offline)
-    if offline:
-        return Result.skip(offline, docs=DOCS)
     endpoint = route.endpoint
     host, port = route.first_hop
     facts: dict[str, Any] = {"host": host, "endpoint_host": endpoint.host}

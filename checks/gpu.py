@@ -7,10 +7,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from perspt_doctor.checks.memory import local_runtime_in_scope
-
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.system import gpu
+from perspt_doctor.api import (
+    CheckContext,
+    GpuDevice,
+    GpuReport,
+    Result,
+    check,
+    gpu_report,
+    local_runtime_in_scope,
+)
 
 DOCS = "docs/troubleshooting.md#gpu"
 GIB = 1024**3
@@ -19,29 +24,20 @@ MIN_COMPUTE = (5, 0)
 KFD = Path("/dev/kfd")
 
 
-def _report_facts(report: gpu.GpuReport) -> dict[str, Any]:
+def _report_facts(report: GpuReport) -> dict[str, Any]:
     return {"source": report.source, "driver": report.driver_version, "cuda": report.cuda_version,
             "devices": [{"index": d.index, "name": d.name, "total": d.total, "free": d.available,
                          "compute_capability": d.compute_capability} for d in report.devices],
             **report.extra}
 
 
-def _describe(device: gpu.GpuDevice) -> str:
+def _describe(device: GpuDevice) -> str:
     memory = ""
     if device.total:
         free = device.available
         memory = f": {free / GIB:.1f} GiB free of {device.total / GIB:.1f} GiB" if free is not None else \
             f": {device.total / GIB:.1f} GiB"
     return f"GPU {device.index} {device.name}{memory}"
-
-
-async def _report(ctx: CheckContext, vendor: str) -> gpu.GpuReport:
-    probes = {"nvidia": gpu.probe_nvidia, "amd": gpu.probe_amd, "apple": gpu.probe_apple}
-
-    async def probe() -> gpu.GpuReport:
-        return await ctx.run_blocking(probes[vendor])
-
-    return await ctx.once(f"system.gpu.{vendor}", probe)
 
 
 def not_macos(ctx: CheckContext) -> bool | str:
@@ -58,7 +54,7 @@ def macos_only(ctx: CheckContext) -> bool | str:
     return True if platform.system() == "Darwin" else f"not macOS ({platform.system()})"
 
 
-def _problem(report: gpu.GpuReport, name: str) -> Result:
+def _problem(report: GpuReport, name: str) -> Result:
     facts = _report_facts(report)
     facts["problem_kind"] = report.problem_kind
     if report.problem_kind == "timeout":
@@ -79,7 +75,7 @@ def _problem(report: gpu.GpuReport, name: str) -> Result:
                        facts=facts, docs=DOCS)
 
 
-def nvidia_verdict(report: gpu.GpuReport, env: dict[str, str] | Any) -> Result:
+def nvidia_verdict(report: GpuReport, env: dict[str, str] | Any) -> Result:
     if report.problem:
         return _problem(report, "nvidia-smi" if report.source == "nvidia-smi" else "NVML")
     if not report.devices:
@@ -134,10 +130,10 @@ async def nvidia_check(ctx: CheckContext) -> Result:
       permissions of `/dev/nvidia*`.
     skip: no NVIDIA GPU; macOS; or no local model server in use.
     """
-    return nvidia_verdict(await _report(ctx, "nvidia"), ctx.env)
+    return nvidia_verdict(await gpu_report(ctx, "nvidia"), ctx.env)
 
 
-def amd_verdict(report: gpu.GpuReport, kfd: Path = KFD) -> Result:
+def amd_verdict(report: GpuReport, kfd: Path = KFD) -> Result:
     if report.problem:
         return _problem(report, "rocm-smi")
     if not report.devices:
@@ -169,10 +165,10 @@ async def amd_check(ctx: CheckContext) -> Result:
       `sudo dmesg | grep amdgpu`, the ROCm install and the permissions of `/dev/kfd` and `/dev/dri`.
     skip: no AMD GPU; macOS; or no local model server in use.
     """
-    return amd_verdict(await _report(ctx, "amd"))
+    return amd_verdict(await gpu_report(ctx, "amd"))
 
 
-def apple_verdict(report: gpu.GpuReport) -> Result:
+def apple_verdict(report: GpuReport) -> Result:
     facts = _report_facts(report)
     if report.extra.get("rosetta"):
         return Result.warn("Python runs under Rosetta (x86_64 on Apple Silicon): perspt and its libraries run "
@@ -204,4 +200,4 @@ async def apple_check(ctx: CheckContext) -> Result:
       Fix: install an arm64 Python and reinstall perspt with it.
     skip: no Apple GPU; not macOS; or no local model server in use.
     """
-    return apple_verdict(await _report(ctx, "apple"))
+    return apple_verdict(await gpu_report(ctx, "apple"))

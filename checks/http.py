@@ -7,12 +7,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.transport import factory
-from perspt_doctor.transport.classify import classify
-from perspt_doctor.transport.probes import system_resolve
-from perspt_doctor.transport.route import Route, route_for
-from perspt_doctor.transport.trust import TransportConfigError
+from perspt_doctor.api import (
+    CheckContext,
+    Result,
+    Route,
+    TransportConfigError,
+    build_async_client,
+    check,
+    classify,
+    route_for,
+    system_resolve,
+)
 
 DOCS = "docs/checks.md#http"
 KEEP_HEADERS = ("server", "via", "x-squid-error", "proxy-authenticate", "cf-ray", "request-id", "x-request-id",
@@ -63,9 +68,6 @@ async def http_probe(ctx: CheckContext) -> Result:
     """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
-    offline = route.offline_reason(ctx.offline)
-    if offline:
-        return Result.skip(offline, docs=DOCS)
     url = route.endpoint.models_url()
     facts: dict[str, Any] = {"url": url}
     if route.via_proxy:
@@ -78,7 +80,7 @@ async def http_probe(ctx: CheckContext) -> Result:
         except OSError:
             pass
     try:
-        client = factory.build_async_client(ctx.settings, total_timeout=total)
+        client = build_async_client(ctx.settings, total_timeout=total)
     except TransportConfigError as exc:
         return Result.fail(exc.message, hint=exc.hint, docs=DOCS, facts=facts)
     events: list[tuple[str, float]] = []

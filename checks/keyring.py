@@ -3,8 +3,7 @@ Linux often ends up with), and keys stored there can be read."""
 
 from __future__ import annotations
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.settings.keystore import backend_info
+from perspt_doctor.api import CheckContext, Result, backend_info, check
 
 DOCS = "docs/troubleshooting.md#keyring"
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from perspt_doctor.checks.env import misspelled_key_variables
-
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
-from perspt_doctor.providers.catalog import KeyShape, ProviderSpec
-from perspt_doctor.redact import mask
+from perspt_doctor.api import (
+    PROVIDERS,
+    CheckContext,
+    KeyShape,
+    ProviderSpec,
+    Result,
+    check,
+    mask,
+    misspelled_key_variables,
+)
 
 DOCS = "docs/troubleshooting.md#api-keys"
 
@@ -19,7 +23,7 @@ _PLACEHOLDER_WORDS = frozenset({
     "your", "my", "the", "a", "insert", "enter", "paste", "put", "add", "replace", "me", "change", "changeme",
     "api", "apikey", "key", "keys", "token", "secret", "here", "goes", "value", "placeholder", "example",
     "dummy", "test", "fake", "todo", "none", "null", "xxx", "sk", "new", "real", "actual",
-} | {spec.id for spec in catalog.PROVIDERS.values()} | {"claude", "gemini", "grok", "open", "ai"})
+} | {spec.id for spec in PROVIDERS.values()} | {"claude", "gemini", "grok", "open", "ai"})
 _PLACEHOLDER_SHAPES = re.compile(r"sk-?(?:\.+|…|x+|\*+|your\S*)|<[^>]*>|\{[^}]*\}|\$\{?\w+\}?|x{3,}|\*{3,}|\.{3,}",
                                  re.IGNORECASE)
 
@@ -59,7 +63,7 @@ def prefix_of(shape: KeyShape) -> str:
 def distinctive_shapes(exclude: str) -> list[tuple[ProviderSpec, KeyShape]]:
     """Other providers' key shapes that start with a recognisable prefix."""
     out = []
-    for spec in catalog.PROVIDERS.values():
+    for spec in PROVIDERS.values():
         if spec.id == exclude:
             continue
         for shape in spec.key_shapes:
@@ -144,7 +148,7 @@ async def provider_key(ctx: CheckContext) -> Result:
     skip: the provider id is not in the catalog.
     """
     pid = ctx.provider or ""
-    spec = catalog.PROVIDERS.get(pid)
+    spec = PROVIDERS.get(pid)
     if spec is None:
         return Result.skip(f"unknown provider {pid!r}")
     lookup = await ctx.run_blocking(ctx.settings.key_lookup, pid)

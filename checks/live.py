@@ -11,12 +11,29 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from perspt_doctor.checks.auth import ModelsProbe, auth_verdict, display_name, no_retries, probe_timeout
-from perspt_doctor.checks.model import wanted_models
-
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
-from perspt_doctor.providers import errors as e
+from perspt_doctor.api import (
+    PROVIDERS,
+    BadRequestError,
+    BadResponseError,
+    ChatRequest,
+    CheckContext,
+    ContextTooLongError,
+    Message,
+    ModelNotFoundError,
+    ModelsProbe,
+    ProviderError,
+    Result,
+    TransportConfigError,
+    auth_verdict,
+    check,
+    display_name,
+    make_adapter,
+    mask,
+    no_retries,
+    probe_timeout,
+    route_for,
+    wanted_models,
+)
 
 DOCS = "docs/troubleshooting.md#live-request"
 PROMPT = "Reply with the single word OK."
@@ -25,7 +42,6 @@ PROMPT = "Reply with the single word OK."
 def billable(pid: str, settings: Any) -> bool:
     """A cloud provider bills the key whatever the endpoint (a local gateway still forwards); only Ollama
     and an OpenAI-compatible server on this machine cost nothing."""
-    from perspt_doctor.transport.route import route_for
 
     if pid == "ollama":
         return False
@@ -59,9 +75,6 @@ async def live_chat(ctx: CheckContext) -> Result:
     fail: the HTTP client cannot be built from the settings.
     skip: not run without `--live`, or no model is configured for the provider.
     """
-    from perspt_doctor.providers.base import ChatRequest, Message
-    from perspt_doctor.providers.registry import make_adapter
-    from perspt_doctor.transport.trust import TransportConfigError
 
     assert ctx.provider is not None
     pid = ctx.provider
@@ -98,7 +111,7 @@ async def live_chat(ctx: CheckContext) -> Result:
                 finish = chunk.finish_reason
             if chunk.usage is not None and chunk.usage.output_tokens is not None:
                 output_tokens = chunk.usage.output_tokens
-    except e.ProviderError as exc:
+    except ProviderError as exc:
         facts["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return _failed(ctx, pid, model, exc, facts)
     finally:
@@ -116,26 +129,25 @@ async def live_chat(ctx: CheckContext) -> Result:
                      f"({cost})", facts=facts, docs=DOCS)
 
 
-def _failed(ctx: CheckContext, pid: str, model: str, error: e.ProviderError, facts: dict[str, Any]) -> Result:
+def _failed(ctx: CheckContext, pid: str, model: str, error: ProviderError, facts: dict[str, Any]) -> Result:
     name = display_name(pid)
-    if isinstance(error, e.ModelNotFoundError):
+    if isinstance(error, ModelNotFoundError):
         also = f"; did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
         return Result.fail(f"{name} does not serve {model!r} to this key for chat{also}", hint=error.hint,
                            details=[f"{name} said: {error.message}"], facts=facts,
                            docs="docs/troubleshooting.md#model-not-available")
-    if isinstance(error, e.ContextTooLongError | e.BadRequestError):
+    if isinstance(error, ContextTooLongError | BadRequestError):
         return Result.fail(f"{name} refused the chat request with {model}: {error.message}", hint=error.hint,
                            facts=facts, docs=DOCS)
-    if isinstance(error, e.BadResponseError) and error.status and error.status < 400:
+    if isinstance(error, BadResponseError) and error.status and error.status < 400:
         return Result.fail(f"the stream from {name} broke the protocol: {error.message}", hint=error.hint,
                            facts=facts, docs=DOCS)
     lookup = ctx.settings.key_for(pid)
-    spec = catalog.PROVIDERS[pid]
+    spec = PROVIDERS[pid]
     probe = ModelsProbe(pid, ctx.settings.base_url_for(pid).value or spec.base_url,
                         lookup.origin if lookup.is_set else "no key", lookup.source.label if lookup.is_set else "none",
                         None, error=error)
     if lookup.is_set:
-        from perspt_doctor.redact import mask
 
         probe.key_last4 = mask(str(lookup.value))
     verdict = auth_verdict(probe)

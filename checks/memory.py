@@ -13,10 +13,19 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+# pending: the Ollama helpers move out of checks/ollama.py into the provider adapter (issue 12, part B);
+# until then memory.fit reads them from the Ollama check module.
 from perspt_doctor.checks import ollama_config, ollama_server
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
+from perspt_doctor.api import (
+    MEMORY,
+    PROVIDERS,
+    CheckContext,
+    Result,
+    check,
+    gpu_memory,
+    local_runtime_in_scope,
+)
 
 DOCS = "docs/troubleshooting.md#memory"
 GIB = 1024**3
@@ -27,27 +36,6 @@ LOW_RAM = 4 * GIB
 CRITICAL_RAM = 1 * GIB
 SMALL_MACHINE = 16 * GIB
 KV_TYPE_FACTOR = {"f16": 1.0, "q8_0": 0.5, "q4_0": 0.25}
-
-
-def local_runtime_in_scope(ctx: CheckContext) -> bool | str:
-    if ctx.in_scope("ollama"):
-        return True
-    if ctx.in_scope("openai-compatible"):
-        from perspt_doctor.providers.ollama_host import is_loopback_host, parse_ollama_host
-
-        url = str(ctx.settings.base_url_for("openai-compatible").value or "")
-        if is_loopback_host(parse_ollama_host(url, api="openai").host):
-            return True
-    return "no local model server in use (Ollama or a local OpenAI-compatible server)"
-
-
-async def memory_snapshot(ctx: CheckContext) -> Any:
-    from perspt_doctor.system.memory import snapshot
-
-    async def take() -> Any:
-        return await ctx.run_blocking(snapshot)
-
-    return await ctx.once("system.memory", take)
 
 
 def gib(value: float | int) -> str:
@@ -68,7 +56,7 @@ async def ram_check(ctx: CheckContext) -> Result:
       another machine.
     skip: no local model server in use (neither Ollama nor an OpenAI-compatible server on this machine).
     """
-    mem = await memory_snapshot(ctx)
+    mem = await ctx.service(MEMORY)
     available, total = mem.effective_available, mem.effective_total
     facts = {"total": mem.total, "available": mem.available, "percent_used": mem.percent,
              "cgroup_limit": mem.cgroup_limit, "effective_available": available}
@@ -102,7 +90,7 @@ async def swap_check(ctx: CheckContext) -> Result:
       Fix: close programs or use a smaller model.
     skip: no local model server in use.
     """
-    mem = await memory_snapshot(ctx)
+    mem = await ctx.service(MEMORY)
     facts = {"swap_total": mem.swap_total, "swap_used": mem.swap_used, "total": mem.total}
     if mem.swap_total == 0:
         if mem.effective_total < SMALL_MACHINE:
@@ -198,29 +186,6 @@ def estimate(ctx: CheckContext, entry: dict[str, Any], show: dict[str, Any] | No
                     KV_TYPE_FACTOR.get(kv_type, 1.0))
 
 
-async def gpu_memory(ctx: CheckContext) -> tuple[int, str | None, int | None]:
-    """(free dedicated GPU memory in bytes, the first GPU's name, Apple's GPU working set or None)."""
-    from perspt_doctor.system import gpu
-
-    async def nvidia() -> gpu.GpuReport:
-        return await ctx.run_blocking(gpu.probe_nvidia)
-
-    async def amd() -> gpu.GpuReport:
-        return await ctx.run_blocking(gpu.probe_amd)
-
-    async def apple() -> gpu.GpuReport:
-        return await ctx.run_blocking(gpu.probe_apple)
-
-    reports = [await ctx.once("system.gpu.nvidia", nvidia), await ctx.once("system.gpu.amd", amd)]
-    apple_report = await ctx.once("system.gpu.apple", apple)
-    free = sum(r.free_bytes for r in reports)
-    name = next((r.devices[0].name for r in reports if r.devices), None)
-    working_set = apple_report.extra.get("gpu_working_set") if apple_report.devices else None
-    if apple_report.devices and name is None:
-        name = apple_report.devices[0].name
-    return free, name, working_set
-
-
 def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, others: list[dict[str, Any]]) -> list[str]:
     lines = []
     raw = entry.get("details")
@@ -268,7 +233,7 @@ async def fit_check(ctx: CheckContext) -> Result:
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
     wanted = ollama_config.configured_models(ctx)
-    model = wanted[0][0] if wanted else catalog.PROVIDERS["ollama"].default_model
+    model = wanted[0][0] if wanted else PROVIDERS["ollama"].default_model
     tags = await ollama_server.shared_get(ctx, "/api/tags")
     models = ollama_server.installed(tags)
     entry = ollama_server.find_model(models, model)
@@ -285,7 +250,7 @@ async def fit_check(ctx: CheckContext) -> Result:
                              facts={"model": model, "loaded_size": loaded.size, "split": loaded.split})
     show = await ollama_server.shared_show(ctx, model)
     est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
-    mem = await memory_snapshot(ctx)
+    mem = await ctx.service(MEMORY)
     ram = mem.effective_available
     vram, device, working_set = await gpu_memory(ctx)
     need = est.need()

@@ -5,16 +5,22 @@ word on retired models and on models that need access the account may lack."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perspt_doctor.checks.auth import display_name, models_probe
-
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
-from perspt_doctor.providers.base import ModelInfo
-from perspt_doctor.providers.models import is_available, normalise, suggest
+from perspt_doctor.api import (
+    MODELS,
+    CheckContext,
+    ModelInfo,
+    Result,
+    Wanted,
+    check,
+    display_name,
+    is_available,
+    normalise,
+    suggest,
+    wanted_models,
+)
 
 DOCS = "docs/troubleshooting.md#model-not-available"
 
@@ -45,44 +51,6 @@ ACCESS_NOTES: dict[str, str] = {
     "cohere": "trial keys may not reach every Cohere model",
 }
 _DATED = re.compile(r"-\d{8}$")
-
-
-@dataclass(frozen=True)
-class Wanted:
-    model: str
-    origin: str
-    configured: bool
-    """False for the provider's built-in default when nothing names a model for it."""
-
-
-def wanted_models(settings: Any, pid: str) -> list[Wanted]:
-    """The models the client would ask `pid` for: the configured one, then the fallbacks'."""
-    out: list[Wanted] = []
-    default = catalog.PROVIDERS[pid].default_model if pid in catalog.PROVIDERS else ""
-    if settings.provider.value == pid:
-        model = settings.model
-        if model.value:
-            out.append(Wanted(str(model.value), model.origin, True))
-    chain = settings.get("fallback_chain")
-    for index, entry in enumerate(chain if isinstance(chain, list) else []):
-        if not isinstance(entry, Mapping):
-            continue
-        name = entry.get("provider") or entry.get("provider_type")
-        if isinstance(name, str) and catalog.canonical_id(name) == pid:
-            model_name = entry.get("model")
-            if isinstance(model_name, str) and model_name:
-                out.append(Wanted(model_name, f"fallback_chain[{index}].model", True))
-            elif default:
-                out.append(Wanted(default, f"fallback_chain[{index}] (default model of {pid})", True))
-    single = settings.get("fallback_provider")
-    if isinstance(single, str) and catalog.canonical_id(single) == pid and default:
-        out.append(Wanted(default, f"fallback_provider (default model of {pid})", True))
-    if not out and default:
-        out.append(Wanted(default, f"perspt's default model for {pid}", False))
-    unique: dict[str, Wanted] = {}
-    for item in out:
-        unique.setdefault(item.model, item)
-    return list(unique.values())
 
 
 def alias_target(pid: str, model: str, models: list[ModelInfo]) -> str | None:
@@ -214,7 +182,7 @@ async def model_check(ctx: CheckContext) -> Result:
       Ollama (`ollama.models` checks it).
     """
     assert ctx.provider is not None
-    probe = await models_probe(ctx)
+    probe = await ctx.service(MODELS)
     if probe.listing is None:
         reason = probe.error.message if probe.error is not None else probe.config_error or "no reply"
         return Result.skip(f"no model list to compare with (auth.{ctx.provider}: {reason})")

@@ -6,21 +6,27 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.transport import factory
-from perspt_doctor.transport.classify import proxy_reply
-from perspt_doctor.transport.endpoint import is_loopback_host
-from perspt_doctor.transport.probes import (
+from perspt_doctor.api import (
     Address,
+    CheckContext,
+    ProxyRule,
+    ProxyTable,
+    Result,
+    Route,
+    TransportConfigError,
+    check,
     insecure_context,
+    is_loopback_host,
     proxy_exchange,
+    proxy_mounts,
+    proxy_reply,
+    proxy_table,
+    route_for,
+    safe_proxy_url,
     system_resolve,
     tcp_connect,
     tls_handshake,
 )
-from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
-from perspt_doctor.transport.route import Route, route_for
-from perspt_doctor.transport.trust import TransportConfigError
 
 DOCS = "docs/checks.md#proxy"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -155,7 +161,7 @@ async def proxy_route(ctx: CheckContext) -> Result:
     details = list(table.notes)
     fatal = [(r, p) for r in table.rules if r.proxy_url for p in [_value_problem(r)] if p and p[0] == "fail"]
     try:
-        factory.proxy_mounts(settings)
+        proxy_mounts(settings)
     except TransportConfigError as exc:
         if fatal:
             rule, (_level, message, hint) = fatal[0]
@@ -176,7 +182,7 @@ async def proxy_route(ctx: CheckContext) -> Result:
     warning = _value_problem(used) if used else None
     headline = f"through the proxy {route.decision.display} ({route.decision.reason})"
     details.insert(0, headline)
-    offline = route.offline_reason(ctx.offline)
+    offline = ctx.offline_reason()
     if offline:
         return Result.skip(offline, details=details, facts=facts, docs=DOCS)
     verdict = await _probe(ctx, route, facts, details)

@@ -10,10 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perspt_doctor.checks.auth import display_name, models_probe
-
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import errors as e
+from perspt_doctor.api import (
+    MODELS,
+    CheckContext,
+    RateLimitError,
+    Result,
+    check,
+    display_name,
+    parse_duration,
+)
 
 DOCS = "docs/troubleshooting.md#rate-limits-and-quota"
 NEARLY_SPENT = 0.10
@@ -99,7 +104,7 @@ def parse_reset(value: str | None, now: dt.datetime) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
         return (when - now).total_seconds()
-    seconds = e.parse_duration(text)
+    seconds = parse_duration(text)
     if seconds is not None and seconds > 1_000_000_000:  # a Unix time
         return seconds - now.timestamp()
     return seconds
@@ -150,7 +155,7 @@ def credit_window(key_info: Mapping[str, Any] | None) -> Window | None:
 
 
 def ratelimit_verdict(pid: str, headers: Mapping[str, str], *, now: dt.datetime | None = None,
-                      throttled: e.RateLimitError | None = None,
+                      throttled: RateLimitError | None = None,
                       key_info: Mapping[str, Any] | None = None) -> Result:
     now = now or dt.datetime.now(dt.timezone.utc)
     name = display_name(pid)
@@ -211,8 +216,8 @@ async def ratelimit_check(ctx: CheckContext) -> Result:
       error); or the provider is Ollama, which has no rate limits.
     """
     assert ctx.provider is not None
-    probe = await models_probe(ctx)
-    if isinstance(probe.error, e.RateLimitError):
+    probe = await ctx.service(MODELS)
+    if isinstance(probe.error, RateLimitError):
         return ratelimit_verdict(ctx.provider, probe.headers, throttled=probe.error)
     if probe.listing is None:
         reason = probe.error.message if probe.error is not None else probe.config_error or "no reply"

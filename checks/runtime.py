@@ -10,8 +10,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from perspt_doctor import __version__
-from perspt_doctor.api import CheckContext, Result, check
+from perspt_doctor.api import CheckContext, Result, __version__, check
 
 DOCS = "docs/troubleshooting.md#installation"
 DIST = "perspt-doctor"

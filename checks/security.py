@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 
-from perspt_doctor import paths
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.settings.sources import Source
-from perspt_doctor.settings.writer import holds_secret
+from perspt_doctor.api import CheckContext, Fix, Result, Source, check, holds_secret, locate_config
 
 DOCS = "docs/troubleshooting.md#security"
 
@@ -19,7 +16,7 @@ def assess_permissions(path: str, mode: int, secrets: list[str]) -> Result:
         who = "group and others" if mode & 0o007 and mode & 0o070 else "others" if mode & 0o007 else "its group"
         return Result.fail(f"{path} holds {', '.join(secrets)} and is readable by {who} (mode {oct(mode)[2:]})",
                            hint="make it private to you; better still, move keys to the keyring "
-                                "(`perspt keys set PROVIDER`)", fix_commands=[f"chmod 600 {path}"], facts=facts)
+                                "(`perspt keys set PROVIDER`)", fixes=[Fix.private(path)], facts=facts)
     if secrets:
         return Result.ok(f"{path} holds a key and only you can read it (mode {oct(mode)[2:]})", facts=facts)
     return Result.ok(f"{path} holds no keys (mode {oct(mode)[2:]})", facts=facts)
@@ -44,7 +41,7 @@ async def config_permissions(ctx: CheckContext) -> Result:
     config = ctx.settings.config
     if config is None or not config.exists:
         return Result.skip("no config file")
-    where = paths.locate_config(ctx.settings.flags.config, dict(ctx.env))
+    where = locate_config(ctx.settings.flags.config, dict(ctx.env))
     try:
         mode = where.path.stat().st_mode & 0o777
     except OSError as exc:

@@ -7,9 +7,16 @@ import asyncio
 import socket
 from typing import Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.transport.probes import Address, ConnectResult, system_resolve, tcp_connect
-from perspt_doctor.transport.route import route_for
+from perspt_doctor.api import (
+    Address,
+    CheckContext,
+    ConnectResult,
+    Result,
+    check,
+    route_for,
+    system_resolve,
+    tcp_connect,
+)
 
 DOCS = "docs/checks.md#tcp"
 HAPPY_EYEBALLS_DELAY = 0.25
@@ -43,9 +50,6 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     """
     assert ctx.provider is not None
     route = route_for(ctx.settings, ctx.provider)
-    offline = route.offline_reason(ctx.offline)
-    if offline:
-        return Result.skip(offline, docs=DOCS)
     host, port = route.first_hop
     timeout = ctx.bounded(_connect_timeout(ctx), reserve=0.4)
     facts: dict[str, Any] = {"host": host, "port": port, "connect_timeout_s": timeout}

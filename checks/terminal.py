@@ -8,8 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.colour import colour_choice
+from perspt_doctor.api import CheckContext, Result, check, colour_choice
 
 DOCS = "docs/troubleshooting.md#terminal"
 SAMPLE = "✓✗…é€"

@@ -9,15 +9,22 @@ import ssl
 import time
 from typing import Any
 
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.transport.classify import Kind
-from perspt_doctor.transport.probes import TLSOutcome, flat_name, insecure_context, name_of, tls_handshake
-from perspt_doctor.transport.route import Route, route_for
-from perspt_doctor.transport.trust import (
+from perspt_doctor.api import (
+    CheckContext,
+    Kind,
+    Result,
+    Route,
+    TLSOutcome,
     TransportConfigError,
     TrustSource,
+    check,
     context_for,
+    flat_name,
+    insecure_context,
+    name_of,
+    route_for,
     ssl_context,
+    tls_handshake,
     trust_plan,
 )
 
@@ -93,9 +100,6 @@ async def tls_verify(ctx: CheckContext) -> Result:
     endpoint = route.endpoint
     if not endpoint.is_https:
         return Result.skip(f"plain {endpoint.scheme}:// endpoint: no TLS", docs=DOCS)
-    offline = route.offline_reason(ctx.offline)
-    if offline:
-        return Result.skip(offline, docs=DOCS)
     plan = trust_plan(ctx.settings)
     facts: dict[str, Any] = {"host": endpoint.host, "port": endpoint.port, "trust": plan.describe()}
     try:

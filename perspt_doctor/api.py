@@ -1,15 +1,137 @@
-"""The public API for check authors. Built-in checks import from here and nothing more
-privileged, so a third-party plugin can do everything they do.
+"""The public API for check authors: the one `perspt_doctor` module a check imports. Built-in checks
+import from here and nothing else of perspt's (tests/test_layering.py enforces it), so a third-party
+plugin can do everything they do. docs/plugins.md describes each group below.
 
-A plugin is a module with functions decorated by `@check`; register it under the entry-point
-group `perspt_doctor.checks`, or drop the file into `<config dir>/checks/`.
+A plugin is a module with functions decorated by `@check`; register it under the entry-point group
+`perspt_doctor.checks`, or drop the file into `<config dir>/checks/`.
+
+What is here, and why:
+- the check model: `check`, `Result` (with `fixes`), `Fix`, `Status`, `CheckContext`, categories;
+- services, shared by the checks of one run behind typed keys (`ctx.service(MODELS)`): the models probe,
+  machine facts (memory, GPUs), and `ServiceKey` for a plugin's own;
+- the layers a check probes through, the same code the client runs: settings and config files, the
+  provider catalog and adapters, the transport's route, DNS, TCP, TLS and HTTP probes;
+- `mask` and `redact`, the one redaction path for anything that may hold a secret.
 """
 
-from perspt_doctor.engine.model import CATEGORIES as CATEGORIES
-from perspt_doctor.engine.model import Check as Check
-from perspt_doctor.engine.model import CheckContext as CheckContext
-from perspt_doctor.engine.model import Result as Result
-from perspt_doctor.engine.model import Status as Status
-from perspt_doctor.engine.model import check as check
+from __future__ import annotations
+
+from perspt_doctor import categories as _categories
+from perspt_doctor._version import __version__
+from perspt_doctor.categories import BUILTIN_NAMES as CATEGORIES
+from perspt_doctor.categories import Category
+from perspt_doctor.colour import colour_choice
+from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
+from perspt_doctor.engine.services import ServiceKey, Stash
+from perspt_doctor.fix import Fix
+from perspt_doctor.paths import data_dir, doctor_runs_dir, locate_config, log_dir
+from perspt_doctor.probes.env_names import (
+    CA_NAMES,
+    PROXY_NAMES,
+    key_variables,
+    misspelled_key_variables,
+    misspelled_network_variables,
+)
+from perspt_doctor.probes.key_verdict import auth_verdict
+from perspt_doctor.probes.machine import (
+    GPU,
+    GPU_AMD,
+    GPU_APPLE,
+    GPU_NVIDIA,
+    MEMORY,
+    gpu_memory,
+    gpu_report,
+    local_runtime_in_scope,
+)
+from perspt_doctor.probes.models import (
+    MODELS,
+    PROBE_TIMEOUT,
+    ModelsProbe,
+    Wanted,
+    display_name,
+    no_retries,
+    probe_timeout,
+    wanted_models,
+)
+from perspt_doctor.probes.ollama_fixes import ollama_pull_fix
+from perspt_doctor.providers.base import ChatRequest, Message, ModelInfo, ModelList
+from perspt_doctor.providers.catalog import PROVIDERS, KeyShape, ProviderSpec, all_ids, canonical_id
+from perspt_doctor.providers.errors import (
+    AuthenticationError,
+    BadRequestError,
+    BadResponseError,
+    ContextTooLongError,
+    ModelNotFoundError,
+    ProviderError,
+    RateLimitError,
+    parse_duration,
+)
+from perspt_doctor.providers.models import is_available, normalise, suggest
+from perspt_doctor.providers.registry import make_adapter
+from perspt_doctor.redact import mask, redact
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.keystore import backend_info
+from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+from perspt_doctor.settings.sources import Source
+from perspt_doctor.settings.writer import holds_secret
+from perspt_doctor.system.gpu import GpuDevice, GpuReport
+from perspt_doctor.transport.classify import Cause, Kind, classify, proxy_reply, resolver_failure
+from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
+from perspt_doctor.transport.endpoint import is_loopback_host
+from perspt_doctor.transport.factory import build_async_client, proxy_mounts
+from perspt_doctor.transport.probes import (
+    Address,
+    ConnectResult,
+    TLSOutcome,
+    flat_name,
+    insecure_context,
+    name_of,
+    proxy_exchange,
+    system_resolve,
+    tcp_connect,
+    tls_handshake,
+)
+from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
+from perspt_doctor.transport.route import Route, route_for
+from perspt_doctor.transport.trust import (
+    TransportConfigError,
+    TrustSource,
+    context_for,
+    ssl_context,
+    trust_plan,
+)
 
 ENTRY_POINT_GROUP = "perspt_doctor.checks"
+
+declare_category = _categories.declare
+"""Give a plugin's new category a triage layer and a docs note: `declare_category("vpn", layer="tcp")`."""
+
+__all__ = [
+    # the check model
+    "CATEGORIES", "Category", "Check", "CheckContext", "ENTRY_POINT_GROUP", "Fix", "Result", "ServiceKey",
+    "Stash", "Status", "__version__", "check", "declare_category",
+    # services (`await ctx.service(KEY)`) and what the checks share about them
+    "GPU", "GPU_AMD", "GPU_APPLE", "GPU_NVIDIA", "MEMORY", "MODELS", "PROBE_TIMEOUT", "GpuDevice", "GpuReport",
+    "ModelsProbe", "Wanted", "auth_verdict", "display_name", "gpu_memory", "gpu_report", "local_runtime_in_scope",
+    "no_retries", "ollama_pull_fix", "probe_timeout", "wanted_models",
+    # environment variable names perspt reads, and their near misses
+    "CA_NAMES", "PROXY_NAMES", "key_variables", "misspelled_key_variables", "misspelled_network_variables",
+    # providers: the catalog, the adapters, their errors
+    "AuthenticationError", "BadRequestError", "BadResponseError", "ChatRequest", "ContextTooLongError", "KeyShape",
+    "Message", "ModelInfo", "ModelList", "ModelNotFoundError", "PROVIDERS", "ProviderError", "ProviderSpec",
+    "RateLimitError", "all_ids", "canonical_id", "is_available", "make_adapter", "normalise", "parse_duration",
+    "suggest",
+    # redaction, and the one colour decision the report and the chat use
+    "mask", "redact", "colour_choice",
+    # settings and files
+    "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "data_dir", "doctor_runs_dir",
+    "locate_config", "log_dir", "read_config", "validate_loaded",
+    # transport: the one classifier of failures
+    "Cause", "Kind", "classify", "proxy_reply", "resolver_failure",
+    # transport: the route, and the probes of each network layer
+    "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
+    "TrustSource", "address_class", "async_resolver", "build_async_client", "configured_servers", "context_for",
+    "flat_name", "insecure_context", "is_loopback_host", "lookup", "name_of", "proxy_exchange", "proxy_mounts",
+    "proxy_table", "route_for", "safe_proxy_url", "ssl_context", "system_resolve", "tcp_connect",
+    "tls_handshake", "trust_plan",
+]

@@ -144,29 +144,6 @@ def config_schema_json() -> str:
 
 # ---- checks ------------------------------------------------------------------------------
 
-CATEGORY_NOTES: dict[str, str] = {
-    "config": "The config file and its settings: can perspt read the file, and does every value make sense?",
-    "env": "Environment variables that change what perspt does.",
-    "security": "Settings that put keys or traffic at risk, such as a world-readable config file holding a key.",
-    "keys": "Is there an API key for each provider in use, where does it come from, and does it look right?",
-    "keyring": "Can perspt use the operating system's keyring to store and read keys?",
-    "proxy": "Proxy settings as the client applies them, and whether the proxy answers.",
-    "dns": "Does each provider's host name resolve, and to what?",
-    "tcp": "Can a connection be opened to the provider's host and port?",
-    "tls": "Does the TLS handshake succeed and is the certificate trusted?",
-    "http": "Does the provider answer HTTP requests at the configured base URL?",
-    "auth": "Does the provider accept the key?",
-    "model": "Is the configured model available to this key?",
-    "ratelimit": "Rate limits and quota as the provider reports them.",
-    "ollama": "The local Ollama server: reachable, and holding the configured model.",
-    "memory": "Enough memory for local models.",
-    "gpu": "GPU facts for local models.",
-    "disk": "Room on disk for history, logs and models.",
-    "terminal": "The terminal perspt draws in: encoding, colours, size.",
-    "runtime": "The Python runtime and perspt's own installation.",
-}
-
-
 def discover_builtin_checks() -> list[Any]:
     """The built-in checks, in declaration form (`{provider}` not yet expanded)."""
     try:
@@ -206,7 +183,7 @@ def check_anchors(declared: Any) -> list[str]:
 
 
 def checks_md(checks: list[Any] | None = None) -> str:
-    from perspt_doctor.engine.model import CATEGORIES
+    from perspt_doctor import categories
     from perspt_doctor.providers import catalog
     from perspt_doctor.report.triage import check_anchor, layer_of
 
@@ -235,11 +212,9 @@ def checks_md(checks: list[Any] | None = None) -> str:
         "runtime. The earliest failing layer is the root cause; fix it first and run the doctor again.",
         "",
     ]
-    for category in CATEGORIES:
-        if category not in by_category:
-            continue
+    for category in sorted(by_category, key=categories.sort_key):
         _index, layer = layer_of(category)
-        lines += [f"## {category}", "", CATEGORY_NOTES.get(category, ""), "", f"Triage layer: {layer}.", ""]
+        lines += [f"## {category}", "", categories.get(category).note, "", f"Triage layer: {layer}.", ""]
         for declared in sorted(by_category[category], key=lambda c: c.id):
             lines += _check_section(declared, catalog, known)
     return "\n".join(lines).rstrip() + "\n"

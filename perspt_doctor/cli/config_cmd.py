@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -142,14 +141,6 @@ def show(app: AppContext, as_json: bool) -> None:
 
 
 # ---- validate -------------------------------------------------------------------------------
-@dataclass
-class _Plan:
-    data: dict[str, Any]
-    rewrite: list[str]
-    to_keyring: list[tuple[str, str, str]]
-    chmod: bool
-
-
 def _extra_checks(loaded: LoadedConfig) -> list[Diagnostic]:
     from perspt_doctor.settings.writer import holds_secret, plaintext_keys
 
@@ -169,21 +160,6 @@ def _extra_checks(loaded: LoadedConfig) -> list[Diagnostic]:
                               f"the file holds a secret but other users may read it (mode {loaded.mode:o})",
                               file=shown, hint=f"chmod 600 {loaded.path}  (or: perspt config validate --fix-issues)"))
     return out
-
-
-def _plan_fixes(loaded: LoadedConfig) -> _Plan:
-    from perspt_doctor.settings.schema import migrate
-    from perspt_doctor.settings.writer import holds_secret, plaintext_keys
-
-    migration = migrate(loaded.data)
-    rewrite = list(migration.changes)
-    data = migration.data
-    if loaded.has_bom:
-        rewrite.append("remove the UTF-8 byte-order mark")
-    to_keyring = plaintext_keys(data)
-    will_hold_secret = bool(holds_secret(data))
-    chmod = will_hold_secret and loaded.mode is not None and bool(loaded.mode & 0o077)
-    return _Plan(data, rewrite, to_keyring, chmod)
 
 
 @config.command("validate", help="Check the config file; --fix-issues applies the safe fixes.")
@@ -224,41 +200,20 @@ def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) ->
 
 
 def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
-    from perspt_doctor.fsutil import make_private
-    from perspt_doctor.settings import keystore
-    from perspt_doctor.settings.writer import write_config
+    """Apply the config file's fixes (settings.config_fixes) with the applier `doctor --fix` uses."""
+    from perspt_doctor.engine.fixes import Planned, apply_planned, show_plan
+    from perspt_doctor.settings.config_fixes import config_fixes
 
-    plan = _plan_fixes(loaded)
-    steps = list(plan.rewrite)
-    steps += [f"move the {pid} key ({path}) into the OS keyring" for pid, path, _v in plan.to_keyring]
-    if plan.chmod or (plan.to_keyring and loaded.mode is not None and loaded.mode & 0o077):
-        steps.append("set the file mode to 600 (owner only)")
-    if not steps:
+    planned = [Planned("config", fix) for fix in config_fixes(loaded, say=echo)]
+    if not planned:
         echo("nothing to fix")
         return
     echo(f"safe fixes for {loaded.path}:")
-    for step in steps:
-        echo(f"  - {step}")
+    show_plan(planned, echo, dry_run=dry_run)
     if dry_run:
         echo("dry run: nothing changed")
         return
-    moved: list[str] = []
-    if plan.to_keyring:
-        names = ", ".join(pid for pid, _p, _v in plan.to_keyring)
-        agreed = yes or _confirm(f"Move the API key(s) for {names} from the file into the OS keyring?")
-        if agreed:
-            moved = _move_keys_to_keyring(plan, keystore)
-        else:
-            echo("keys left in the file")
-    data = plan.data
-    for pid, key_path, _value in plan.to_keyring:
-        if pid in moved:
-            _drop_key(data, key_path)
-    if plan.rewrite or moved:
-        written = write_config(loaded.path, data)
-        _report_written(written.path, written.backup, written.mode)
-    elif make_private(loaded.path):
-        echo(f"set mode 600 on {loaded.path}")
+    apply_planned(planned, assume_yes=yes, confirm=_confirm, say=echo)
 
 
 def _confirm(question: str) -> bool:
@@ -266,35 +221,6 @@ def _confirm(question: str) -> bool:
         return click.confirm(question, default=False)
     except click.exceptions.Abort:
         return False
-
-
-def _move_keys_to_keyring(plan: _Plan, keystore: Any) -> list[str]:
-    moved: list[str] = []
-    for pid, _path, value in plan.to_keyring:
-        try:
-            existing = keystore.get_key(pid)
-            if existing and existing != value.strip():
-                echo(f"left the {pid} key in the file: the keyring already holds a different {pid} key "
-                     f"(compare with `perspt keys get {pid}`)")
-                continue
-            keystore.set_key(pid, value.strip())
-        except keystore.KeyringUnavailable as exc:
-            echo(f"left the {pid} key in the file: the keyring is not usable ({exc})")
-            continue
-        moved.append(pid)
-        echo(f"stored the {pid} key in the OS keyring")
-    return moved
-
-
-def _drop_key(data: dict[str, Any], key_path: str) -> None:
-    if key_path == "api_key":
-        data.pop("api_key", None)
-        return
-    table = data.get("api_keys")
-    if isinstance(table, dict):
-        table.pop(key_path.split(".", 1)[1], None)
-        if not table:
-            data.pop("api_keys", None)
 
 
 # ---- create / reset -------------------------------------------------------------------------
@@ -519,9 +445,10 @@ def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keyst
         echo(f"the OS keyring is not usable ({exc}); the key was not stored. Export {env_name} instead.")
         return
     echo(f"stored the {pid} key ({mask(key)}) in the OS keyring")
+    from perspt_doctor.settings.config_fixes import drop_key
     from perspt_doctor.settings.writer import plaintext_keys
 
     for owner, key_path, _value in plaintext_keys(data):
         if owner == pid:
-            _drop_key(data, key_path)
+            drop_key(data, key_path)
             echo(f"removed the plain-text {pid} key ({key_path}) from the file")

@@ -53,12 +53,13 @@ Examples:
 @click.option("--report", "write_report", is_flag=True, help="Write a sanitized issue report (same as `perspt report`).")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes for the problems found.")
 @click.option("--dry-run", is_flag=True, help="With --fix: show what would change, change nothing.")
+@click.option("-y", "--yes", is_flag=True, help="With --fix: apply the fixes that ask first (downloads) without asking.")
 @pass_app
 @click.pass_context
 def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, ...], skip: tuple[str, ...],
            list_checks: bool, providers: tuple[str, ...], offline: bool, timeout: float | None, verbose: bool,
            strict: bool, live: bool, checks_dirs: tuple[Path, ...], show_diff: bool, write_report: bool,
-           fix: bool, dry_run: bool) -> None:
+           fix: bool, dry_run: bool, yes: bool) -> None:
     """Run independent checks on the config, keys, network path, provider and machine, and say what is
     wrong and how to fix it. A plain run changes nothing except adding its own run record."""
     if write_report:
@@ -66,6 +67,8 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
         return
     if dry_run and not fix:
         raise click.UsageError("--dry-run only makes sense with --fix")
+    if yes and not fix:
+        raise click.UsageError("--yes only makes sense with --fix")
     if fix:
         _fixes_module()
     app.file_logging = False
@@ -79,7 +82,11 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
     with _report_stream() as out:
         run = _run(settings, options, as_json)
         code = _finish(settings, run, as_json=as_json, verbose=verbose, strict=strict, show_diff=show_diff,
-                       fix=fix, dry_run=dry_run, app=app, out=out)
+                       out=out)
+        if fix:
+            code = int(_fixes_module().apply_fixes(run, settings, options, dry_run=dry_run, assume_yes=yes,
+                                                   confirm=_confirm, out=sys.stderr if as_json else out,
+                                                   strict=strict))
     ctx.exit(code)
 
 
@@ -196,7 +203,7 @@ def _report_stream() -> Any:
 
 
 def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,
-            fix: bool, dry_run: bool, app: AppContext, out: IO[str]) -> int:
+            out: IO[str]) -> int:
     from perspt_doctor.report import history
     from perspt_doctor.report.json_doc import dumps, to_document
 
@@ -223,16 +230,15 @@ def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool,
         render(run, verbose=verbose, stream=out,
                diff_lines=[c.line() for c in changes] if show_diff else None,
                diff_baseline=str(baseline.get("started_at")) if baseline else None)
-    code = run.exit_code(strict=strict)
-    if fix:
-        with contextlib.redirect_stdout(sys.stderr if as_json else out):
-            code = _invoke_fixes(app, run, dry_run=dry_run, fallback=code)
-    return code
+    return run.exit_code(strict=strict)
 
 
-def _invoke_fixes(app: AppContext, run: DoctorRun, *, dry_run: bool, fallback: int) -> int:
-    """Hook for the fixes issue: `perspt_doctor.engine.fixes.apply_fixes(app, run, dry_run=...) -> exit code`."""
-    return int(_fixes_module().apply_fixes(app, run, dry_run=dry_run))
+def _confirm(question: str) -> bool:
+    """Ask on stderr (stdout may be the JSON document); no answer (end of input) is a no."""
+    try:
+        return bool(click.confirm(question, default=False, err=True))
+    except click.Abort:
+        return False
 
 
 def _fixes_module() -> Any:

@@ -13,16 +13,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from perspt_doctor import categories
+from perspt_doctor.engine.services import ServiceKey, Stash, named
+from perspt_doctor.fix import Fix
+
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
 
 T = TypeVar("T")
-
-CATEGORIES: tuple[str, ...] = (
-    "config", "env", "keys", "keyring", "security", "proxy", "dns", "tcp", "tls", "http",
-    "auth", "model", "ratelimit", "ollama", "memory", "gpu", "disk", "terminal", "runtime",
-)
-"""Report order. A check's category must be one of these."""
 
 
 class Status(str, enum.Enum):
@@ -45,8 +43,15 @@ class Result:
     details: list[str] = field(default_factory=list)
     hint: str | None = None
     fix_commands: list[str] = field(default_factory=list)
+    """Commands to show the user that perspt does not apply (advice); `commands()` adds the fixes' ones."""
     docs: str | None = None
     facts: dict[str, Any] = field(default_factory=dict)
+    fixes: list[Fix] = field(default_factory=list)
+    """What `doctor --fix` may change about this finding (see `Fix`)."""
+
+    def commands(self) -> list[str]:
+        """Every command the result suggests: its `fix_commands`, then its fixes' commands (no repeats)."""
+        return list(dict.fromkeys([*self.fix_commands, *(f.command for f in self.fixes)]))
 
     @classmethod
     def ok(cls, summary: str, **kw: Any) -> Result:
@@ -119,9 +124,8 @@ class CheckContext:
     verbose: bool = False
     results: Mapping[str, Result] = field(default_factory=dict)
     """Results of the checks this one depends on, by id."""
-    shared: dict[str, Any] = field(default_factory=dict)
-    """One dict for the whole run, for results several checks need (e.g. a models list)."""
-    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    stash: Stash = field(default_factory=Stash)
+    """The values shared by the checks of the run, by typed key (see `service`)."""
     deadline: float | None = None
     """Event-loop time at which the engine stops this check (its own timeout or the run's budget,
     whichever ends first). None outside the engine."""
@@ -153,15 +157,47 @@ class CheckContext:
         """Run blocking work (a socket, a subprocess, a file scan) in a worker thread."""
         return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
 
-    async def once(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
-        """Compute `factory()` once per run and share it between checks (per key)."""
-        if key in self.shared:
-            return self.shared[key]
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            if key not in self.shared:
-                self.shared[key] = await factory()
-        return self.shared[key]
+    async def service(self, key: ServiceKey[T]) -> T:
+        """The run's value for `key` (per provider for a per-provider key), computed by the key's provider
+        the first time any check asks."""
+        provide = key.provide
+        if provide is None:
+            found = self.stash.get(key, self.provider, _MISSING)
+            if found is _MISSING:
+                raise LookupError(f"no value for {key!r}, and the key has no provider")
+            value: T = found
+            return value
+        return await self.stash.compute(key, self.provider, lambda: provide(self))
+
+    async def once(self, key: str | ServiceKey[T], factory: Callable[[], Awaitable[T]]) -> T:
+        """Compute `factory()` once per run and share it between checks, under a key (a plain name is the
+        run-wide key of that name, so it shares the value of a declared service so named)."""
+        slot: ServiceKey[Any] = named(key) if isinstance(key, str) else key
+        value: T = await self.stash.compute(slot, self.provider, factory)
+        return value
+
+    def offline_reason(self) -> str | None:
+        """Why this check must not touch the network under --offline (None: it may). The engine asks the
+        same question before it starts a `needs_network` check."""
+        return offline_reason(self.settings, self.provider) if self.offline else None
+
+
+def offline_reason(settings: Settings, provider: str | None) -> str | None:
+    """Under --offline, why a network probe for `provider` must not run; None when all its traffic stays on
+    this machine (the endpoint and any proxy on the way are loopback)."""
+    needs = "offline (--offline): this check needs the network"
+    if provider is None:
+        return needs
+    from perspt_doctor.transport.route import route_for
+
+    try:
+        route = route_for(settings, provider)
+    except Exception:  # noqa: BLE001 - a broken route is reported by the checks that use it
+        return needs
+    return needs if not route.endpoint.is_loopback else route.offline_reason(True)
+
+
+_MISSING: Any = object()
 
 
 CHECK_ATTRIBUTE = "__perspt_check__"
@@ -180,9 +216,9 @@ def check(
     docs: str | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Declare a check. The decorated function receives a `CheckContext` and returns a `Result`
-    (it may be async). Discovery finds decorated functions in any loaded module."""
-    if category not in CATEGORIES:
-        raise ValueError(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
+    (it may be async). Discovery finds decorated functions in any loaded module. `category` is a built-in
+    one (`categories.BUILTIN`) or any new lowercase name, which sorts after the built-ins."""
+    categories.validate(category)
     if per_provider and "{provider}" not in id:
         raise ValueError(f"per-provider check id {id!r} must contain '{{provider}}'")
 

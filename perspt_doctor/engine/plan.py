@@ -6,7 +6,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 
-from perspt_doctor.engine.model import CATEGORIES, Check
+from perspt_doctor import categories
+from perspt_doctor.engine.model import Check
 
 
 def matches(check_id: str, pattern: str) -> bool:
@@ -74,6 +75,6 @@ def find_cycles(graph: dict[str, tuple[str, ...]]) -> set[str]:
     return on_cycle
 
 
-def order_key(check_id: str, category: str) -> tuple[int, str]:
-    index = CATEGORIES.index(category) if category in CATEGORIES else len(CATEGORIES)
-    return index, check_id
+def order_key(check_id: str, category: str) -> tuple[int, str, str]:
+    """Report order: by category (`categories.sort_key`), then by id."""
+    return (*categories.sort_key(category), check_id)

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
-from perspt_doctor.engine.model import Check, CheckContext, Result, Status
+from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
+from perspt_doctor.engine.services import Stash
 from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.fix import Fix
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
@@ -156,8 +158,7 @@ class _Run:
         self.deps = {c.id: plan.resolve_dependencies(c, ids) for c in planned}
         self.cycles = plan.find_cycles(self.deps)
         self.scope = tuple(settings.providers_in_scope(extra=list(options.providers)))
-        self.shared: dict[str, Any] = {}
-        self.locks: dict[str, asyncio.Lock] = {}
+        self.stash = Stash()
         self.futures: dict[str, asyncio.Future[Outcome]] = {}
         self.deadline = 0.0
 
@@ -201,8 +202,9 @@ class _Run:
             cycle = ", ".join(sorted(self.cycles))
             return Outcome(check, Result.error(f"dependency cycle between {cycle}",
                                                hint="a check cannot wait for itself; fix its depends_on"))
-        if check.needs_network and self.options.offline and not endpoint_is_loopback(self.settings, check.provider):
-            return Outcome(check, Result.skip("offline (--offline): this check needs the network"))
+        offline = offline_reason(self.settings, check.provider) if check.needs_network and self.options.offline else None
+        if offline:
+            return Outcome(check, Result.skip(offline))
         if deps:
             waiting = [self.futures[d] for d in deps]
             remaining = self._remaining()
@@ -219,8 +221,8 @@ class _Run:
             return Outcome(check, Result.skip(reason), blocked_by=root_id)
         ctx = CheckContext(settings=self.settings, provider=check.provider, offline=self.options.offline,
                            live=self.options.live, verbose=self.options.verbose,
-                           results={d: o.result for d, o in dep_outcomes.items()}, shared=self.shared,
-                           _locks=self.locks, scope=self.scope)
+                           results={d: o.result for d, o in dep_outcomes.items()}, stash=self.stash,
+                           scope=self.scope)
         if check.applies is not None:
             try:
                 verdict = check.applies(ctx)
@@ -310,12 +312,13 @@ def _normalise(value: Any) -> Result:
     status = value.status if isinstance(value.status, Status) else Status(str(value.status))
     summary = str(value.summary or status.value).strip().splitlines()
     details = [value.details] if isinstance(value.details, str) else [str(d) for d in value.details or []]
-    fixes = [value.fix_commands] if isinstance(value.fix_commands, str) else [str(f) for f in value.fix_commands or []]
+    commands = [value.fix_commands] if isinstance(value.fix_commands, str) else [str(f) for f in value.fix_commands or []]
+    fixes = [f for f in value.fixes or [] if isinstance(f, Fix)] if isinstance(value.fixes, list | tuple) else []
     facts = dict(value.facts) if isinstance(value.facts, Mapping) else {"value": value.facts}
     if len(summary) > 1:
         details = summary[1:] + details
     return Result(status, summary[0] if summary else status.value, details=details, hint=value.hint,
-                  fix_commands=fixes, docs=value.docs, facts=facts)
+                  fix_commands=commands, docs=value.docs, facts=facts, fixes=fixes)
 
 
 def _crash_result(exc: BaseException, what: str) -> Result:
@@ -337,15 +340,3 @@ def _problem_check(problem: LoadProblem, index: int) -> Check:
 
     return Check(id=f"runtime.load.{slug}", title=f"Load {problem.name}", category="runtime", func=report,
                  origin=problem.origin)
-
-
-def endpoint_is_loopback(settings: Settings, provider: str | None) -> bool:
-    """True when the provider's endpoint is this machine: --offline still probes it."""
-    from perspt_doctor.transport.endpoint import endpoint_for
-
-    if not provider:
-        return False
-    try:
-        return endpoint_for(settings, provider).is_loopback
-    except Exception:  # noqa: BLE001
-        return False

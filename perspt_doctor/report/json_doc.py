@@ -54,7 +54,7 @@ def row(outcome: Outcome) -> dict[str, Any]:
         "summary": result.summary,
         "details": list(result.details),
         "hint": result.hint,
-        "fix_commands": list(result.fix_commands),
+        "fix_commands": result.commands(),
         "docs": result.docs or check.docs,
         "depends_on": list(outcome.depends_on),
         "duration_ms": outcome.duration_ms,

@@ -189,7 +189,7 @@ def _row(outcome: Outcome, style: Style, width: int, *, verbose: bool) -> list[L
     if problem:
         if result.hint:
             out.append(Line.labelled("hint:", result.hint, indent=indent))
-        for command in result.fix_commands:
+        for command in result.commands():
             out.append(Line.labelled("fix: ", "$ " + command, indent=indent, body_style="bold"))
         docs = result.docs or outcome.check.docs
         if docs:

@@ -15,23 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perspt_doctor import categories
+
 SCHEMA_VERSION = 1
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 JSON_HEADING = "## Doctor JSON"
 
-LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("config", ("config", "env", "security")),
-    ("keys", ("keys", "keyring")),
-    ("proxy", ("proxy",)),
-    ("dns", ("dns",)),
-    ("tcp", ("tcp",)),
-    ("tls", ("tls",)),
-    ("http", ("http",)),
-    ("auth", ("auth",)),
-    ("model", ("model", "ratelimit")),
-    ("runtime", ("ollama", "memory", "gpu", "disk", "terminal", "runtime")),
-)
-_LAYER_OF = {category: (index, name) for index, (name, cats) in enumerate(LAYERS) for category in cats}
 _STATUS_RANK = {"fail": 0, "error": 1, "warn": 2}
 
 
@@ -40,7 +29,8 @@ class ReportFormatError(ValueError):
 
 
 def layer_of(category: str | None) -> tuple[int, str]:
-    return _LAYER_OF.get(str(category or ""), (len(LAYERS) - 1, "runtime"))
+    """(rank, name) of the network layer a category belongs to (`categories.LAYERS`)."""
+    return categories.layer_index(category)
 
 
 def _cause_layer(item: Mapping[str, Any]) -> str | None:
@@ -49,7 +39,7 @@ def _cause_layer(item: Mapping[str, Any]) -> str | None:
     facts = item.get("facts")
     cause = facts.get("cause") if isinstance(facts, Mapping) else None
     layer = cause.get("layer") if isinstance(cause, Mapping) else None
-    return layer if isinstance(layer, str) and layer in _LAYER_OF else None
+    return layer if isinstance(layer, str) and layer in categories.BUILTIN_NAMES else None
 
 
 def check_anchor(check_id: str, provider: str | None = None) -> str:

@@ -76,7 +76,7 @@ def test_security_config_with_key_readable_by_others_fails(config_home: Path) ->
     path = _config(config_home, '{"provider": "groq", "api_key": "gsk_' + "z" * 52 + '"}', 0o644)
     result = run_check("security.config_permissions")
     assert result.status is Status.FAIL and "readable by group and others (mode 644)" in result.summary
-    assert result.fix_commands == [f"chmod 600 {path}"]
+    assert result.commands() == [f"chmod 600 {path}"] and [f.command for f in result.fixes] == [f"chmod 600 {path}"]
 
 
 def test_security_private_or_keyless_config_is_fine(config_home: Path) -> None:

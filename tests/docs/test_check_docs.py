@@ -36,29 +36,48 @@ def _checks() -> list[Any]:
     return checks
 
 
+def _source_of(module: str, name: str) -> Path | None:
+    """The file that defines `name` as `module` offers it: a check module, or what perspt_doctor.api re-exports."""
+    if module == "perspt_doctor.checks":
+        return ROOT / "checks" / f"{name}.py"
+    if module.startswith("perspt_doctor.checks."):
+        return ROOT / "checks" / f"{module.rsplit('.', 1)[1]}.py"
+    if module == "perspt_doctor.api":
+        import perspt_doctor.api as api
+
+        defined = inspect.getmodule(getattr(api, name, None))
+        found = getattr(defined, "__file__", None)
+        return Path(found) if found and defined is not api else None
+    return None
+
+
 @cache
-def _module(name: str) -> tuple[dict[str, ast.AST], dict[str, tuple[str, ...]]]:
-    """Top-level functions of checks/<name>.py, and what it imports from other check modules."""
-    tree = ast.parse((ROOT / "checks" / f"{name}.py").read_text(encoding="utf-8"))
+def _module(path: Path) -> tuple[dict[str, ast.AST], dict[str, tuple[str, Path, str]]]:
+    """Top-level functions of a check module (or of a module whose helpers it imports), and where each
+    imported helper is defined: another check module, or the module behind a `perspt_doctor.api` name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     funcs: dict[str, ast.AST] = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    imports: dict[str, tuple[str, ...]] = {}
+    imports: dict[str, tuple[str, Path, str]] = {}
     for node in tree.body:
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perspt_doctor.checks"):
-            for alias in node.names:
-                if node.module == "perspt_doctor.checks":
-                    imports[alias.asname or alias.name] = ("module", alias.name)
-                else:
-                    imports[alias.asname or alias.name] = ("func", str(node.module).rsplit(".", 1)[1], alias.name)
+        if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("perspt_doctor"):
+            continue
+        for alias in node.names:
+            source = _source_of(str(node.module), alias.name)
+            if source is not None:
+                kind = "module" if node.module == "perspt_doctor.checks" else "func"
+                imports[alias.asname or alias.name] = (kind, source, alias.name)
     return funcs, imports
 
 
-def returnable(module: str, function: str, seen: set[tuple[str, str]] | None = None) -> set[str]:
-    """Every `Result.<status>` in `function` and in the check-module functions it reaches."""
+def returnable(module: str | Path, function: str, seen: set[tuple[Path, str]] | None = None) -> set[str]:
+    """Every `Result.<status>` in `function` and in the functions it reaches in check modules and in the
+    modules behind `perspt_doctor.api`."""
+    path = ROOT / "checks" / f"{module}.py" if isinstance(module, str) else module
     seen = set() if seen is None else seen
-    if (module, function) in seen:
+    if (path, function) in seen:
         return set()
-    seen.add((module, function))
-    funcs, imports = _module(module)
+    seen.add((path, function))
+    funcs, imports = _module(path)
     node = funcs.get(function)
     found: set[str] = set()
     if node is None:
@@ -72,7 +91,7 @@ def returnable(module: str, function: str, seen: set[tuple[str, str]] | None = N
                 found |= returnable(target[1], sub.attr, seen)
         elif isinstance(sub, ast.Name):
             if sub.id in funcs:
-                found |= returnable(module, sub.id, seen)
+                found |= returnable(path, sub.id, seen)
             target = imports.get(sub.id)
             if target and target[0] == "func":
                 found |= returnable(target[1], target[2], seen)
@@ -112,7 +131,7 @@ def test_documented_verdicts_are_the_ones_the_code_can_return() -> None:
 
 def test_the_reachability_scan_sees_helpers_and_other_check_modules() -> None:
     assert returnable("disk", "space") == {"ok", "warn", "fail", "skip"}  # all inside assess_places()
-    assert "warn" in returnable("live", "live_chat")  # through auth_verdict() in checks/auth.py
+    assert "warn" in returnable("live", "live_chat")  # through auth_verdict() behind perspt_doctor.api
     assert "skip" in returnable("memory", "fit_check")
     assert returnable("security", "api_key_flag") == {"ok", "warn"}
 

@@ -209,6 +209,26 @@ def test_applies_and_offline_skip_with_reasons() -> None:
     assert by_id["dns.ollama"].result.summary == "ran for ollama"  # its endpoint is loopback
 
 
+@pytest.mark.parametrize("proxy, runs", [
+    (None, True), ("http://127.0.0.1:3128", True), ("http://proxy.corp.example:3128", False)])
+def test_offline_runs_a_loopback_endpoint_only_when_no_remote_proxy_is_on_the_way(proxy: str | None,
+                                                                                runs: bool) -> None:
+    """The one --offline rule (engine.model.offline_reason) for every needs_network check: a loopback endpoint
+    reached through a proxy on another machine would still send traffic out."""
+    @check("tcp.{provider}", "tcp", "tcp", needs_network=True, per_provider=True)
+    async def tcp(ctx: CheckContext) -> Result:
+        return Result.ok("ran")
+
+    env = {"OLLAMA_HOST": "http://127.0.0.1:11434", **({"HTTP_PROXY": proxy, "NO_PROXY": ""} if proxy else {})}
+    outcome = run([declared(tcp)], env=env, offline=True, providers=("ollama",)).by_id()["tcp.ollama"]
+    if runs:
+        assert outcome.result.summary == "ran"
+    else:
+        assert outcome.status is Status.SKIP
+        assert outcome.result.summary == ("offline (--offline): this loopback endpoint goes through the proxy "
+                                          "proxy.corp.example:3128")
+
+
 @pytest.mark.parametrize("url, loopback", [
     ("http://127.0.0.1:11434", True), ("http://localhost:8000/v1", True), ("http://[::1]:80", True),
     ("127.0.0.2:11434", True), ("http://0.0.0.0:11434", True), ("https://api.openai.com/v1", False),

@@ -95,6 +95,14 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     return build
 
 
+def run_in_engine(settings: Settings, check_id: str, provider: str, *, offline: bool = False) -> Result:
+    """One built-in check run by the real engine (its --offline rule included), not called directly."""
+    from perspt_doctor.engine.runner import DoctorOptions, run_doctor
+
+    run = run_doctor(settings, DoctorOptions(only=(check_id,), providers=(provider,), offline=offline))
+    return run.by_id()[check_id].result
+
+
 def run_check(func: Callable[..., Any], settings: Settings, provider: str, *, offline: bool = False,
               results: dict[str, Result] | None = None) -> Result:
     ctx = CheckContext(settings=settings, provider=provider, offline=offline, results=results or {})

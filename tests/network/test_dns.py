@@ -10,7 +10,7 @@ import pytest
 from checks.dns import dns_lookup
 from perspt_doctor.api import Status
 from tests.infra import dns
-from tests.network.conftest import INVENTED, run_check
+from tests.network.conftest import INVENTED, run_check, run_in_engine
 
 
 def _settings(make_settings: Any, server: dns.DnsServer, host: str, provider: str = "openai", **network: Any) -> Any:
@@ -109,10 +109,10 @@ def test_ip_literal_needs_no_lookup(make_settings: Any) -> None:
 
 
 def test_offline_skips_remote_but_not_loopback(make_settings: Any, dns_server: dns.DnsServer) -> None:
-    remote = run_check(dns_lookup, _settings(make_settings, dns_server, INVENTED), "openai", offline=True)
+    remote = run_in_engine(_settings(make_settings, dns_server, INVENTED), "dns.openai", "openai", offline=True)
     assert remote.status is Status.SKIP and "offline" in remote.summary
     local = make_settings({"provider": "ollama", "provider_endpoints": {"ollama": "http://localhost:11434"}})
-    result = run_check(dns_lookup, local, "ollama", offline=True)
+    result = run_in_engine(local, "dns.ollama", "ollama", offline=True)
     assert result.status is Status.OK
     assert "127.0.0.1" in result.summary
 

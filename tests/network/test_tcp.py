@@ -16,7 +16,7 @@ from perspt_doctor.api import Status
 from tests.infra import dns, ports
 from tests.infra.servers import http_server
 from tests.infra.tools import need
-from tests.network.conftest import run_check
+from tests.network.conftest import run_check, run_in_engine
 
 
 def _ollama(make_settings: Any, url: str, **network: Any) -> Any:
@@ -73,7 +73,7 @@ def test_through_a_proxy_connects_to_the_proxy(make_settings: Any) -> None:
 
 def test_offline_skips_remote_endpoints(make_settings: Any) -> None:
     settings = make_settings({"provider": "openai"})
-    result = run_check(tcp_reach, settings, "openai", offline=True)
+    result = run_in_engine(settings, "tcp.openai", "openai", offline=True)
     assert result.status is Status.SKIP and "offline" in result.summary
 
 

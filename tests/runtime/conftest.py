@@ -7,14 +7,15 @@ import asyncio
 import json
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from perspt_doctor.api import CheckContext, Result
+from perspt_doctor.api import CheckContext, Result, ServiceKey
 from perspt_doctor.engine.model import CHECK_ATTRIBUTE, Check
+from perspt_doctor.engine.services import named
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "gpu"
@@ -34,10 +35,13 @@ def make_settings(tmp: Path, config: dict[str, Any] | None = None, env: dict[str
 
 
 def make_ctx(settings: Settings, *, offline: bool = False, live: bool = False,
-             shared: dict[str, Any] | None = None, container: str | None = None) -> CheckContext:
-    base: dict[str, Any] = {"system.container": container}
-    base.update(shared or {})
-    return CheckContext(settings=settings, provider=None, offline=offline, live=live, shared=base)
+             services: Mapping[ServiceKey[Any], Any] | None = None, container: str | None = None) -> CheckContext:
+    """A check context whose run already holds `services` (GPU reports, a memory snapshot, ...)."""
+    ctx = CheckContext(settings=settings, provider=None, offline=offline, live=live)
+    ctx.stash.put(named("system.container"), container)  # checks/ollama.py's own cache, by name
+    for key, value in (services or {}).items():
+        ctx.stash.put(key, value)
+    return ctx
 
 
 CATEGORY = {"perspt_doctor.checks.ollama_config": "ollama", "perspt_doctor.checks.ollama_server": "ollama", "perspt_doctor.checks.memory": "memory",

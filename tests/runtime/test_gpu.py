@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from perspt_doctor.checks import gpu as gpu_checks
 
+from perspt_doctor.api import GPU_NVIDIA
 from perspt_doctor.system import gpu
 from tests.runtime.conftest import FIXTURES, make_ctx, make_settings, meta, run, write_tool
 from tests.runtime.fake_nvml import NVML_ERROR_DRIVER_NOT_LOADED, NVML_ERROR_LIBRARY_NOT_FOUND, fake_pynvml
@@ -201,7 +202,7 @@ def test_no_gpu_on_this_machine(no_gpu_tools: None, tmp_path: Path) -> None:
     ctx = make_ctx(make_settings(tmp_path, {"provider": "ollama"}))
     nvidia = run(gpu_checks.nvidia_check, ctx)
     assert nvidia.status == "skip" and "nvidia-smi is not on PATH" in nvidia.summary and nvidia.hint is None
-    assert "pynvml is not installed" in " ".join(ctx.shared["system.gpu.nvidia"].notes)
+    assert "pynvml is not installed" in " ".join(ctx.stash[GPU_NVIDIA].notes)
 
 
 def test_real_probe_without_fakes_does_not_crash() -> None:

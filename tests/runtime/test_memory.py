@@ -9,6 +9,7 @@ import psutil
 import pytest
 from perspt_doctor.checks import memory as mc
 
+from perspt_doctor.api import GPU_APPLE, GPU_NVIDIA, MEMORY, ServiceKey
 from perspt_doctor.system import gpu
 from perspt_doctor.system.memory import MemorySnapshot, cgroup_memory, snapshot
 from tests.fakes.ollama_fake import FakeModel, ollama_fake
@@ -26,10 +27,10 @@ def mem(available: float, total: float = 32, swap_total: float = 0, swap_used: f
 
 
 def ctx_with(tmp_path: Path, memory: MemorySnapshot, config: dict[str, Any] | None = None,
-             gpus: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Any:
-    shared = {"system.memory": memory, **(gpus if gpus is not None else NO_GPU),
-              "system.gpu.apple": gpu.GpuReport("apple", "none", absent="not macOS (Linux)")}
-    return make_ctx(make_settings(tmp_path, {"provider": "ollama", **(config or {})}, env), shared=shared)
+             gpus: dict[ServiceKey[Any], Any] | None = None, env: dict[str, str] | None = None) -> Any:
+    services = {MEMORY: memory, **(gpus if gpus is not None else NO_GPU),
+                GPU_APPLE: gpu.GpuReport("apple", "none", absent="not macOS (Linux)")}
+    return make_ctx(make_settings(tmp_path, {"provider": "ollama", **(config or {})}, env), services=services)
 
 
 # ---- the probes themselves ----------------------------------------------------------------------
@@ -137,7 +138,7 @@ def test_fit_in_ram_cpu_only(tmp_path: Path) -> None:
 
 
 def test_fit_partly_on_gpu_warns(tmp_path: Path) -> None:
-    small_gpu = {**NO_GPU, "system.gpu.nvidia": gpu.GpuReport("nvidia", "nvml", (
+    small_gpu = {**NO_GPU, GPU_NVIDIA: gpu.GpuReport("nvidia", "nvml", (
         gpu.GpuDevice("nvidia", 0, "GeForce GTX 1650", 4 * GIB, 0, 4 * GIB),))}
     with ollama_fake(models=[LLAMA8B]) as fake:
         result = run(mc.fit_check, ctx_with(tmp_path, mem(20), {"model": "llama3.1:8b"}, gpus=small_gpu,
@@ -178,7 +179,7 @@ def test_fit_apple_working_set_warns(tmp_path: Path) -> None:
                           extra={"gpu_working_set": int(5.3 * GIB)})
     with ollama_fake(models=[LLAMA8B]) as fake:
         ctx = ctx_with(tmp_path, mem(7, total=8), {"model": "llama3.1:8b"}, env={"OLLAMA_HOST": fake.host})
-        ctx.shared["system.gpu.apple"] = apple
+        ctx.stash[GPU_APPLE] = apple
         result = run(mc.fit_check, ctx)
     assert result.status == "warn" and "more than the 5.3 GiB macOS lets the GPU use" in result.summary
     assert result.hint and "sudo sysctl iogpu.wired_limit_mb=" in result.hint
@@ -210,6 +211,6 @@ def test_fit_in_unified_memory(tmp_path: Path) -> None:
                           extra={"gpu_working_set": 48 * GIB})
     with ollama_fake(models=[LLAMA8B]) as fake:
         ctx = ctx_with(tmp_path, mem(50, total=64), {"model": "llama3.1:8b"}, env={"OLLAMA_HOST": fake.host})
-        ctx.shared["system.gpu.apple"] = apple
+        ctx.stash[GPU_APPLE] = apple
         result = run(mc.fit_check, ctx)
     assert result.status == "ok" and "fits in unified memory" in result.summary and result.hint is None

@@ -14,19 +14,21 @@ import pytest
 from perspt_doctor.checks import ollama_config as cfg
 from perspt_doctor.checks import ollama_server as srv
 
+from perspt_doctor.api import GPU_AMD, GPU_NVIDIA, ServiceKey
 from perspt_doctor.system import gpu
 from perspt_doctor.transport.classify import Kind, cause_of
 from tests.fakes.ollama_fake import CUDA_OOM_ERROR, FakeModel, Fault, ollama_fake
 from tests.runtime.conftest import FIXTURES, make_ctx, make_settings, meta, run
 
-NO_GPU = {"system.gpu.nvidia": gpu.GpuReport("nvidia", "none", absent="nvidia-smi is not on PATH"),
-          "system.gpu.amd": gpu.GpuReport("amd", "none", absent="no AMD GPU")}
+NO_GPU: dict[ServiceKey[Any], Any] = {
+    GPU_NVIDIA: gpu.GpuReport("nvidia", "none", absent="nvidia-smi is not on PATH"),
+    GPU_AMD: gpu.GpuReport("amd", "none", absent="no AMD GPU")}
 
 
-def h100() -> dict[str, Any]:
+def h100() -> dict[ServiceKey[Any], Any]:
     rows = gpu.parse_query_csv((FIXTURES / "nvidia-h100" / "nvidia-smi-query.csv").read_text())
     report = gpu.GpuReport("nvidia", "nvidia-smi", tuple(gpu.devices_from_query(rows)), driver_version="580.159.04")
-    return {**NO_GPU, "system.gpu.nvidia": report}
+    return {**NO_GPU, GPU_NVIDIA: report}
 
 
 def ctx_for(tmp_path: Path, url: str | None, config: dict[str, Any] | None = None, *, env: dict[str, str] | None = None,
@@ -315,7 +317,7 @@ def test_loaded_nothing(tmp_path: Path) -> None:
 def test_loaded_full_gpu(tmp_path: Path) -> None:
     with ollama_fake(vram=80 * 1024**3) as fake:
         fake.load("llama3.2")
-        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, shared=h100()))
+        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, services=h100()))
     assert result.status == "ok" and result.summary == "llama3.2:latest is loaded (100% GPU)" and result.hint is None
 
 
@@ -323,7 +325,7 @@ def test_loaded_split_warns(tmp_path: Path) -> None:
     with ollama_fake(models=["llama3.2", "mistral:7b"]) as fake:
         fake.load("mistral:7b", size_vram=0)
         loaded = fake.load("llama3.2", size_vram=1_200_000_000)
-        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, shared=h100()))
+        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, services=h100()))
     assert srv.split_label(loaded.size, loaded.size_vram) == "48%/52% CPU/GPU"
     assert result.status == "warn" and "runs 48%/52% CPU/GPU" in result.summary
     assert result.hint and "ollama stop mistral:7b" in result.hint
@@ -333,9 +335,9 @@ def test_loaded_split_warns(tmp_path: Path) -> None:
 def test_loaded_on_cpu_with_a_gpu_present(tmp_path: Path) -> None:
     with ollama_fake() as fake:
         fake.load("llama3.2", size_vram=0)
-        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, shared=h100()))
+        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, services=h100()))
         hidden = run(srv.loaded_check, ctx_for(tmp_path, fake.host, env={"CUDA_VISIBLE_DEVICES": "-1"},
-                                              shared=h100()))
+                                              services=h100()))
     assert result.status == "warn" and "100% on the CPU although a GPU is present (NVIDIA H100" in result.summary
     assert result.hint and "no compatible GPUs were discovered" in result.hint
     assert hidden.status == "warn" and hidden.hint and hidden.hint.startswith("CUDA_VISIBLE_DEVICES='-1'")
@@ -344,7 +346,7 @@ def test_loaded_on_cpu_with_a_gpu_present(tmp_path: Path) -> None:
 def test_loaded_on_cpu_without_gpu_is_fine(tmp_path: Path) -> None:
     with ollama_fake() as fake:
         fake.load("llama3.2")
-        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, shared=NO_GPU))
+        result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, services=NO_GPU))
     assert result.status == "ok" and "(100% CPU)" in result.summary and result.hint is None
 
 
@@ -417,7 +419,7 @@ def test_load_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_shared_answers_are_fetched_once(tmp_path: Path) -> None:
     with ollama_fake(models=[FakeModel("llama3.2")]) as fake:
-        ctx = ctx_for(tmp_path, fake.host, shared=NO_GPU)
+        ctx = ctx_for(tmp_path, fake.host, services=NO_GPU)
         for func in (srv.daemon_check, srv.models_check, srv.loaded_check):
             run(func, ctx)
         run(srv.models_check, ctx)

@@ -1,0 +1,1 @@
+"""Shared probes behind the checks, offered to them as services through `perspt_doctor.api`."""
