@@ -5,7 +5,8 @@ installs into a fresh virtual environment where `perspt` works, `perspt explain`
 
 Offline by construction: the wheel is built without build isolation (setuptools comes from the test
 environment), installed with `--no-deps`, and the dependencies are made visible to the new venv by a
-`.pth` line naming this environment's site-packages. The source tree is neither on the path nor the cwd."""
+`.pth` file naming this environment's site-packages (tests/infra/venvs.py). The source tree is neither
+on the path nor the cwd."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from email.parser import HeaderParser
 from pathlib import Path
@@ -24,6 +24,7 @@ import pytest
 
 from perspt_doctor import __version__
 from tests.docs.doclinks import docs_links
+from tests.infra.venvs import borrowing_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 IGNORE = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache",
@@ -111,15 +112,13 @@ def test_wheel_ships_the_docs_pages_as_they_are_in_docs(wheel_file: Path) -> Non
 
 def test_installed_wheel_runs_in_a_fresh_venv(wheel_file: Path, tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
+    python = borrowing_venv(venv)
     install = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
          str(wheel_file)], capture_output=True, text=True, timeout=240)
     assert install.returncode == 0, install.stdout + install.stderr
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
-    (site / "zz_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     assert not (site / "checks").exists()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["HOME"] = str(tmp_path)
