@@ -47,9 +47,12 @@ def _show(markdown: str) -> None:
             highlight=False, emoji=False).print(Markdown(markdown))
 
 
-def _index_text(rows: list[tuple[str, str]]) -> str:
-    width = max(len(topic) for topic, _ in rows)
-    lines = ["perspt explain TOPIC: the documentation for a topic, a check category or a check",
-             "(e.g. `perspt explain api-keys`, `perspt explain dns`, `perspt explain dns.openai`).", ""]
-    lines += [f"  {topic.ljust(width)}  {title}" for topic, title in rows]
+def _index_text(index: dict[str, list[tuple[str, str]]]) -> str:
+    width = max(len(topic) for rows in index.values() for topic, _ in rows)
+    lines = ["perspt explain TOPIC shows the documentation of a topic, a category of checks or one check",
+             "(`perspt explain api-keys`, `perspt explain dns`, `perspt explain dns.openai`).", "",
+             "Troubleshooting topics:"]
+    lines += [f"  {topic.ljust(width)}  {title}" for topic, title in index["troubleshooting"]]
+    lines += ["", "Categories of checks (and their checks; a provider's check id works too, e.g. tls.groq):"]
+    lines += [f"  {topic.ljust(width)}  {checks}" for topic, checks in index["checks"]]
     return "\n".join(lines)

@@ -198,13 +198,13 @@ def _link_text(match: re.Match[str]) -> str:
     return f"{text} ({target})" if target.startswith(("http://", "https://")) else text
 
 
-def index() -> list[tuple[str, str]]:
-    """(topic, title) of the guide's sections and the reference's categories, for `perspt explain`."""
-    rows = [(s.anchors[0], s.title) for s in sections("troubleshooting") if s.level == 2]
-    rows += [(s.anchors[0], _category_checks(s)) for s in sections("checks") if s.level == 2]
-    return rows
+def index() -> dict[str, list[tuple[str, str]]]:
+    """For `perspt explain` alone: (topic, title) of the guide's sections, and (category, its check ids)
+    of the reference."""
+    guide = [(s.anchors[0], s.title) for s in sections("troubleshooting") if s.level == 2]
+    categories = [(s.anchors[0], _category_checks(s)) for s in sections("checks") if s.level == 2]
+    return {"troubleshooting": guide, "checks": categories}
 
 
 def _category_checks(category: Section) -> str:
-    ids = [s.check_id for s in sections("checks") if s.level > 2 and category.contains(s) and s.check_id]
-    return "checks: " + ", ".join(ids)
+    return ", ".join(s.check_id for s in sections("checks") if s.level > 2 and category.contains(s) and s.check_id)
