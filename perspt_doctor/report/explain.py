@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from perspt_doctor.providers import catalog
+from perspt_doctor.suggest import did_you_mean
 
 PAGES = ("troubleshooting", "checks")
 """The shipped pages, in the order a bare topic is looked up in (the guide first, then the reference)."""
@@ -164,9 +165,7 @@ def topics() -> list[str]:
 
 
 def suggest(topic: str, limit: int = 3) -> list[str]:
-    import difflib
-
-    return difflib.get_close_matches(topic.lower(), topics(), n=limit, cutoff=0.6)
+    return did_you_mean(topic, topics(), limit=limit)
 
 
 def explain_command(docs: str) -> str | None:
