@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +23,11 @@ def test_version_prints_the_package_version() -> None:
 def test_help_lists_every_subcommand() -> None:
     result = run("--help")
     assert result.returncode == 0, result.stderr
-    for name in ("doctor", "report", "triage", "models", "config", "keys", "history"):
-        assert name in result.stdout
+    from perspt_doctor.cli.root import SHORT_HELP, SUBCOMMANDS
+
+    assert set(SHORT_HELP) == set(SUBCOMMANDS)
+    for name in ("doctor", "report", "triage", "models", "config", "keys", "history", "explain"):
+        assert re.search(rf"^  {name} +{re.escape(SHORT_HELP[name])}$", result.stdout, re.M), name
 
 
 def test_help_does_not_import_heavy_modules() -> None:

@@ -9,10 +9,12 @@ import click
 
 
 class LazyGroup(click.Group):
-    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None,
+                 short_help: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands or {}
-        self.short_help_for: dict[str, str] = {}
+        self.short_help_for: dict[str, str] = dict(short_help or {})
+        """The line `--help` shows for each subcommand, without importing it."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_subcommands})

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "config": "perspt_doctor.cli.config_cmd:config",
     "keys": "perspt_doctor.cli.keys_cmd:keys",
     "history": "perspt_doctor.cli.history_cmd:history",
+    "explain": "perspt_doctor.cli.explain_cmd:explain",
 }
 
 SHORT_HELP = {
@@ -28,6 +29,7 @@ SHORT_HELP = {
     "config": "Show, check, create, migrate or reset the config file.",
     "keys": "Store API keys in the OS keyring.",
     "history": "List, show, export, import or clear conversations.",
+    "explain": "Show the docs for a check or a topic, offline.",
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -42,6 +44,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.group(
     cls=LazyGroup,
     lazy_subcommands=SUBCOMMANDS,
+    short_help=SHORT_HELP,
     invoke_without_command=True,
     context_settings=CONTEXT_SETTINGS,
     help="Chat with LLMs from many providers. Run `perspt doctor` when something does not work.",

@@ -1,8 +1,9 @@
 """The terminal report.
 
-The default view puts what needs attention first: each problem with its details, hint, fix and docs,
-then one line naming the categories that passed, then at most three lines that summarise the skipped
-checks by reason. `--verbose` shows every row, grouped by category, as the JSON has them.
+The default view puts what needs attention first: each problem with its details, hint, fix and the
+`perspt explain` command that shows its docs, then one line naming the categories that passed, then at
+most three lines that summarise the skipped checks by reason. `--verbose` shows every row, grouped by
+category, as the JSON has them.
 
 On a terminal the text is wrapped to its width with a hanging indent, so no word is cut at the edge;
 colour follows the NO_COLOR / FORCE_COLOR conventions (`perspt_doctor/report/colour.py`). Off a terminal
@@ -18,6 +19,7 @@ from typing import IO
 from perspt_doctor.engine.model import Status
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.report.colour import Style, choose_style
+from perspt_doctor.report.explain import explain_command
 from perspt_doctor.report.lines import Line, print_lines
 
 __all__ = ["Style", "build_lines", "choose_style", "list_checks", "render"]
@@ -193,7 +195,9 @@ def _row(outcome: Outcome, style: Style, width: int, *, verbose: bool) -> list[L
             out.append(Line.labelled("fix: ", "$ " + command, indent=indent, body_style="bold"))
         docs = result.docs or outcome.check.docs
         if docs:
-            out.append(Line.labelled("docs:", docs, indent=indent))
+            explain = explain_command(docs)
+            out.append(Line.labelled("docs:", "$ " + explain, indent=indent, body_style="bold") if explain
+                       else Line.labelled("docs:", docs, indent=indent))
     if verbose:
         from perspt_doctor.report.waterfall import waterfall_lines
 

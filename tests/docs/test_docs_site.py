@@ -4,38 +4,20 @@ plugin example in the guide really runs."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.docs.doclinks import all_checks, docs_links, gen_docs, rendered_anchors
+from tests.docs.seed_errors import SEED_ERRORS
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-SEED = ROOT.parent / "shared" / "seed" / "000_c425a2e05608b0b3.txt"
-LINK = re.compile(r"docs/([\w./-]+\.md)#([\w{}.-]+)")
-
-
-def _gen_docs() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _anchors(page: Path) -> set[str]:
-    """Every id the page will have once rendered, using the same Markdown extensions as mkdocs."""
-    import markdown
-
-    html = markdown.markdown(page.read_text(encoding="utf-8"), extensions=["toc", "attr_list", "tables",
-                                                                           "fenced_code", "admonition"])
-    return set(re.findall(r'\bid="([^"]+)"', html))
 
 
 def test_mkdocs_builds_strict(tmp_path: Path) -> None:
@@ -48,7 +30,7 @@ def test_mkdocs_builds_strict(tmp_path: Path) -> None:
 
 
 def test_generated_configuration_reference_and_schema_are_current() -> None:
-    gen = _gen_docs()
+    gen = gen_docs()
     assert (DOCS / "configuration.md").read_text(encoding="utf-8") == gen.configuration_md(), \
         "docs/configuration.md is stale: run scripts/gen_docs.py"
     assert (DOCS / "config.schema.json").read_text(encoding="utf-8") == gen.config_schema_json(), \
@@ -58,7 +40,7 @@ def test_generated_configuration_reference_and_schema_are_current() -> None:
 
 
 def test_generated_checks_and_benchmarks_pages_are_current() -> None:
-    gen = _gen_docs()
+    gen = gen_docs()
     assert (DOCS / "checks.md").read_text(encoding="utf-8") == gen.checks_md(), \
         "docs/checks.md is stale: run scripts/gen_docs.py"
     assert (DOCS / "benchmarks.md").read_text(encoding="utf-8") == gen.benchmarks_md(), \
@@ -90,46 +72,19 @@ def test_json_schema_accepts_the_guides_configs_and_rejects_wrong_types() -> Non
             jsonschema.validate(bad, schema)
 
 
-def _all_checks() -> list[object]:
-    return list(_gen_docs().discover_builtin_checks())
-
-
 def test_every_check_has_a_section_in_checks_md() -> None:
     from perspt_doctor.report.triage import check_anchor
 
-    anchors = _anchors(DOCS / "checks.md")
+    anchors = rendered_anchors(DOCS / "checks.md")
     text = (DOCS / "checks.md").read_text(encoding="utf-8")
-    checks = _all_checks()
+    checks = all_checks()
     assert checks, "no checks discovered"
     missing = [c.id for c in checks if check_anchor(c.id) not in anchors or f"`{c.id}`" not in text]  # type: ignore[attr-defined]
     assert not missing, f"docs/checks.md lacks {missing}: run scripts/gen_docs.py"
 
 
-def _docs_links() -> set[tuple[str, str]]:
-    """Every docs/<page>.md#<anchor> a check can show: declared ones, and those written in the sources of
-    the checks and of perspt_doctor."""
-    from perspt_doctor.providers import catalog
-
-    raw: set[str] = set()
-    for declared in _all_checks():
-        if getattr(declared, "docs", None):
-            raw.add(declared.docs)  # type: ignore[attr-defined]
-    for source in [*(ROOT / "checks").glob("*.py"), *(ROOT / "perspt_doctor").rglob("*.py")]:
-        raw.update(m.group(0) for m in LINK.finditer(source.read_text(encoding="utf-8")))
-    links: set[tuple[str, str]] = set()
-    for link in raw:
-        match = LINK.fullmatch(link)
-        if match is None or "{" in match.group(2).replace("{provider}", ""):
-            continue  # an f-string's computed anchor (`#{check_anchor(...)}`): see test_check_docs
-        variants = [match.group(2)]
-        if "{provider}" in variants[0]:
-            variants = [variants[0].replace("{provider}", pid) for pid in (*catalog.all_ids(), "provider")]
-        links.update((match.group(1), anchor) for anchor in variants)
-    return links
-
-
 def test_every_docs_link_of_every_check_lands_on_an_existing_anchor() -> None:
-    links = _docs_links()
+    links = docs_links()
     assert links, "no check declares a docs link"
     broken = []
     cache: dict[str, set[str]] = {}
@@ -138,15 +93,10 @@ def test_every_docs_link_of_every_check_lands_on_an_existing_anchor() -> None:
         if not path.is_file():
             broken.append(f"docs/{page} (no such page)")
             continue
-        anchors = cache.setdefault(page, _anchors(path))
+        anchors = cache.setdefault(page, rendered_anchors(path))
         if anchor not in anchors:
             broken.append(f"docs/{page}#{anchor}")
     assert not broken, f"broken docs links: {broken}"
-
-
-def _seed_errors() -> list[str]:
-    text = SEED.read_text(encoding="utf-8")
-    return sorted({m.group(1).strip() for m in re.finditer(r"^\s*Error: (.+)$", text, re.M)})
 
 
 def _sections(page: Path) -> list[tuple[str, str]]:
@@ -155,8 +105,8 @@ def _sections(page: Path) -> list[tuple[str, str]]:
 
 
 def test_troubleshooting_covers_every_error_of_the_seed_guide() -> None:
-    errors = _seed_errors()
-    assert len(errors) >= 20, "the seed guide's errors were not found"
+    errors = sorted(set(SEED_ERRORS))
+    assert len(errors) == len(SEED_ERRORS) >= 20
     sections = _sections(DOCS / "troubleshooting.md")
     uncovered = []
     for message in errors:

@@ -25,6 +25,14 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "corpus" / "real"
 sys.path.insert(0, str(HERE.parent.parent))
 FAKE_OPENAI_KEY = "sk-proj-" + "F" * 24 + "T3BlbkFJ" + "k" * 24
+CHECKOUT = str(HERE.parent.parent)
+STAND_IN = "/opt/perspt"
+"""Where the recorded runs say perspt lives, instead of this machine's checkout (its .venv)."""
+
+
+def anonymous(text: str) -> str:
+    """A recorded run without the path of the checkout it was made in (no file may name one)."""
+    return text.replace(CHECKOUT, STAND_IN)
 
 
 @dataclass
@@ -186,10 +194,11 @@ def generate(out: Path = OUT, only: Callable[[Scenario], bool] = lambda s: True)
                 continue
             if markdown is not None:
                 name = f"{scenario.name}.md"
-                (out / name).write_text(markdown, encoding="utf-8")
+                (out / name).write_text(anonymous(markdown), encoding="utf-8")
             else:
                 name = f"{scenario.name}.json"
-                (out / name).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+                text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+                (out / name).write_text(anonymous(text), encoding="utf-8")
             expected[name] = scenario.expected_layer
     (out.parent / f"{out.name}_expected.json").write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return expected

@@ -60,7 +60,7 @@ def test_the_one_problem_comes_first_with_its_hint_and_fix() -> None:
     assert lines[first].startswith("perspt doctor")
     assert lines[first + 2] == "  [FAIL] keys.openai  no API key for OpenAI"
     assert lines[first + 3:first + 6] == ["          hint: store it", "          fix:  $ perspt keys set openai",
-                                          "          docs: docs/troubleshooting.md#api-keys"]
+                                          "          docs: $ perspt explain api-keys"]
     passed = next(line for line in lines if "checks passed" in line)
     assert "keys" not in passed.split(":", 1)[1], "a category with a failure is not listed as passing"
 

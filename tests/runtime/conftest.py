@@ -18,9 +18,8 @@ from perspt_doctor.engine.model import CHECK_ATTRIBUTE, Check
 from perspt_doctor.engine.services import named
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "gpu"
-if not FIXTURES.is_dir():
-    FIXTURES = Path("/work/shared/fixtures/gpu")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gpu"
+"""Real `nvidia-smi` and NVML captures (tests/fixtures/gpu/README.md), kept in the repository."""
 
 
 def make_settings(tmp: Path, config: dict[str, Any] | None = None, env: dict[str, str] | None = None,

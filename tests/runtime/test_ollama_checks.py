@@ -291,7 +291,7 @@ def test_models_none_installed_nothing_configured(tmp_path: Path) -> None:
 
 def test_models_listing_error(tmp_path: Path) -> None:
     with ollama_fake() as fake:
-        fake.fail("/api/tags", 500, "open /root/.ollama/models/manifests: permission denied")
+        fake.fail("/api/tags", 500, "open /usr/share/ollama/.ollama/models/manifests: permission denied")
         result = run(srv.models_check, ctx_for(tmp_path, fake.host))
     assert result.status == "fail" and "permission denied" in result.summary
     assert result.hint and "server log" in result.hint

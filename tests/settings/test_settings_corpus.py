@@ -144,13 +144,18 @@ def test_unreadable_file_is_diagnosed(tmp_path: Path) -> None:
             return
         setpriv = shutil.which("setpriv")
         assert setpriv, "setpriv (util-linux) is needed to drop root for this test"
+        # `nobody` may not be allowed into the checkout (a clone under /root): it imports a readable copy.
+        import perspt_doctor
+
+        shutil.copytree(Path(perspt_doctor.__file__).parent, folder / "lib" / "perspt_doctor",
+                        ignore=shutil.ignore_patterns("__pycache__"))
         code = ("import sys\nfrom perspt_doctor.settings.loader import read_config\n"
                 "from perspt_doctor.settings.diagnostics import ConfigError\n"
                 "try:\n    read_config(__import__('pathlib').Path(sys.argv[1]))\n"
                 "except ConfigError as exc:\n    print(exc.diagnostic.code, '|', exc)\n")
         done = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                                code, str(path)], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "HOME": str(folder)})
+                              env={**os.environ, "HOME": str(folder), "PYTHONPATH": str(folder / "lib")})
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("unreadable | "), done.stdout
         assert "permission denied" in done.stdout and "chmod 600" in done.stdout
