@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -10,7 +11,17 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from perspt_doctor.api import CheckContext, Result, __version__, check
+from perspt_doctor.api import (
+    CheckContext,
+    Result,
+    __version__,
+    atomic_write,
+    build_async_client,
+    cache_dir,
+    check,
+    classify,
+    detect_installation,
+)
 
 DOCS = "docs/troubleshooting.md#installation"
 DIST = "perspt-doctor"
@@ -61,21 +72,6 @@ async def python_version(ctx: CheckContext) -> Result:
     return result
 
 
-def install_method(prefix: str, base_prefix: str, direct_url: str | None) -> str:
-    norm = prefix.replace("\\", "/")
-    if direct_url and '"editable": true' in direct_url.replace(" ", "").replace('":true', '": true'):
-        kind = "editable install"
-    else:
-        kind = "installed"
-    if "/pipx/venvs/" in norm:
-        return f"{kind} with pipx"
-    if "/uv/tools/" in norm:
-        return f"{kind} with uv tool"
-    if prefix != base_prefix:
-        return f"{kind} in a virtual environment"
-    return f"{kind} into the system or user Python"
-
-
 def launcher_python(script: Path) -> str | None:
     """The interpreter a `perspt` launcher script starts (its shebang), if it is a script."""
     try:
@@ -97,12 +93,10 @@ def _same_python(a: str, b: str) -> bool:
 def _install_facts(env_path: str) -> dict[str, object]:
     facts: dict[str, object] = {"version": __version__, "python": sys.executable}
     try:
-        dist = metadata.distribution(DIST)
-        facts["installed_version"] = dist.version
-        facts["method"] = install_method(sys.prefix, sys.base_prefix, dist.read_text("direct_url.json"))
+        facts["installed_version"] = metadata.version(DIST)
     except metadata.PackageNotFoundError:
         facts["installed_version"] = None
-        facts["method"] = "running from a source tree (not installed)"
+    facts["method"] = detect_installation().describe()
     launcher = shutil.which("perspt", path=env_path)
     facts["launcher"] = launcher
     facts["launcher_python"] = launcher_python(Path(launcher)) if launcher else None
@@ -186,3 +180,108 @@ async def dependencies(ctx: CheckContext) -> Result:
                            fix_commands=[f"{sys.executable} -m pip install --force-reinstall perspt-doctor"])
     return Result.ok(f"all {len(requirements)} required libraries are installed",
                      facts={"required": len(requirements)})
+
+
+RELEASE_CACHE = "newest-release.json"
+RELEASE_CACHE_TTL_S = 24 * 3600
+
+
+@check("runtime.version", "perspt is the newest release", "runtime", timeout=8, needs_network=True, docs=DOCS)
+async def newest_release(ctx: CheckContext) -> Result:
+    """Compares the installed perspt with the newest release on the package index, and gives the upgrade
+    command for the way perspt was installed (pip, pipx, uv tool).
+
+    Asks the index's JSON API (`doctor.index_url`, `https://pypi.org/pypi` by default) for
+    `perspt-doctor`, at most once a day: the answer is kept in the cache directory. Skipped with
+    `--offline`.
+
+    ok: this is the newest release (or newer: a development copy).
+    warn: a newer release exists. Fix: the upgrade command shown (`pipx upgrade perspt-doctor`,
+      `uv tool install --force perspt-doctor`, or `python -m pip install -U perspt-doctor`).
+    skip: the index did not answer (no network, or a mirror that lacks perspt); nothing is wrong with perspt.
+    """
+    index = str(ctx.settings.get("doctor.index_url")).rstrip("/")
+    facts: dict[str, object] = {"installed": __version__, "index": index}
+    newest = await ctx.run_blocking(read_release_cache, index)
+    facts["cached"] = newest is not None
+    if newest is None:
+        try:
+            newest = await fetch_newest_release(ctx, index)
+        except NewestReleaseUnknown as exc:
+            return Result.skip(f"the package index did not say which release is the newest: {exc}", facts=facts)
+        await ctx.run_blocking(write_release_cache, index, newest)
+    facts["newest"] = newest
+    installation = detect_installation()
+    return assess_version(__version__, newest, installation.upgrade_command(), facts)
+
+
+def assess_version(installed: str, newest: str, upgrade: str | None, facts: dict[str, object]) -> Result:
+    facts["upgrade_command"] = upgrade
+    if release_key(newest) <= release_key(installed):
+        newer = " (newer than the newest release: a development copy)" if newest != installed else ""
+        return Result.ok(f"perspt {installed} is the newest release{newer}", facts=facts)
+    how = upgrade or "pull the newest code and reinstall (`pip install -e .`)"
+    return Result.warn(f"perspt {installed} is installed; {newest} is the newest release", facts=facts,
+                       hint=f"upgrade with `{how}`; the fix you need may already be there",
+                       fix_commands=[upgrade] if upgrade else [])
+
+
+class NewestReleaseUnknown(Exception):
+    pass
+
+
+async def fetch_newest_release(ctx: CheckContext, index: str) -> str:
+    url = f"{index}/perspt-doctor/json"
+    try:
+        async with build_async_client(ctx.settings, total_timeout=ctx.bounded(6.0)) as client:
+            reply = await client.get(url, headers={"accept": "application/json"})
+    except Exception as exc:  # noqa: BLE001 - any failure to ask means "unknown", said in words
+        raise NewestReleaseUnknown(classify(exc).message) from None
+    if reply.status_code != 200:
+        raise NewestReleaseUnknown(f"{url} answered {reply.status_code}")
+    try:
+        newest = reply.json()["info"]["version"]
+    except (ValueError, KeyError, TypeError):
+        raise NewestReleaseUnknown(f"{url} did not answer with the index's JSON") from None
+    if not isinstance(newest, str) or not re.match(r"\d", newest):
+        raise NewestReleaseUnknown(f"{url} named no version")
+    return newest
+
+
+def release_key(text: str) -> tuple[tuple[int, ...], int, int]:
+    """Orders versions as releases do: 0.10 > 0.9, and 1.0rc1 < 1.0 (a pre-release comes before)."""
+    match = re.match(r"(\d+(?:\.\d+)*)(?:[.-]?(a|b|rc|dev)(\d*))?", text.strip().lower())
+    if not match:
+        return ((), 0, 0)
+    numbers = tuple(int(n) for n in match.group(1).split("."))
+    while numbers and numbers[-1] == 0:
+        numbers = numbers[:-1]
+    stage = {"dev": 0, "a": 1, "b": 2, "rc": 3}.get(match.group(2) or "", 4)
+    return numbers, stage, int(match.group(3) or 0)
+
+
+def _cache_path() -> Path:
+    return cache_dir() / RELEASE_CACHE
+
+
+def read_release_cache(index: str, now: float | None = None) -> str | None:
+    import json
+    import time
+
+    try:
+        data = json.loads(_cache_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    fresh = isinstance(data, dict) and data.get("index") == index and isinstance(data.get("newest"), str) \
+        and isinstance(data.get("checked_at"), (int, float)) \
+        and 0 <= (now or time.time()) - data["checked_at"] < RELEASE_CACHE_TTL_S
+    return data["newest"] if fresh else None
+
+
+def write_release_cache(index: str, newest: str) -> None:
+    import json
+    import time
+
+    with contextlib.suppress(OSError):  # no cache: the next run asks again
+        atomic_write(_cache_path(), json.dumps({"index": index, "newest": newest, "checked_at": time.time()}),
+                     backup=False)

@@ -24,7 +24,8 @@ from perspt_doctor.colour import colour_choice
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
 from perspt_doctor.engine.services import ServiceKey, Stash
 from perspt_doctor.fix import Fix
-from perspt_doctor.paths import data_dir, doctor_runs_dir, locate_config, log_dir
+from perspt_doctor.fsutil import atomic_write
+from perspt_doctor.paths import cache_dir, data_dir, doctor_runs_dir, locate_config, log_dir
 from perspt_doctor.probes.env_names import (
     CA_NAMES,
     PROXY_NAMES,
@@ -75,6 +76,8 @@ from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_lo
 from perspt_doctor.settings.sources import Source
 from perspt_doctor.settings.writer import holds_secret
 from perspt_doctor.system.gpu import GpuDevice, GpuReport
+from perspt_doctor.system.install import Installation
+from perspt_doctor.system.install import detect as detect_installation
 from perspt_doctor.transport.classify import Cause, Kind, classify, proxy_reply, resolver_failure
 from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
 from perspt_doctor.transport.endpoint import is_loopback_host
@@ -123,8 +126,11 @@ __all__ = [
     "suggest",
     # redaction, and the one colour decision the report and the chat use
     "mask", "redact", "colour_choice",
+    # how perspt itself was installed
+    "Installation", "detect_installation",
     # settings and files
-    "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "data_dir", "doctor_runs_dir",
+    "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
+    "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
     "Cause", "Kind", "classify", "proxy_reply", "resolver_failure",

@@ -3,7 +3,6 @@ config file (sanitized) and the last errors from the log. Everything leaves here
 
 from __future__ import annotations
 
-import os
 import platform
 import sys
 from collections.abc import Mapping
@@ -66,39 +65,9 @@ def describe_python() -> str:
 
 def install_method() -> str:
     """How this copy of perspt was installed, as far as the files on disk tell."""
-    from importlib import metadata
+    from perspt_doctor.system.install import detect
 
-    prefix = sys.prefix.replace("\\", "/")
-    try:
-        dist = metadata.distribution("perspt-doctor")
-    except metadata.PackageNotFoundError:
-        return "source checkout (not installed)"
-    direct = dist.read_text("direct_url.json") or ""
-    installer = (dist.read_text("INSTALLER") or "").strip() or "pip"
-    if _is_editable(direct):
-        return f"editable install ({installer} install -e)"
-    if "/pipx/venvs/" in prefix:
-        return "pipx"
-    if "/uv/tools/" in prefix:
-        return "uv tool"
-    if "/Cellar/" in prefix or "/homebrew/" in prefix.lower():
-        return "Homebrew"
-    if os.path.isdir(os.path.join(sys.prefix, "conda-meta")):
-        return f"{installer} (conda environment)"
-    if sys.prefix != sys.base_prefix:
-        return f"{installer} (virtual environment)"
-    return f"{installer} (system or user site)"
-
-
-def _is_editable(direct_url: str) -> bool:
-    import json
-
-    try:
-        info = json.loads(direct_url) if direct_url else {}
-    except ValueError:
-        return False
-    dir_info = info.get("dir_info") if isinstance(info, dict) else None
-    return isinstance(dir_info, dict) and bool(dir_info.get("editable"))
+    return detect().describe()
 
 
 def sanitize_config(data: Mapping[str, Any]) -> dict[str, Any]:

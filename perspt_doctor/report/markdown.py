@@ -65,7 +65,7 @@ def _assemble(doc: Mapping[str, Any], findings: list[Finding], context: ReportCo
         "## Environment",
         "",
         f"- OS: {_one(context.os)}",
-        f"- perspt version: {_one(context.perspt_version)}",
+        f"- perspt version: {_one(context.perspt_version)}{_newest_release(doc)}",
         f"- Installation method: {_one(context.install_method)}",
         f"- Python: {_one(context.python)}",
         "",
@@ -163,6 +163,19 @@ def _bounded(text: str) -> str:
     if len(text) <= MAX_SECTION:
         return text
     return text[:MAX_SECTION] + f"\n[... {len(text) - MAX_SECTION} more characters in the bundle ...]"
+
+
+def _newest_release(doc: Mapping[str, Any]) -> str:
+    """What `runtime.version` found, the first question asked of every issue: is this the newest release?"""
+    row = next((c for c in doc.get("checks") or [] if isinstance(c, Mapping) and c.get("id") == "runtime.version"), None)
+    facts = _mapping(row.get("facts")) if row else {}
+    newest = facts.get("newest")
+    if not isinstance(newest, str):
+        return " (newest release not known: the doctor could not ask the package index)" if row else ""
+    if row and row.get("status") == "ok":
+        return " (the newest release)"
+    upgrade = facts.get("upgrade_command")
+    return f" ({_one(newest)} is the newest release" + (f"; upgrade with `{_one(str(upgrade))}`)" if upgrade else ")")
 
 
 def _one(text: str | None) -> str:

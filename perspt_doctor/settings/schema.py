@@ -91,6 +91,8 @@ DOCTOR = (
        items=_f("pattern", "string", "check id or glob")),
     _f("timeout", ("integer", "number"), "Whole-run time budget in seconds.", None, minimum=0),
     _f("history_size", "integer", "Doctor runs kept for `perspt doctor --diff`.", 50, minimum=1),
+    _f("index_url", "string", "The package index `runtime.version` asks for the newest release (its JSON "
+       "API; a mirror or a private index).", "https://pypi.org/pypi"),
 )
 
 PROXY = (

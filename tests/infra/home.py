@@ -11,6 +11,9 @@ from pathlib import Path
 XDG_DIRS = (("XDG_CONFIG_HOME", "config"), ("XDG_DATA_HOME", "data"), ("XDG_STATE_HOME", "state"),
             ("XDG_CACHE_HOME", "cache"))
 TEST_KEYRING = "keyrings.alt.file.PlaintextKeyring"
+NO_INDEX = "http://127.0.0.1:9/pypi"
+"""`runtime.version` asks the package index for the newest release: in tests, a loopback port where
+nothing listens, never the real index (a test that wants an answer points it at a fake)."""
 STRIP_PREFIXES = ("PERSPT_",)
 STRIP_EXACT = frozenset({
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN",
@@ -37,4 +40,5 @@ def home_env(root: Path, base: Mapping[str, str] | None = None) -> dict[str, str
         (root / sub).mkdir(parents=True, exist_ok=True)
         env[var] = str(root / sub)
     env["PYTHON_KEYRING_BACKEND"] = TEST_KEYRING
+    env["PERSPT_DOCTOR_INDEX_URL"] = NO_INDEX
     return env
