@@ -1,0 +1,87 @@
+"""Reading many reports at a bounded memory cost: paths go to worker processes in chunks, each
+worker reads and parses its reports and sends back only their summaries (`triage.summarize`), and
+the summaries come back in the order of the paths, a few chunks ahead at most.
+
+Few files, or `jobs=1`, are read in this process: starting workers would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from pathlib import Path
+
+from perspt_doctor.report.triage import (
+    ReportFormatError,
+    ReportSummary,
+    Skipped,
+    parse_report_bytes,
+    read_report_bytes,
+    summarize,
+)
+
+CHUNK = 32
+AHEAD_PER_WORKER = 4
+Item = ReportSummary | Skipped
+
+
+def summarize_path(path: str, with_records: bool = False) -> Item:
+    """One report, read, parsed and reduced to its summary (and its JSON lines when asked)."""
+    try:
+        raw = read_report_bytes(Path(path))
+        report = parse_report_bytes(path, raw)
+    except ReportFormatError as exc:
+        return Skipped(path, str(exc))
+    records = ""
+    if with_records:
+        from perspt_doctor.report.triage_records import records_text
+
+        records = records_text(report, raw)
+    return summarize(report, records)
+
+
+def _summarize_chunk(paths: list[str], with_records: bool) -> list[Item]:
+    return [summarize_path(path, with_records) for path in paths]
+
+
+def default_jobs() -> int:
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def iter_reports(paths: Iterable[Path | str], *, jobs: int | None = None, with_records: bool = False,
+                 chunk: int = CHUNK) -> Iterator[Item]:
+    """Each path's summary or skip reason, in the order of `paths`."""
+    workers = default_jobs() if jobs is None else max(jobs, 1)
+    names = (str(path) for path in paths)
+    first = list(islice(names, chunk * 2))
+    if workers == 1 or len(first) < chunk * 2:
+        for name in first:
+            yield summarize_path(name, with_records)
+        for name in names:
+            yield summarize_path(name, with_records)
+        return
+    chunks = _chunks(first, names, chunk)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[list[Item]]] = deque()
+        for paths_chunk in chunks:
+            pending.append(pool.submit(_summarize_chunk, paths_chunk, with_records))
+            if len(pending) >= workers * AHEAD_PER_WORKER:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _chunks(first: list[str], rest: Iterator[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(first), size):
+        yield first[start:start + size]
+    while True:
+        piece = list(islice(rest, size))
+        if not piece:
+            return
+        yield piece
