@@ -34,7 +34,7 @@ def triage(files: tuple[Path, ...], as_json: bool, as_csv: bool, as_jsonl: bool,
     tally, skipped = Tally(), []
     writer = _writer("json" if as_json else "csv" if as_csv else "jsonl" if as_jsonl
                      else "rich" if sys.stdout.isatty() else "text")
-    for item in iter_reports(_expand(files), jobs=jobs, with_records=as_jsonl):
+    for item in iter_reports(_expand(files), jobs=jobs, render=writer.render):
         if isinstance(item, Skipped):
             skipped.append(item)
             _err(f"skipped {item.path}: {item.reason}")
@@ -61,9 +61,8 @@ def _expand(files: tuple[Path, ...]) -> Iterator[Path]:
 
 
 def _out(text: str) -> None:
-    from perspt_doctor.redact import redact
-
-    sys.stdout.write(redact(text))
+    """Writes text the writers have redacted already."""
+    sys.stdout.write(text)
 
 
 def _err(line: str) -> None:

@@ -1,6 +1,10 @@
 """The outputs of `perspt triage`, written as the reports stream past: each report's part is written
-as soon as it is read, the tables and the skipped files at the end. Every piece passes `write`,
-which redacts (`triage_cmd._out`), and what is printed is the same as if all reports had been held.
+as soon as it is read, the tables and the skipped files at the end; what is printed is the same as
+if all reports had been held.
+
+A writer's `render` makes a report's part of the output where the report is read (a worker
+process, see `report.triage_stream`), redacted there; the writer writes that text as it comes and
+redacts what it makes itself (tables, skipped files).
 """
 
 from __future__ import annotations
@@ -9,13 +13,24 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from perspt_doctor.report.triage import ReportSummary, Skipped, Tally
+from perspt_doctor.report.triage import (
+    ReportSummary,
+    Skipped,
+    Tally,
+    TriagedReport,
+    report_json_text,
+    summarize,
+)
+from perspt_doctor.report.triage_records import records_text
 
 MAX_FINDINGS_SHOWN = 5
 Write = Callable[[str], None]
+Render = Callable[[TriagedReport, bytes], str]
 
 
 class ReportWriter(Protocol):
+    render: Render | None
+
     def report(self, report: ReportSummary) -> None: ...
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None: ...
@@ -64,16 +79,23 @@ def summary_tables(tally: Tally) -> list[tuple[str, tuple[str, ...], list[tuple[
     ]
 
 
+def text_entry(report: TriagedReport, raw: bytes) -> str:
+    """A report's lines of the plain-text output, redacted, each ending with a newline."""
+    from perspt_doctor.redact import redact_lines
+
+    return "".join(line + "\n" for line in redact_lines([*report_lines(summarize(report)), ""]))
+
+
 class TextWriter:
     """Plain text: each report's findings, then the three tables."""
+
+    render: Render | None = staticmethod(text_entry)
 
     def __init__(self, write: Write) -> None:
         self._write = write
 
     def report(self, report: ReportSummary) -> None:
-        from perspt_doctor.redact import redact_lines
-
-        self._write("".join(line + "\n" for line in redact_lines([*report_lines(report), ""])))
+        self._write(report.text)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.redact import redact_lines
@@ -88,6 +110,8 @@ class TextWriter:
 
 class RichWriter:
     """On a terminal: the same lines, and the tables drawn by rich."""
+
+    render: Render | None = None
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -124,6 +148,8 @@ class JsonWriter:
     """One JSON document (indented by two), byte for byte what `json.dumps(..., indent=2)` of the whole
     would print, written a report at a time."""
 
+    render: Render | None = staticmethod(report_json_text)
+
     def __init__(self, write: Write) -> None:
         from perspt_doctor.report.triage import SCHEMA_VERSION
 
@@ -132,11 +158,7 @@ class JsonWriter:
         write('{\n  "schema_version": ' + json.dumps(SCHEMA_VERSION) + ',\n  "reports": [')
 
     def report(self, report: ReportSummary) -> None:
-        from perspt_doctor.redact import redact_obj
-        from perspt_doctor.report.triage import report_json
-
-        text = _indented(json.dumps(redact_obj(report_json(report)), indent=2, ensure_ascii=False), "    ")
-        self._write(("\n" if self._count == 0 else ",\n") + text)
+        self._write(("\n" if self._count == 0 else ",\n") + report.text)
         self._count += 1
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
@@ -156,52 +178,57 @@ def _indented(text: str, prefix: str) -> str:
     return prefix + text.replace("\n", "\n" + prefix)
 
 
+def _csv_line(row: dict[str, str] | None) -> str:
+    """One CSV line, its values redacted (None: the header)."""
+    import csv
+    import io
+
+    from perspt_doctor.redact import redact
+    from perspt_doctor.report.triage import CSV_FIELDS
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_FIELDS), lineterminator="\n")
+    if row is None:
+        writer.writeheader()
+    else:
+        writer.writerow({key: redact(value) for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def csv_entry(report: TriagedReport, raw: bytes) -> str:
+    from perspt_doctor.report.triage import csv_row
+
+    return _csv_line(csv_row(summarize(report)))
+
+
 class CsvWriter:
     """CSV, one row per report, then one per skipped file."""
 
+    render: Render | None = staticmethod(csv_entry)
+
     def __init__(self, write: Write) -> None:
-        import csv
-        import io
-
-        from perspt_doctor.report.triage import CSV_FIELDS
-
         self._write = write
-        self._buffer = io.StringIO()
-        self._csv = csv.DictWriter(self._buffer, fieldnames=list(CSV_FIELDS), lineterminator="\n")
-        self._csv.writeheader()
-        self._flush()
-
-    def _row(self, row: dict[str, str]) -> None:
-        from perspt_doctor.redact import redact
-
-        self._csv.writerow({key: redact(value) for key, value in row.items()})
-        self._flush()
-
-    def _flush(self) -> None:
-        self._write(self._buffer.getvalue())
-        self._buffer.seek(0)
-        self._buffer.truncate()
+        write(_csv_line(None))
 
     def report(self, report: ReportSummary) -> None:
-        from perspt_doctor.report.triage import csv_row
-
-        self._row(csv_row(report))
+        self._write(report.text)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.report.triage import csv_skipped_row
 
-        for item in skipped:
-            self._row(csv_skipped_row(item))
+        self._write("".join(_csv_line(csv_skipped_row(item)) for item in skipped))
 
 
 class JsonlWriter:
     """One record per report and check (`report.triage_records`); skipped files only on stderr."""
 
+    render: Render | None = staticmethod(records_text)
+
     def __init__(self, write: Write) -> None:
         self._write = write
 
     def report(self, report: ReportSummary) -> None:
-        self._write(report.records)
+        self._write(report.text)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         return None

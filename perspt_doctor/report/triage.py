@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,7 @@ class Finding:
 def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[Finding]:
     """Failed and crashed checks, earliest layer first, then warnings. A failure that depends on
     another failure is listed after the roots of its layer and names what it follows from."""
-    checks = [c for c in document.get("checks") or [] if isinstance(c, Mapping)]
+    checks = [c for c in document.get("checks") or [] if isinstance(c, (dict, Mapping))]
     failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
     ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
     for position, item in enumerate(checks):
@@ -252,7 +253,8 @@ class Skipped:
 class ReportSummary:
     """What triage keeps of one report once it is read: a few hundred bytes, never the document.
 
-    `records` holds the report's JSON lines (`perspt triage --jsonl`) when they were asked for."""
+    `text` is this report's part of the output when the reader was given a renderer
+    (`triage_stream.iter_reports(render=...)`): rendered, and redacted, where the report was read."""
 
     path: str
     status: str
@@ -260,7 +262,7 @@ class ReportSummary:
     platform: str
     os_detail: str
     findings: tuple[Finding, ...]
-    records: str = ""
+    text: str = ""
 
     @property
     def root(self) -> Finding | None:
@@ -276,10 +278,10 @@ class ReportSummary:
 NO_FAILURE = ("(no failure)", "-")
 
 
-def summarize(report: TriagedReport, records: str = "") -> ReportSummary:
+def summarize(report: TriagedReport, text: str = "") -> ReportSummary:
     """The per-report aggregate: everything the outputs and the tables need of one report."""
     return ReportSummary(report.path, report.status, report.version, report.platform, report.os_detail,
-                         tuple(report.findings), records)
+                         tuple(report.findings), text)
 
 
 @dataclass
@@ -403,6 +405,42 @@ def summary_json(tally: Tally) -> dict[str, Any]:
         "perspt_versions": [{"version": v, "reports": n} for v, n in tally.versions()],
         "platforms": [{"platform": p, "reports": n} for p, n in tally.platforms()],
     }
+
+
+def report_json_text(report: TriagedReport, raw: bytes) -> str:
+    """The report's entry in `perspt triage --json`, redacted and indented as it sits in the document
+    (`json.dumps(..., indent=2)` of the whole), for a reader worker to render (see `triage_stream`)."""
+    text = json.dumps(redacted(report_json(summarize(report))), indent=2, ensure_ascii=False)
+    return "    " + text.replace("\n", "\n    ")
+
+
+def redacted(obj: Any) -> Any:
+    """`redact.redact_obj` for the JSON-like values triage makes, remembering the strings it has seen:
+    across a fleet's reports most of them repeat (check ids, summaries, fixes, runbooks)."""
+    from perspt_doctor.redact import default_redactor
+
+    redactor = default_redactor()
+    key = (id(redactor), redactor.known_secret_count)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return _redact_cached(key, value)
+        if isinstance(value, Mapping):
+            return {_redact_cached(key, str(k)): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(obj)
+
+
+@lru_cache(maxsize=8192)
+def _redact_cached(redactor_key: tuple[int, int], text: str) -> str:
+    """Keyed by the redactor and its number of known secrets, so a newly registered secret is never
+    served a stale answer."""
+    from perspt_doctor.redact import redact
+
+    return redact(text)
 
 
 def to_json(result: Triage) -> dict[str, Any]:

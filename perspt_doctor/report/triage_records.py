@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from perspt_doctor.report.triage import TriagedReport, generic_id, layer_of
+from perspt_doctor.report.triage import TriagedReport, generic_id, layer_of, redacted
 
 RECORD_VERSION = 1
 FIELDS = ("record_version", "report_id", "file", "time", "version", "platform", "provider", "check_id",
@@ -48,5 +48,6 @@ def records(report: TriagedReport, raw: bytes) -> list[dict[str, Any]]:
 
 
 def records_text(report: TriagedReport, raw: bytes) -> str:
-    """The records as JSON lines (each ends with a newline)."""
-    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n" for row in records(report, raw))
+    """The records as JSON lines (each ends with a newline), every string redacted."""
+    return "".join(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for row in redacted(records(report, raw)))

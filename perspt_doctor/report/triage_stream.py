@@ -2,6 +2,10 @@
 worker reads and parses its reports and sends back only their summaries (`triage.summarize`), and
 the summaries come back in the order of the paths, a few chunks ahead at most.
 
+`render(report, raw_bytes) -> str`, when given, is called where the report is read (in the worker)
+and its text travels in the summary: the costly part of an output (its per-report JSON, redacted)
+is made in parallel too. It must be a module-level function, so that it can be sent to a worker.
+
 Few files, or `jobs=1`, are read in this process: starting workers would cost more than it saves.
 """
 
@@ -9,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
@@ -18,6 +22,7 @@ from perspt_doctor.report.triage import (
     ReportFormatError,
     ReportSummary,
     Skipped,
+    TriagedReport,
     parse_report_bytes,
     read_report_bytes,
     summarize,
@@ -26,25 +31,21 @@ from perspt_doctor.report.triage import (
 CHUNK = 32
 AHEAD_PER_WORKER = 4
 Item = ReportSummary | Skipped
+Render = Callable[[TriagedReport, bytes], str]
 
 
-def summarize_path(path: str, with_records: bool = False) -> Item:
-    """One report, read, parsed and reduced to its summary (and its JSON lines when asked)."""
+def summarize_path(path: str, render: Render | None = None) -> Item:
+    """One report, read, parsed and reduced to its summary (with its rendered text when asked)."""
     try:
         raw = read_report_bytes(Path(path))
         report = parse_report_bytes(path, raw)
     except ReportFormatError as exc:
         return Skipped(path, str(exc))
-    records = ""
-    if with_records:
-        from perspt_doctor.report.triage_records import records_text
-
-        records = records_text(report, raw)
-    return summarize(report, records)
+    return summarize(report, render(report, raw) if render is not None else "")
 
 
-def _summarize_chunk(paths: list[str], with_records: bool) -> list[Item]:
-    return [summarize_path(path, with_records) for path in paths]
+def _summarize_chunk(paths: list[str], render: Render | None) -> list[Item]:
+    return [summarize_path(path, render) for path in paths]
 
 
 def default_jobs() -> int:
@@ -54,7 +55,7 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def iter_reports(paths: Iterable[Path | str], *, jobs: int | None = None, with_records: bool = False,
+def iter_reports(paths: Iterable[Path | str], *, jobs: int | None = None, render: Render | None = None,
                  chunk: int = CHUNK) -> Iterator[Item]:
     """Each path's summary or skip reason, in the order of `paths`."""
     workers = default_jobs() if jobs is None else max(jobs, 1)
@@ -62,15 +63,15 @@ def iter_reports(paths: Iterable[Path | str], *, jobs: int | None = None, with_r
     first = list(islice(names, chunk * 2))
     if workers == 1 or len(first) < chunk * 2:
         for name in first:
-            yield summarize_path(name, with_records)
+            yield summarize_path(name, render)
         for name in names:
-            yield summarize_path(name, with_records)
+            yield summarize_path(name, render)
         return
     chunks = _chunks(first, names, chunk)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[list[Item]]] = deque()
         for paths_chunk in chunks:
-            pending.append(pool.submit(_summarize_chunk, paths_chunk, with_records))
+            pending.append(pool.submit(_summarize_chunk, paths_chunk, render))
             if len(pending) >= workers * AHEAD_PER_WORKER:
                 yield from pending.popleft().result()
         while pending:
