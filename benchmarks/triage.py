@@ -19,6 +19,7 @@ Goals: 10,000 reports (~300 MB) <= 6 s and 100,000 <= 60 s wall, peak RSS <= 200
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -87,10 +88,8 @@ def _tree_rss(pid: int) -> int:
         proc = psutil.Process(pid)
         total = proc.memory_info().rss
         for child in proc.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += child.memory_info().rss
-            except psutil.Error:
-                pass
         return total
     except psutil.Error:
         return 0

@@ -234,10 +234,12 @@ class MarkdownSink:
     def _show(self, tail: str) -> None:
         """Print the pending blocks above the live region and show `tail` in it."""
         if self._pending:
-            # Printing above the live region redraws it: give it the new tail first, so the
-            # committed text is not shown twice.
-            self._live.update(self._tail_renderable(tail), refresh=False)
-            self._print_blocks(self._pending)
+            # Printing above the live region redraws it with what it last drew (rich's Live): draw
+            # the new tail first, so that the blocks just printed are not shown twice until the next
+            # redraw. Both writes leave in one piece (the console's buffer).
+            with self._live.console:
+                self._live.update(self._tail_renderable(tail), refresh=True)
+                self._print_blocks(self._pending)
             self._pending = []
         elif tail != self._shown_tail:
             self._live.update(self._tail_renderable(tail), refresh=True)
@@ -253,22 +255,16 @@ class MarkdownSink:
         return self._rendered(tail) if tail.strip() else ""
 
     def _rendered(self, text: str) -> Any:
-        """`text` rendered as it would look in the middle of the whole reply: rich puts one blank line
-        between two blocks of a document (none after a rule) but may begin a document with one (a
-        list does); below what was printed before, the document starts with exactly the blank line
-        that one document of the whole reply would have there."""
+        """`text` rendered as it looks in one rendering of the whole reply. Within a document rich puts
+        one blank line before each block unless the block before is a rule; a document of its own may
+        begin with that blank line too (one starting with a list does), so below what was printed
+        before, a document begins with exactly one blank line, and after a rule with what rich gives."""
         from rich.segment import Segment, Segments
 
         console = self._live.console
-        lines = console.render_lines(self._markdown(text), console.options, pad=False)
-        start = 0
-        if self._printed:
-            while start < len(lines) and not "".join(segment.text for segment in lines[start]).strip():
-                start += 1
-        segments: list[Segment] = [Segment.line()] if self._printed and not self._after_rule else []
-        for line in lines[start:]:
-            segments.extend(line)
-            segments.append(Segment.line())
+        segments = list(console.render(self._markdown(text), console.options))
+        if self._printed and not self._after_rule and (not segments or segments[0] != Segment.line()):
+            segments.insert(0, Segment.line())
         return Segments(segments)
 
     def finish(self) -> None:
@@ -282,6 +278,7 @@ class MarkdownSink:
 
 
 _TEMPLATES: dict[str, tuple[Any, Any]] = {}
+
 
 
 def _markdown(text: str, code_theme: str) -> Any:
