@@ -92,14 +92,14 @@ class BlockSplitter:
         parts = text.split("\n")
         if len(parts) == 1:
             self._partial += text
-            if len(self._partial) > self.max_chars:
+            while len(self._partial) > self.max_chars:
                 self._split_long_line(done)
             return done
         self._line(self._partial + parts[0], done)
         for middle in parts[1:-1]:
             self._line(middle, done)
         self._partial = parts[-1]
-        if len(self._partial) > self.max_chars:
+        while len(self._partial) > self.max_chars:
             self._split_long_line(done)
         return done
 
@@ -234,12 +234,13 @@ class MarkdownSink:
     def _show(self, tail: str) -> None:
         """Print the pending blocks above the live region and show `tail` in it."""
         if self._pending:
-            # Printing above the live region redraws it with what it last drew (rich's Live): draw
-            # the new tail first, so that the blocks just printed are not shown twice until the next
-            # redraw. Both writes leave in one piece (the console's buffer).
+            # Printing above the live region redraws it with what it last drew (rich's Live), which
+            # may hold the blocks being printed: empty it first, print, then draw the new tail. The
+            # three writes leave in one piece (the console's buffer); the tail is rendered once.
             with self._live.console:
-                self._live.update(self._tail_renderable(tail), refresh=True)
+                self._live.update("", refresh=True)
                 self._print_blocks(self._pending)
+                self._live.update(self._tail_renderable(tail), refresh=True)
             self._pending = []
         elif tail != self._shown_tail:
             self._live.update(self._tail_renderable(tail), refresh=True)

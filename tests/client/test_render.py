@@ -66,11 +66,18 @@ def test_long_code_block_is_committed_in_closed_pieces() -> None:
     assert blocks[-1] == "after"
 
 
-def test_a_huge_single_line_is_cut_at_spaces() -> None:
+@pytest.mark.parametrize("pieces", [1, 500])
+def test_a_huge_single_line_is_cut_at_spaces(pieces: int) -> None:
     words = " ".join(f"w{i}" for i in range(3000))
-    blocks = split_all(words, 500, max_chars=500)
+    blocks = split_all(words, pieces, max_chars=500)
     assert all(len(b) <= 500 for b in blocks)
     assert " ".join(blocks).split() == words.split()
+
+
+def test_the_open_block_stays_bounded_when_a_long_line_comes_in_one_piece() -> None:
+    splitter = BlockSplitter(max_chars=500)
+    done = splitter.feed(" ".join(f"w{i}" for i in range(3000)))
+    assert len(done) > 20 and len(splitter.tail) <= 500
 
 
 class CountingSink(MarkdownSink):
