@@ -342,6 +342,11 @@ def benchmarks_md() -> str:
         "virtual environment. The figures depend on the machine: compare runs on the same machine only.",
         "",
     ]
+    measured = ROOT / "benchmarks" / "measured.md"
+    if measured.is_file():
+        lines += ["## Measured", "",
+                  "The last full run of `benchmarks/run_all.py --markdown benchmarks/measured.md` (each figure beside "
+                  "the floor measured in the same run):", "", measured.read_text(encoding="utf-8").strip(), ""]
     if not scripts:
         lines += ["No benchmark scripts yet.", ""]
     for script in scripts:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -414,19 +414,24 @@ def report_json_text(report: TriagedReport, raw: bytes) -> str:
     return "    " + text.replace("\n", "\n    ")
 
 
-def redacted(obj: Any) -> Any:
-    """`redact.redact_obj` for the JSON-like values triage makes, remembering the strings it has seen:
-    across a fleet's reports most of them repeat (check ids, summaries, fixes, runbooks)."""
+def cached_redact() -> Callable[[str], str]:
+    """`redact.redact`, remembering the strings it has seen: across a fleet's reports most of them
+    repeat (check ids, summaries, fixes, runbooks)."""
     from perspt_doctor.redact import default_redactor
 
     redactor = default_redactor()
-    key = (id(redactor), redactor.known_secret_count)
+    return partial(_redact_cached, (id(redactor), redactor.known_secret_count))
+
+
+def redacted(obj: Any) -> Any:
+    """`redact.redact_obj` for the JSON-like values triage makes, through `cached_redact`."""
+    clean = cached_redact()
 
     def walk(value: Any) -> Any:
         if isinstance(value, str):
-            return _redact_cached(key, value)
+            return clean(value)
         if isinstance(value, Mapping):
-            return {_redact_cached(key, str(k)): walk(v) for k, v in value.items()}
+            return {clean(str(k)): walk(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [walk(v) for v in value]
         return value
