@@ -84,7 +84,8 @@ def machine() -> str:
 
 
 def markdown_table(rows: list[dict[str, object]]) -> list[str]:
-    lines = [f"Measured on {machine()}.", "",
+    command = " ".join(["benchmarks/run_all.py", *sys.argv[1:]])
+    lines = [f"Measured on {machine()}, by `.venv/bin/python {command}`.", "",
              "| figure | measured | goal | met | beside it, same run |", "|---|---|---|---|---|"]
     for row in rows:
         measured = f"{float(str(row['value'])):.3g} {row['unit']}"

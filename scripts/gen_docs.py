@@ -345,8 +345,9 @@ def benchmarks_md() -> str:
     measured = ROOT / "benchmarks" / "measured.md"
     if measured.is_file():
         lines += ["## Measured", "",
-                  "The last full run of `benchmarks/run_all.py --markdown benchmarks/measured.md` (each figure beside "
-                  "the floor measured in the same run):", "", measured.read_text(encoding="utf-8").strip(), ""]
+                  "The last run of `benchmarks/run_all.py --markdown benchmarks/measured.md` (each figure beside "
+                  "the floor measured in the same run; absolute times vary with the machine and its load, so "
+                  "compare a figure with its floor):", "", measured.read_text(encoding="utf-8").strip(), ""]
     if not scripts:
         lines += ["No benchmark scripts yet.", ""]
     for script in scripts:
