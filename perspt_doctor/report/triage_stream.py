@@ -48,6 +48,13 @@ def _summarize_chunk(paths: list[str], render: Render | None) -> list[Item]:
     return [summarize_path(path, render) for path in paths]
 
 
+def _worker_setup() -> None:
+    """Ctrl-C is the main process's to handle: it stops handing out chunks and the workers finish theirs."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_jobs() -> int:
     try:
         return max(len(os.sched_getaffinity(0)), 1)
@@ -68,7 +75,13 @@ def iter_reports(paths: Iterable[Path | str], *, jobs: int | None = None, render
             yield summarize_path(name, render)
         return
     chunks = _chunks(first, names, chunk)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_setup)
+    except (OSError, NotImplementedError, ImportError):  # no process pools here (no /dev/shm, a sandbox)
+        for paths_chunk in chunks:
+            yield from _summarize_chunk(paths_chunk, render)
+        return
+    with pool:
         pending: deque[Future[list[Item]]] = deque()
         for paths_chunk in chunks:
             pending.append(pool.submit(_summarize_chunk, paths_chunk, render))
