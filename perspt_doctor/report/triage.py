@@ -43,6 +43,11 @@ def _cause_layer(item: Mapping[str, Any]) -> str | None:
     return layer if isinstance(layer, str) and layer in categories.BUILTIN_NAMES else None
 
 
+def check_layer(item: Mapping[str, Any]) -> tuple[int, str]:
+    """The layer triage ranks a check in: its classified cause's, else its category's."""
+    return layer_of(_cause_layer(item) or item.get("category"))
+
+
 def check_anchor(check_id: str, provider: str | None = None) -> str:
     """The anchor of a check's section in docs/checks.md: `tls.openai` (provider openai) -> `tls-provider`."""
     declared = check_id
@@ -82,7 +87,7 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
         status = str(item.get("status", ""))
         if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
             continue
-        index, layer = layer_of(_cause_layer(item) or item.get("category"))
+        index, layer = check_layer(item)
         check_id = str(item.get("id", "?"))
         depends = [str(d) for d in item.get("depends_on") or [] if isinstance(d, str)]
         cause = next((d for d in depends if d in failing), None) if status != "warn" else None

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from perspt_doctor.report.triage import TriagedReport, cached_redact, generic_id, layer_of
+from perspt_doctor.report.triage import TriagedReport, cached_redact, check_layer, generic_id
 
 RECORD_VERSION = 1
 FIELDS = ("record_version", "report_id", "file", "time", "version", "platform", "provider", "check_id",
@@ -47,7 +47,7 @@ def records(report: TriagedReport, raw: bytes, clean: Callable[[str], str] | Non
         follows = finding.consequence_of if finding else None
         rows.append({**common, "provider": text(provider) if provider else provider, "check_id": text(check_id),
                      "category": text(category) if category else category, "status": text(str(check.get("status"))),
-                     "layer": layer_of(category)[1], "cause": text(generic_id(check_id, provider)), "rank": position,
+                     "layer": finding.layer if finding else check_layer(check)[1], "cause": text(generic_id(check_id, provider)), "rank": position,
                      "consequence_of": text(follows) if follows else None})
     if not rows:
         rows.append({**common, **{name: None for name in FIELDS if name not in common}})

@@ -36,6 +36,10 @@ def fleet(tmp_path: Path, copies: int = 9) -> Path:
             check_row(f"tcp.{provider}", "tcp", "fail", "refused", provider=provider),
             check_row(f"http.{provider}", "http", "fail", "no answer", provider=provider,
                       depends_on=(f"tcp.{provider}",)), version=f"0.{n}.0", system="Darwin"))
+    write_json(target / "proxy-cause.json", document(
+        check_row("tcp.openai", "tcp", "ok", "connected", provider="openai"),
+        check_row("http.openai", "http", "fail", "proxy refused", provider="openai",
+                  facts={"cause": {"kind": "proxy_refused", "layer": "proxy"}})))
     write_json(target / "all-ok.json", document(check_row("config.file", "config", "ok", "fine")))
     write_json(target / "warn-only.json", document(check_row("memory.ram", "memory", "warn", "low")))
     write_json(target / "no-checks.json", document())
@@ -101,6 +105,8 @@ def test_jsonl_has_one_record_per_report_and_check_and_follows_its_schema(tmp_pa
     assert all(r["rank"] is None for r in port if r["status"] in ("ok", "skip"))
     http = next(r for r in by_file[str(target / "tcp-1.json")] if r["check_id"] == "http.groq")
     assert (http["rank"], http["consequence_of"], http["provider"]) == (2, "tcp.groq", "groq")
+    proxy = next(r for r in by_file[str(target / "proxy-cause.json")] if r["check_id"] == "http.openai")
+    assert (proxy["layer"], proxy["category"], proxy["rank"]) == ("proxy", "http", 1)
     (empty,) = by_file[str(target / "no-checks.json")]
     assert empty["check_id"] is None and empty["rank"] is None and empty["status"] is None
     markdown = by_file[str(target / "00-missing_key.md")]
