@@ -1,14 +1,17 @@
 """Streaming cost: perspt next to `llm` and a bare httpx + json loop, all against the OpenAI fake.
 
-    .venv/bin/python benchmarks/streaming.py [--tokens 100000] [--skip-llm]
+    .venv/bin/python benchmarks/streaming.py [--tokens 100000] [--skip-llm] [--shapes prose,structured]
 
 Each client runs as its own process; its CPU time (user + system) and peak RSS come from the
-kernel's rusage for that child. Rows:
-  floor      a bare httpx + json loop writing the text to a pipe
+kernel's rusage for that child. Two shapes of reply, both from the OpenAI fake (`--shape`):
+prose (one endless line of words) and structured (tests/fakes/openai_fake.py STRUCTURED: a
+heading, paragraphs with bold and inline code, a list, a new block every dozen tokens or so). Rows:
+  floor      a bare httpx + json loop writing the text to a pipe (for each shape)
   perspt     `perspt -q` writing to a pipe (plain text)
   llm        `llm` (installed with pip into its own venv in the user cache dir; skipped if impossible)
   perspt-tty `perspt -q` on a pseudo-terminal, rendering Markdown; also at twice the tokens
-Goals: to a pipe <= 1.5 s CPU and <= 64 MB; on a pty <= 4 s CPU, and 2x tokens <= 2.2x the cost.
+Goals: to a pipe <= 1.5 s CPU and <= 64 MB; prose on a pty <= 4 s CPU; structured on a pty <= 3x
+the floor's CPU for that shape; for either shape 2x tokens <= 2.2x the cost.
 """
 
 from __future__ import annotations
@@ -111,9 +114,9 @@ def run_pty(name: str, argv: list[str], env: dict[str, str], cols: int = 120, ro
 class Fake:
     """The OpenAI fake in its own process, so its CPU is not counted against any client."""
 
-    def __init__(self, tokens: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_fake", "--bulk", str(tokens)],
-                                     stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    def __init__(self, tokens: int, shape: str = "prose") -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.openai_fake", "--bulk", str(tokens),
+                                      "--shape", shape], stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self.proc.stdout is not None
         self.base_url = self.proc.stdout.readline().strip()
         if not self.base_url.startswith("http://127.0.0.1"):
@@ -153,7 +156,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=100_000)
     parser.add_argument("--skip-llm", action="store_true", help="do not try to install or run llm")
+    parser.add_argument("--shapes", default="prose,structured", help="comma-separated: prose, structured")
     args = parser.parse_args()
+    shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
 
     tmp = Path(tempfile.mkdtemp(prefix="perspt-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.endswith("_PROXY") and not k.endswith("_proxy")}
@@ -162,46 +167,60 @@ def main() -> int:
                 "OPENAI_API_KEY": "test-key", "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
                 "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)})
     perspt = [sys.executable, "-m", "perspt_doctor", "-q", "Stream a long reply."]
+    floor_argv = [sys.executable, "-c", FLOOR]
     results: list[Measure] = []
-    fake = Fake(args.tokens)
-    try:
-        env["OPENAI_BASE_URL"] = fake.base_url
-        results.append(run_pipe("floor (httpx+json)", [sys.executable, "-c", FLOOR, fake.base_url, "test-key"], env))
-        results.append(run_pipe("perspt -> pipe", perspt, env))
-        python = None if args.skip_llm else llm_python()
-        if args.skip_llm:
-            print("llm: skipped (--skip-llm)", file=sys.stderr)
-        if python is not None:
-            results.append(run_pipe("llm -> pipe", [str(python), "-m", "llm", "-m", "fake", "Stream a long reply."],
-                                    llm_env(env, fake.base_url, tmp / "llm")))
-        results.append(run_pty("perspt -> pty (md)", perspt, env))
-    finally:
-        fake.close()
-    double = Fake(args.tokens * 2)
-    try:
-        env["OPENAI_BASE_URL"] = double.base_url
-        results.append(run_pty(f"perspt -> pty x2 ({args.tokens * 2 // 1000}k)", perspt, env))
-    finally:
-        double.close()
+    k = f"{args.tokens // 1000}k"
+    k2 = f"{args.tokens * 2 // 1000}k"
+    for shape in shapes:
+        fake = Fake(args.tokens, shape)
+        try:
+            env["OPENAI_BASE_URL"] = fake.base_url
+            results.append(run_pipe(f"floor {shape} {k}", [*floor_argv, fake.base_url, "test-key"], env))
+            if shape == "prose":
+                results.append(run_pipe("perspt -> pipe", perspt, env))
+                python = None if args.skip_llm else llm_python()
+                if args.skip_llm:
+                    print("llm: skipped (--skip-llm)", file=sys.stderr)
+                if python is not None:
+                    results.append(run_pipe("llm -> pipe", [str(python), "-m", "llm", "-m", "fake",
+                                                            "Stream a long reply."],
+                                            llm_env(env, fake.base_url, tmp / "llm")))
+            results.append(run_pty(f"pty {shape} {k}", perspt, env))
+        finally:
+            fake.close()
+        double = Fake(args.tokens * 2, shape)
+        try:
+            env["OPENAI_BASE_URL"] = double.base_url
+            results.append(run_pty(f"pty {shape} {k2}", perspt, env))
+        finally:
+            double.close()
 
     print(f"\nStreaming {args.tokens:,} tokens from the OpenAI fake (CPU = user + system of the client process)")
     print(f"{'client':<22} {'CPU':>10} {'peak RSS':>11} {'output':>17}")
     for measure in results:
         print(measure.row())
     by_name = {m.name: m for m in results}
-    pipe, tty = by_name["perspt -> pipe"], by_name["perspt -> pty (md)"]
-    ratio = results[-1].cpu_s / tty.cpu_s if tty.cpu_s else float("inf")
     print()
-    floor = by_name["floor (httpx+json)"]
-    goal(f"perspt -> pipe CPU, {args.tokens // 1000}k tokens", pipe.cpu_s, "s", 1.5,
-         note=f"floor {floor.cpu_s:.2f} s" + (f", llm {by_name['llm -> pipe'].cpu_s:.1f} s"
-                                             if "llm -> pipe" in by_name else ""))
-    goal(f"perspt -> pipe peak RSS, {args.tokens // 1000}k tokens", pipe.rss_mb, "MB", 64,
-         note=f"floor {floor.rss_mb:.0f} MB" + (f", llm {by_name['llm -> pipe'].rss_mb:.0f} MB"
-                                               if "llm -> pipe" in by_name else ""))
-    goal(f"perspt -> pty (Markdown) CPU, {args.tokens // 1000}k tokens", tty.cpu_s, "s", 4.0)
-    goal("pty cost of 2x tokens / 1x", ratio, "x", 2.2)
+    if "prose" in shapes:
+        pipe, tty, floor = by_name["perspt -> pipe"], by_name[f"pty prose {k}"], by_name[f"floor prose {k}"]
+        llm = by_name.get("llm -> pipe")
+        goal(f"perspt -> pipe CPU, {k} tokens", pipe.cpu_s, "s", 1.5,
+             note=f"floor {floor.cpu_s:.2f} s" + (f", llm {llm.cpu_s:.1f} s" if llm else ""))
+        goal(f"perspt -> pipe peak RSS, {k} tokens", pipe.rss_mb, "MB", 64,
+             note=f"floor {floor.rss_mb:.0f} MB" + (f", llm {llm.rss_mb:.0f} MB" if llm else ""))
+        goal(f"perspt -> pty (Markdown) CPU, {k} tokens", tty.cpu_s, "s", 4.0, note=f"floor {floor.cpu_s:.2f} s")
+        goal("pty cost of 2x tokens / 1x", _ratio(by_name[f"pty prose {k2}"], tty), "x", 2.2)
+    if "structured" in shapes:
+        tty, floor = by_name[f"pty structured {k}"], by_name[f"floor structured {k}"]
+        goal(f"structured Markdown on a pty, {k} tokens, CPU / floor", _ratio(tty, floor), "x", 3.0,
+             note=f"{tty.cpu_s:.2f} s, floor {floor.cpu_s:.2f} s")
+        goal(f"structured on a pty, {k2} / {k} tokens CPU", _ratio(by_name[f"pty structured {k2}"], tty), "x", 2.2,
+             note=f"{by_name[f'pty structured {k2}'].cpu_s:.2f} s")
     return 0 if all(m.status == 0 for m in results) else 1
+
+
+def _ratio(a: Measure, b: Measure) -> float:
+    return a.cpu_s / b.cpu_s if b.cpu_s else float("inf")
 
 
 if __name__ == "__main__":

@@ -342,6 +342,12 @@ def benchmarks_md() -> str:
         "virtual environment. The figures depend on the machine: compare runs on the same machine only.",
         "",
     ]
+    measured = ROOT / "benchmarks" / "measured.md"
+    if measured.is_file():
+        lines += ["## Measured", "",
+                  "The last run of `benchmarks/run_all.py --markdown benchmarks/measured.md` (each figure beside "
+                  "the floor measured in the same run; absolute times vary with the machine and its load, so "
+                  "compare a figure with its floor):", "", measured.read_text(encoding="utf-8").strip(), ""]
     if not scripts:
         lines += ["No benchmark scripts yet.", ""]
     for script in scripts:

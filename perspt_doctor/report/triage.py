@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ def _cause_layer(item: Mapping[str, Any]) -> str | None:
     cause = facts.get("cause") if isinstance(facts, Mapping) else None
     layer = cause.get("layer") if isinstance(cause, Mapping) else None
     return layer if isinstance(layer, str) and layer in categories.BUILTIN_NAMES else None
+
+
+def check_layer(item: Mapping[str, Any]) -> tuple[int, str]:
+    """The layer triage ranks a check in: its classified cause's, else its category's."""
+    return layer_of(_cause_layer(item) or item.get("category"))
 
 
 def check_anchor(check_id: str, provider: str | None = None) -> str:
@@ -74,14 +80,14 @@ class Finding:
 def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[Finding]:
     """Failed and crashed checks, earliest layer first, then warnings. A failure that depends on
     another failure is listed after the roots of its layer and names what it follows from."""
-    checks = [c for c in document.get("checks") or [] if isinstance(c, Mapping)]
+    checks = [c for c in document.get("checks") or [] if isinstance(c, (dict, Mapping))]
     failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
     ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
     for position, item in enumerate(checks):
         status = str(item.get("status", ""))
         if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
             continue
-        index, layer = layer_of(_cause_layer(item) or item.get("category"))
+        index, layer = check_layer(item)
         check_id = str(item.get("id", "?"))
         depends = [str(d) for d in item.get("depends_on") or [] if isinstance(d, str)]
         cause = next((d for d in depends if d in failing), None) if status != "warn" else None
@@ -242,30 +248,95 @@ def _platform_family(os_name: str) -> str:
     return os_name.split("(")[0].strip() or os_name
 
 
-@dataclass
+@dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
 
 
+@dataclass(frozen=True)
+class ReportSummary:
+    """What triage keeps of one report once it is read: a few hundred bytes, never the document.
+
+    `text` is this report's part of the output when the reader was given a renderer
+    (`triage_stream.iter_reports(render=...)`): rendered, and redacted, where the report was read."""
+
+    path: str
+    status: str
+    version: str
+    platform: str
+    os_detail: str
+    findings: tuple[Finding, ...]
+    text: str = ""
+
+    @property
+    def root(self) -> Finding | None:
+        return root_cause(self.findings)
+
+    @property
+    def cause(self) -> tuple[str, str]:
+        """(cause, layer) that the root-cause table counts: `tls.{provider}` for any provider's TLS check."""
+        root = self.root
+        return (generic_id(root.check_id, root.provider), root.layer) if root else NO_FAILURE
+
+
+NO_FAILURE = ("(no failure)", "-")
+
+
+def summarize(report: TriagedReport, text: str = "") -> ReportSummary:
+    """The per-report aggregate: everything the outputs and the tables need of one report."""
+    return ReportSummary(report.path, report.status, report.version, report.platform, report.os_detail,
+                         tuple(report.findings), text)
+
+
 @dataclass
-class Triage:
-    reports: list[TriagedReport] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
+class Tally:
+    """Counts across reports, kept as reports stream past: the memory does not grow with their number
+    (only with the number of distinct causes, versions and platforms)."""
+
+    causes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    version_counts: Counter[str] = field(default_factory=Counter)
+    platform_counts: Counter[str] = field(default_factory=Counter)
+    total: int = 0
+
+    def add(self, report: ReportSummary) -> None:
+        self.causes[report.cause] += 1
+        self.version_counts[report.version] += 1
+        self.platform_counts[report.platform] += 1
+        self.total += 1
 
     def root_causes(self) -> list[tuple[str, str, int]]:
-        counter: Counter[tuple[str, str]] = Counter()
-        for report in self.reports:
-            root = report.root
-            key = (generic_id(root.check_id, root.provider), root.layer) if root else ("(no failure)", "-")
-            counter[key] += 1
-        return [(cid, layer, n) for (cid, layer), n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return [(cid, layer, n) for (cid, layer), n in sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0]))]
 
     def versions(self) -> list[tuple[str, int]]:
-        return _most_common(report.version for report in self.reports)
+        return _most_common(self.version_counts)
 
     def platforms(self) -> list[tuple[str, int]]:
-        return _most_common(report.platform for report in self.reports)
+        return _most_common(self.platform_counts)
+
+
+@dataclass
+class Triage:
+    """Every report of a run held at once: for a handful of files and for tests. The command streams
+    (`report.triage_stream.iter_reports` + `Tally`)."""
+
+    reports: list[ReportSummary] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    def tally(self) -> Tally:
+        tally = Tally()
+        for report in self.reports:
+            tally.add(report)
+        return tally
+
+    def root_causes(self) -> list[tuple[str, str, int]]:
+        return self.tally().root_causes()
+
+    def versions(self) -> list[tuple[str, int]]:
+        return self.tally().versions()
+
+    def platforms(self) -> list[tuple[str, int]]:
+        return self.tally().platforms()
 
 
 def generic_id(check_id: str, provider: str | None) -> str:
@@ -275,76 +346,138 @@ def generic_id(check_id: str, provider: str | None) -> str:
     return ".".join("{provider}" if part == provider else part for part in check_id.split("."))
 
 
-def _most_common(values: Iterable[str]) -> list[tuple[str, int]]:
-    counter = Counter(values)
+def _most_common(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def load_report(path: Path) -> TriagedReport:
-    """Read and rank one report. Raises ReportFormatError with a one-line reason."""
+def read_report_bytes(path: Path) -> bytes:
+    """The file's bytes, within the size limit. Raises ReportFormatError with a one-line reason."""
     try:
         size = path.stat().st_size
         if size > MAX_REPORT_BYTES:
             raise ReportFormatError(f"the file is {size} bytes; reports are at most {MAX_REPORT_BYTES}")
-        raw = path.read_bytes()
+        return path.read_bytes()
     except IsADirectoryError:
         raise ReportFormatError("it is a directory, not a report file") from None
     except FileNotFoundError:
         raise ReportFormatError("no such file") from None
     except OSError as exc:
         raise ReportFormatError(f"cannot read it: {exc.strerror or exc}") from None
+
+
+def parse_report_bytes(path: str, raw: bytes) -> TriagedReport:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReportFormatError(f"byte {exc.start}: not UTF-8 text (is it a report?)") from None
     document, facts = parse_report_text(text)
-    return TriagedReport(str(path), document, facts, rank(document))
+    return TriagedReport(path, document, facts, rank(document))
 
 
-def triage_files(paths: Iterable[Path]) -> Triage:
+def load_report(path: Path) -> TriagedReport:
+    """Read and rank one report. Raises ReportFormatError with a one-line reason."""
+    return parse_report_bytes(str(path), read_report_bytes(path))
+
+
+def triage_files(paths: Iterable[Path], *, jobs: int | None = 1) -> Triage:
+    """Every report read and summarized, held in memory (see `Triage`)."""
+    from perspt_doctor.report.triage_stream import iter_reports
+
     result = Triage()
-    for path in paths:
-        try:
-            result.reports.append(load_report(path))
-        except ReportFormatError as exc:
-            result.skipped.append(Skipped(str(path), str(exc)))
+    for item in iter_reports(paths, jobs=jobs):
+        if isinstance(item, Skipped):
+            result.skipped.append(item)
+        else:
+            result.reports.append(item)
     return result
 
 
-def to_json(result: Triage) -> dict[str, Any]:
+def report_json(report: ReportSummary) -> dict[str, Any]:
+    """One entry of the `reports` list of `perspt triage --json`."""
+    root = report.root
+    return {"file": report.path, "status": report.status, "perspt_version": report.version,
+            "platform": report.platform, "root_cause": root.as_dict() if root else None,
+            "findings": [f.as_dict() for f in report.findings]}
+
+
+def skipped_json(skipped: Iterable[Skipped]) -> list[dict[str, str]]:
+    return [{"file": s.path, "reason": s.reason} for s in skipped]
+
+
+def summary_json(tally: Tally) -> dict[str, Any]:
     return {
-        "schema_version": SCHEMA_VERSION,
-        "reports": [
-            {"file": r.path, "status": r.status, "perspt_version": r.version, "platform": r.platform,
-             "root_cause": r.root.as_dict() if r.root else None, "findings": [f.as_dict() for f in r.findings]}
-            for r in result.reports
-        ],
-        "skipped": [{"file": s.path, "reason": s.reason} for s in result.skipped],
-        "summary": {
-            "root_causes": [{"check": c, "layer": layer, "reports": n} for c, layer, n in result.root_causes()],
-            "perspt_versions": [{"version": v, "reports": n} for v, n in result.versions()],
-            "platforms": [{"platform": p, "reports": n} for p, n in result.platforms()],
-        },
+        "root_causes": [{"check": c, "layer": layer, "reports": n} for c, layer, n in tally.root_causes()],
+        "perspt_versions": [{"version": v, "reports": n} for v, n in tally.versions()],
+        "platforms": [{"platform": p, "reports": n} for p, n in tally.platforms()],
     }
+
+
+def report_json_text(report: TriagedReport, raw: bytes) -> str:
+    """The report's entry in `perspt triage --json`, redacted and indented as it sits in the document
+    (`json.dumps(..., indent=2)` of the whole), for a reader worker to render (see `triage_stream`)."""
+    text = json.dumps(redacted(report_json(summarize(report))), indent=2, ensure_ascii=False)
+    return "    " + text.replace("\n", "\n    ")
+
+
+def cached_redact() -> Callable[[str], str]:
+    """`redact.redact`, remembering the strings it has seen: across a fleet's reports most of them
+    repeat (check ids, summaries, fixes, runbooks)."""
+    from perspt_doctor.redact import default_redactor
+
+    redactor = default_redactor()
+    return partial(_redact_cached, (id(redactor), redactor.known_secret_count))
+
+
+def redacted(obj: Any) -> Any:
+    """`redact.redact_obj` for the JSON-like values triage makes, through `cached_redact`."""
+    clean = cached_redact()
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return clean(value)
+        if isinstance(value, Mapping):
+            return {clean(str(k)): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(obj)
+
+
+@lru_cache(maxsize=8192)
+def _redact_cached(redactor_key: tuple[int, int], text: str) -> str:
+    """Keyed by the redactor and its number of known secrets, so a newly registered secret is never
+    served a stale answer."""
+    from perspt_doctor.redact import redact
+
+    return redact(text)
+
+
+def to_json(result: Triage) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "reports": [report_json(r) for r in result.reports],
+            "skipped": skipped_json(result.skipped), "summary": summary_json(result.tally())}
 
 
 CSV_FIELDS = ("file", "status", "perspt_version", "platform", "root_cause", "layer", "summary", "fix", "runbook",
               "other_findings", "skipped_reason")
 
 
+def csv_row(report: ReportSummary) -> dict[str, str]:
+    root = report.root
+    return {
+        "file": report.path, "status": report.status, "perspt_version": report.version,
+        "platform": report.platform, "root_cause": root.check_id if root else "",
+        "layer": root.layer if root else "", "summary": root.summary if root else "",
+        "fix": root.hint if root else "", "runbook": root.docs if root else "",
+        "other_findings": " ".join(f.check_id for f in report.findings if f is not root),
+        "skipped_reason": "",
+    }
+
+
+def csv_skipped_row(skipped: Skipped) -> dict[str, str]:
+    return {name: "" for name in CSV_FIELDS} | {"file": skipped.path, "status": "skipped",
+                                                 "skipped_reason": skipped.reason}
+
+
 def csv_rows(result: Triage) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for report in result.reports:
-        root = report.root
-        rows.append({
-            "file": report.path, "status": report.status, "perspt_version": report.version,
-            "platform": report.platform, "root_cause": root.check_id if root else "",
-            "layer": root.layer if root else "", "summary": root.summary if root else "",
-            "fix": root.hint if root else "", "runbook": root.docs if root else "",
-            "other_findings": " ".join(f.check_id for f in report.findings if f is not root),
-            "skipped_reason": "",
-        })
-    for skipped in result.skipped:
-        rows.append({name: "" for name in CSV_FIELDS} | {"file": skipped.path, "status": "skipped",
-                                                          "skipped_reason": skipped.reason})
-    return rows
+    return [*(csv_row(r) for r in result.reports), *(csv_skipped_row(s) for s in result.skipped)]

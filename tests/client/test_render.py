@@ -66,11 +66,18 @@ def test_long_code_block_is_committed_in_closed_pieces() -> None:
     assert blocks[-1] == "after"
 
 
-def test_a_huge_single_line_is_cut_at_spaces() -> None:
+@pytest.mark.parametrize("pieces", [1, 500])
+def test_a_huge_single_line_is_cut_at_spaces(pieces: int) -> None:
     words = " ".join(f"w{i}" for i in range(3000))
-    blocks = split_all(words, 500, max_chars=500)
+    blocks = split_all(words, pieces, max_chars=500)
     assert all(len(b) <= 500 for b in blocks)
     assert " ".join(blocks).split() == words.split()
+
+
+def test_the_open_block_stays_bounded_when_a_long_line_comes_in_one_piece() -> None:
+    splitter = BlockSplitter(max_chars=500)
+    done = splitter.feed(" ".join(f"w{i}" for i in range(3000)))
+    assert len(done) > 20 and len(splitter.tail) <= 500
 
 
 class CountingSink(MarkdownSink):
@@ -132,3 +139,126 @@ def test_markdown_sink_shows_every_word_once_at_the_end() -> None:
 
 def test_make_sink_is_plain_without_a_terminal() -> None:
     assert isinstance(render.make_sink(io.StringIO(), markdown=False), render.PlainSink)
+
+
+# ---- what a person sees: the terminal's screen, read through a terminal emulator (pyte) ----------
+
+class Terminal(io.TextIOBase):
+    """A terminal emulator as the console's file: what it shows, scrolled-off lines included."""
+
+    def __init__(self, cols: int = 80, rows: int = 24) -> None:
+        import pyte
+
+        self.cols, self.rows = cols, rows
+        self.screen = pyte.HistoryScreen(cols, rows, history=1_000_000, ratio=0.5)
+        self._stream = pyte.Stream(self.screen)
+
+    def write(self, text: str) -> int:
+        self._stream.feed(text.replace("\n", "\r\n"))  # a tty's output processing (onlcr)
+        return len(text)
+
+    def isatty(self) -> bool:
+        return True
+
+    def console(self) -> Console:
+        return Console(file=self, force_terminal=True, width=self.cols, height=self.rows, color_system="truecolor",
+                       highlight=False, soft_wrap=False)
+
+    def lines(self) -> list[str]:
+        rows = ["".join(line[x].data for x in range(self.cols)).rstrip() for line in self.screen.history.top]
+        rows += [line.rstrip() for line in self.screen.display]
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
+
+def structured_tokens(cycles: int) -> list[str]:
+    """The benchmark's structured reply (a heading, paragraphs with bold and code, a list), each word
+    numbered so that a word shown twice or lost is seen."""
+    from tests.fakes.openai_fake import STRUCTURED
+
+    tokens: list[str] = []
+    for cycle in range(cycles):
+        for index, token in enumerate(STRUCTURED):
+            tokens.append(token.replace("section", f"section{cycle}").replace("prose", f"prose{cycle}.{index}")
+                          .replace("item", f"item{cycle}.{index}"))
+        if cycle % 7 == 3:
+            tokens += ["```python\n", f"x{cycle} = 1\n", "\n", f"y{cycle} = 2\n", "```\n\n"]
+        if cycle % 11 == 5:
+            tokens += ["1. first", f"{cycle}\n", "2. second", f"{cycle}\n\n", "---\n\n"]
+    return tokens
+
+
+def whole(text: str) -> list[str]:
+    """The reply rendered at once, as it would be without streaming."""
+    terminal = Terminal()
+    render.render_markdown_once(text, terminal.console())
+    return terminal.lines()
+
+
+def stream(tokens: list[str], refresh_s: float, *, finish: bool = True) -> list[str]:
+    terminal = Terminal()
+    sink = MarkdownSink(terminal.console())
+    sink.REFRESH_EVERY_S = refresh_s
+    for token in tokens:
+        sink.feed(token)
+    if finish:
+        sink.finish()
+    return terminal.lines()
+
+
+def words(lines: list[str]) -> list[str]:
+    return " ".join(lines).replace("•", " ").split()
+
+
+@pytest.mark.parametrize("refresh_s", [0.0, 1e9], ids=["redraw-every-chunk", "all-at-the-end"])
+@pytest.mark.parametrize("pieces", ["tokens", "random-cuts"])
+def test_a_structured_reply_on_a_terminal_looks_like_one_rendering_of_the_whole(refresh_s: float,
+                                                                                pieces: str) -> None:
+    tokens = structured_tokens(12)
+    text = "".join(tokens)
+    if pieces == "random-cuts":
+        rng = random.Random(5)
+        cuts = sorted(rng.sample(range(1, len(text)), 150))
+        tokens = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    shown = stream(tokens, refresh_s)
+    assert shown == whole(text)
+    assert len(shown) > 24 * 4  # scrolled far past one screen
+    seen = words(shown)
+    numbered = [w for w in seen if any(ch.isdigit() for ch in w) and ("item" in w or "prose" in w)]
+    assert len(numbered) == len(set(numbered)) == 12 * 4
+
+
+@pytest.mark.parametrize("ending", ["- item zq9", "Some **bold zq8", "```python\nx = 1\nzq7 = ", "# Head zq6",
+                                    "A paragraph that stops zq5"])
+def test_a_reply_that_ends_mid_block_shows_that_block_once(ending: str) -> None:
+    tokens = [*structured_tokens(3), *(ending[i:i + 3] for i in range(0, len(ending), 3))]
+    text = "".join(tokens)
+    for refresh_s in (0.0, 1e9):
+        shown = stream(tokens, refresh_s)
+        assert shown == whole(text)
+        assert sum(line.count(ending[-4:].strip()) for line in shown) == 1
+
+
+def test_while_streaming_the_screen_never_shows_a_block_twice() -> None:
+    """Half-way through a reply (the live region still up), each numbered word is on the screen once
+    and in order: the open block is shown below the printed ones, never beside a stale copy of a
+    block just printed. The screen is read after every token of a whole cycle."""
+    tokens = structured_tokens(3)
+    terminal = Terminal()
+    sink = MarkdownSink(terminal.console())
+    sink.REFRESH_EVERY_S = 0.0
+    for stop, token in enumerate(tokens, start=1):
+        sink.feed(token)
+        if 44 < stop <= 44 * 2 + 6:
+            shown = [w for w in words(terminal.lines()) if "item" in w or "prose" in w]
+            done = [w for w in words(whole("".join(tokens[:stop]))) if "item" in w or "prose" in w]
+            assert shown == done, f"stopped after {token!r}"
+
+
+def test_an_interrupted_reply_keeps_everything_that_arrived_once_and_in_order() -> None:
+    """Ctrl-C ends the turn with `finish()` wherever the stream was (app.one_shot and the REPL)."""
+    tokens = structured_tokens(6)
+    for stop in (17, 44 * 2 + 25, 44 * 3 + 1):
+        shown = stream(tokens[:stop], 0.05)
+        assert shown == whole("".join(tokens[:stop]))

@@ -6,6 +6,8 @@
         fake.bulk_chunks = 100_000     # the next streams send 100k one-token chunks at full speed
 
 Run as a process for benchmarks: `python -m tests.fakes.openai_fake --bulk 100000` prints the base URL.
+`--shape structured` makes those tokens real-looking Markdown (`STRUCTURED`: a heading, a list, bold and
+inline code, a new block every dozen tokens or so) instead of one endless line of prose.
 """
 
 from __future__ import annotations
@@ -16,6 +18,17 @@ from contextlib import contextmanager
 from typing import Any
 
 from tests.fakes.server import HTML_PAGE, FakeServer, Fault, Recorded, Reply, batched, bearer_ok, sse
+
+# One cycle of the structured bulk reply: 44 tokens, 6 blocks (a heading, two paragraphs with bold and
+# inline code, a list of two items), as a chat model answers.
+STRUCTURED: tuple[str, ...] = (
+    "# Title", " of", " a", " section\n\n",
+    "Some", " prose", " with", " **bold**", " words", " and", " `code`", " in", " it", " that", " goes", " on.\n\n",
+    "- item", " one", " of", " the", " list", " with", " `code`", "\n",
+    "- item", " two", " with", " **bold**", " text", " too", "\n\n",
+    "More", " prose", " after", " the", " list", " with", " words", " and", " **bold**", " and", " `x`", ".\n\n",
+)
+BULK_SHAPES = ("prose", "structured")
 
 _ERRORS: dict[str, tuple[int, str, str | None, str]] = {
     "auth": (401, "invalid_request_error", "invalid_api_key",
@@ -50,6 +63,7 @@ class OpenAIFake(FakeServer):
         self.base_path = prefix
         self.echo_key_in_errors = echo_key_in_errors
         self._bulk_cache: tuple[int, str, list[bytes]] | None = None
+        self.bulk_shape = "prose"
 
     def default_models(self) -> list[str]:
         return ["gpt-4o-mini", "gpt-4o", "gpt-4-turbo", "gpt-3.5-turbo", "o3-mini"]
@@ -135,9 +149,10 @@ class OpenAIFake(FakeServer):
         yield b"data: [DONE]\n\n"
 
     def _bulk_events(self, model: str, count: int) -> Iterable[bytes]:
-        if self._bulk_cache is None or self._bulk_cache[:2] != (count, model):
-            event = sse(self._chunk(model, {"content": " tok"}))
-            self._bulk_cache = (count, model, [event] * count)
+        if self._bulk_cache is None or self._bulk_cache[:2] != (count, model + self.bulk_shape):
+            tokens = STRUCTURED if self.bulk_shape == "structured" else (" tok",)
+            events = [sse(self._chunk(model, {"content": token})) for token in tokens]
+            self._bulk_cache = (count, model + self.bulk_shape, [events[i % len(events)] for i in range(count)])
         return self._bulk_cache[2]
 
     def _model(self, name: str) -> dict[str, Any]:
@@ -197,10 +212,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Serve the OpenAI fake on 127.0.0.1 until killed.")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--bulk", type=int, default=0, help="stream this many one-token chunks per reply")
+    parser.add_argument("--shape", choices=BULK_SHAPES, default="prose", help="what the bulk tokens look like")
     parser.add_argument("--api-key", default="test-key")
     args = parser.parse_args()
     fake = OpenAIFake(api_key=args.api_key or None)
     fake.bulk_chunks = args.bulk
+    fake.bulk_shape = args.shape
     fake.start(args.port)
     print(fake.base_url, flush=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
