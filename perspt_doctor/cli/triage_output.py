@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import IO, Protocol
 
 from perspt_doctor.report.triage import (
     ReportSummary,
@@ -24,6 +24,9 @@ from perspt_doctor.report.triage import (
 from perspt_doctor.report.triage_records import records_text
 
 MAX_FINDINGS_SHOWN = 5
+BAR_WIDTH = 24
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+"""The per-report part waits, on disk past this size, until the ranking that comes first is known."""
 Write = Callable[[str], None]
 Render = Callable[[TriagedReport, bytes], str]
 
@@ -69,12 +72,20 @@ def _table(title: str, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> 
             *(fmt.format(*row).rstrip() for row in rows)]
 
 
-def summary_tables(tally: Tally) -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
+def bar(count: int, largest: int, block: str = "#") -> str:
+    """A bar as long as `count` is against `largest`, at least one block for any count."""
+    return block * max(1, round(BAR_WIDTH * count / largest)) if count and largest else ""
+
+
+def summary_tables(tally: Tally, block: str = "#") -> list[tuple[str, tuple[str, ...], list[tuple[str, ...]]]]:
     total = tally.total
+    causes = tally.root_causes()
+    largest = max((n for _cause, _layer, n in causes), default=0)
     return [
-        ("Most common root causes", ("reports", "root cause", "layer"),
-         [(f"{n}/{total}", cause, layer) for cause, layer, n in tally.root_causes()]),
-        ("perspt versions", ("reports", "version"), [(f"{n}/{total}", v) for v, n in tally.versions()]),
+        ("Most common root causes", ("reports", "", "root cause", "layer"),
+         [(f"{n}/{total}", bar(n, largest, block), cause, layer) for cause, layer, n in causes]),
+        ("perspt versions" + (f" ({tally.behind}/{total} behind the newest release)" if tally.behind else ""),
+         ("reports", "version"), [(f"{n}/{total}", v) for v, n in tally.versions()]),
         ("Platforms", ("reports", "platform"), [(f"{n}/{total}", p) for p, n in tally.platforms()]),
     ]
 
@@ -86,16 +97,23 @@ def text_entry(report: TriagedReport, raw: bytes) -> str:
     return "".join(line + "\n" for line in redact_lines([*report_lines(summarize(report)), ""]))
 
 
+def _spool() -> IO[str]:
+    import tempfile
+
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8")
+
+
 class TextWriter:
-    """Plain text: each report's findings, then the three tables."""
+    """Plain text: the ranking first (for the person in a hurry), then each report's findings."""
 
     render: Render | None = staticmethod(text_entry)
 
     def __init__(self, write: Write) -> None:
         self._write = write
+        self._reports = _spool()
 
     def report(self, report: ReportSummary) -> None:
-        self._write(report.text)
+        self._reports.write(report.text)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.redact import redact_lines
@@ -104,12 +122,16 @@ class TextWriter:
         for title, header, rows in summary_tables(tally):
             lines += [*_table(title, header, rows), ""]
         if skipped:
-            lines.append(f"{len(skipped)} file(s) skipped (reasons on standard error)")
+            lines += [f"{len(skipped)} file(s) skipped (reasons on standard error)", ""]
         self._write("\n".join(redact_lines(lines)).rstrip() + "\n\n")
+        self._reports.seek(0)
+        for chunk in iter(lambda: self._reports.read(1 << 16), ""):
+            self._write(chunk)
+        self._reports.close()
 
 
 class RichWriter:
-    """On a terminal: the same lines, and the tables drawn by rich."""
+    """On a terminal: the ranking first, drawn by rich with a bar per cause, then each report's lines."""
 
     render: Render | None = None
 
@@ -117,15 +139,12 @@ class RichWriter:
         from rich.console import Console
 
         self._console = Console()
+        self._reports = _spool()
 
     def report(self, report: ReportSummary) -> None:
-        from rich.text import Text
-
         from perspt_doctor.redact import redact
 
-        for line in report_lines(report):
-            self._console.print(Text(redact(line)))
-        self._console.print()
+        self._reports.write("".join(redact(line) + "\n" for line in report_lines(report)) + "\n")
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from rich.table import Table
@@ -133,15 +152,20 @@ class RichWriter:
 
         from perspt_doctor.redact import redact
 
-        for title, header, rows in summary_tables(tally):
+        for title, header, rows in summary_tables(tally, block="█"):
             table = Table(title=title, title_justify="left")
             for name in header:
-                table.add_column(name)
+                table.add_column(name, style="cyan" if name == "" else None, no_wrap=name == "")
             for row in rows:
                 table.add_row(*(Text(redact(cell)) for cell in row))
             self._console.print(table)
         if skipped:
             self._console.print(Text(f"{len(skipped)} file(s) skipped (reasons above)"))
+        self._console.print()
+        self._reports.seek(0)
+        for line in self._reports:
+            self._console.print(Text(line.rstrip("\n")))
+        self._reports.close()
 
 
 class JsonWriter:

@@ -70,6 +70,18 @@ class Finding:
     docs: str = ""
     provider: str | None = None
     consequence_of: str | None = None
+    cause_kind: str | None = None
+    """The classifier's kind of the failure (`facts.cause.kind`), when the check recorded one."""
+
+    @property
+    def cause_label(self) -> str:
+        """What the ranking counts: the check, across providers, and the kind of failure in words, so that
+        a proxy that refuses connections and one that does not answer are counted apart."""
+        from perspt_doctor.transport.cause_words import words_for
+
+        words = words_for(self.cause_kind)
+        generic = generic_id(self.check_id, self.provider)
+        return f"{generic}: {words}" if words else generic
 
     def as_dict(self) -> dict[str, Any]:
         return {"check": self.check_id, "status": self.status, "layer": self.layer, "summary": self.summary,
@@ -97,10 +109,17 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
             check_id=check_id, status=status, layer=layer, layer_index=index,
             summary=_text(item.get("summary")), hint=_text(item.get("hint")),
             fix_commands=tuple(_text(c) for c in item.get("fix_commands") or [] if isinstance(c, str)),
-            docs=docs, provider=provider, consequence_of=cause)
+            docs=docs, provider=provider, consequence_of=cause, cause_kind=_cause_kind(item))
         key = (1 if status == "warn" else 0, index, 1 if cause else 0, _STATUS_RANK[status], position)
         ranked.append((key, finding))
     return [finding for _key, finding in sorted(ranked, key=lambda pair: pair[0])]
+
+
+def _cause_kind(item: Mapping[str, Any]) -> str | None:
+    facts = item.get("facts")
+    cause = facts.get("cause") if isinstance(facts, Mapping) else None
+    kind = cause.get("kind") if isinstance(cause, Mapping) else None
+    return kind if isinstance(kind, str) else None
 
 
 def root_cause(findings: Iterable[Finding]) -> Finding | None:
@@ -268,6 +287,8 @@ class ReportSummary:
     os_detail: str
     findings: tuple[Finding, ...]
     text: str = ""
+    newer_release: str | None = None
+    """The newest release, when `runtime.version` found this report's perspt behind it."""
 
     @property
     def root(self) -> Finding | None:
@@ -277,7 +298,7 @@ class ReportSummary:
     def cause(self) -> tuple[str, str]:
         """(cause, layer) that the root-cause table counts: `tls.{provider}` for any provider's TLS check."""
         root = self.root
-        return (generic_id(root.check_id, root.provider), root.layer) if root else NO_FAILURE
+        return (root.cause_label, root.layer) if root else NO_FAILURE
 
 
 NO_FAILURE = ("(no failure)", "-")
@@ -286,7 +307,16 @@ NO_FAILURE = ("(no failure)", "-")
 def summarize(report: TriagedReport, text: str = "") -> ReportSummary:
     """The per-report aggregate: everything the outputs and the tables need of one report."""
     return ReportSummary(report.path, report.status, report.version, report.platform, report.os_detail,
-                         tuple(report.findings), text)
+                         tuple(report.findings), text, newer_release(report.document))
+
+
+def newer_release(document: Mapping[str, Any]) -> str | None:
+    for item in document.get("checks") or []:
+        if isinstance(item, Mapping) and item.get("id") == "runtime.version" and item.get("status") == "warn":
+            facts = item.get("facts")
+            newest = facts.get("newest") if isinstance(facts, Mapping) else None
+            return newest if isinstance(newest, str) else None
+    return None
 
 
 @dataclass
@@ -298,8 +328,11 @@ class Tally:
     version_counts: Counter[str] = field(default_factory=Counter)
     platform_counts: Counter[str] = field(default_factory=Counter)
     total: int = 0
+    behind: int = 0
+    """Reports whose perspt is older than the newest release (`runtime.version`)."""
 
     def add(self, report: ReportSummary) -> None:
+        self.behind += report.newer_release is not None
         self.causes[report.cause] += 1
         self.version_counts[report.version] += 1
         self.platform_counts[report.platform] += 1
@@ -408,6 +441,7 @@ def summary_json(tally: Tally) -> dict[str, Any]:
     return {
         "root_causes": [{"check": c, "layer": layer, "reports": n} for c, layer, n in tally.root_causes()],
         "perspt_versions": [{"version": v, "reports": n} for v, n in tally.versions()],
+        "behind_newest_release": tally.behind,
         "platforms": [{"platform": p, "reports": n} for p, n in tally.platforms()],
     }
 

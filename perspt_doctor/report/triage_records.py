@@ -47,7 +47,7 @@ def records(report: TriagedReport, raw: bytes, clean: Callable[[str], str] | Non
         follows = finding.consequence_of if finding else None
         rows.append({**common, "provider": text(provider) if provider else provider, "check_id": text(check_id),
                      "category": text(category) if category else category, "status": text(str(check.get("status"))),
-                     "layer": finding.layer if finding else check_layer(check)[1], "cause": text(generic_id(check_id, provider)), "rank": position,
+                     "layer": finding.layer if finding else check_layer(check)[1], "cause": text(finding.cause_label if finding else generic_id(check_id, provider)), "rank": position,
                      "consequence_of": text(follows) if follows else None})
     if not rows:
         rows.append({**common, **{name: None for name in FIELDS if name not in common}})

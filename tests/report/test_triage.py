@@ -149,9 +149,44 @@ def test_aggregate_tables_count_causes_versions_and_platforms(tmp_path: Path) ->
     plain = run_perspt("triage", str(tmp_path))
     assert plain.returncode == 0, plain.stderr
     lines = plain.stdout.splitlines()
+    assert lines[0] == "Most common root causes", "the ranking comes first"
     table = lines[lines.index("Most common root causes"):]
-    assert table[3].split() == ["3/4", "tcp.{provider}", "tcp"]
-    assert table[4].split() == ["1/4", "config.file", "config"]
+    assert table[3].split() == ["3/4", "#" * 24, "tcp.{provider}", "tcp"]
+    assert table[4].split() == ["1/4", "#" * 8, "config.file", "config"]
+    first_report = next(i for i, line in enumerate(lines) if line.endswith(("fail, perspt 0.1.0, Linux",
+                                                                            "fail, perspt 0.2.0, Linux")))
+    assert first_report > lines.index("Platforms"), "each report's block comes after the tables"
+
+
+def test_a_proxy_that_refuses_and_one_that_does_not_answer_are_counted_apart(tmp_path: Path) -> None:
+    def proxy_failure(name: str, kind: str) -> Path:
+        row = check_row("proxy.openai", "proxy", "fail", "the proxy is not reachable", provider="openai",
+                        facts={"cause": {"kind": kind, "layer": "proxy"}})
+        return write_json(tmp_path / name, document(row))
+
+    paths = [proxy_failure("a.json", "proxy_refused"), proxy_failure("b.json", "proxy_refused"),
+             proxy_failure("c.json", "proxy_unreachable"),
+             proxy_failure("d.json", "a_kind_from_a_newer_perspt")]
+    result = triage_files(paths)
+    assert result.root_causes() == [("proxy.{provider}: proxy refuses connections", "proxy", 2),
+                                    ("proxy.{provider}", "proxy", 1),
+                                    ("proxy.{provider}: proxy does not answer", "proxy", 1)]
+    records = [json.loads(line) for line in run_perspt("triage", "--jsonl", *map(str, paths)).stdout.splitlines()]
+    assert {r["cause"] for r in records} == {"proxy.{provider}: proxy refuses connections",
+                                             "proxy.{provider}: proxy does not answer", "proxy.{provider}"}
+
+
+def test_triage_counts_reports_behind_the_newest_release(tmp_path: Path) -> None:
+    behind = check_row("runtime.version", "runtime", "warn", "perspt 0.1.0 is installed; 0.2.0 is the newest",
+                       facts={"newest": "0.2.0"})
+    current = check_row("runtime.version", "runtime", "ok", "perspt 0.2.0 is the newest release",
+                        facts={"newest": "0.2.0"})
+    paths = [write_json(tmp_path / "old.json", document(behind)),
+             write_json(tmp_path / "new.json", document(current, version="0.2.0"))]
+    plain = run_perspt("triage", *map(str, paths))
+    assert "perspt versions (1/2 behind the newest release)" in plain.stdout
+    data = json.loads(run_perspt("triage", "--json", *map(str, paths)).stdout)
+    assert data["summary"]["behind_newest_release"] == 1
 
 
 def test_json_and_csv_outputs(tmp_path: Path) -> None:
@@ -189,3 +224,5 @@ def test_on_a_terminal_the_tables_are_drawn_with_rich(tmp_path: Path) -> None:
     output = child.before or ""
     assert "Most common root causes" in output
     assert "━" in output or "─" in output
+    assert "█" in output, "a bar per cause"
+    assert output.index("Most common root causes") < output.index("openai_port_refused.json"), "ranking first"
