@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import UserError
 from perspt_doctor.suggest import did_you_mean
@@ -34,10 +35,10 @@ Examples:
 
 @click.command(epilog=EPILOG, short_help="Find out why perspt does not work here, and how to fix it.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout (progress goes to stderr).")
-@click.option("--only", multiple=True, metavar="PATTERN", help="Run only checks whose id matches (glob; repeatable).")
-@click.option("--skip", multiple=True, metavar="PATTERN", help="Skip checks whose id matches (glob; repeatable).")
+@click.option("--only", multiple=True, metavar="PATTERN", shell_complete=complete.check_patterns, help="Run only checks whose id matches (glob; repeatable).")
+@click.option("--skip", multiple=True, metavar="PATTERN", shell_complete=complete.check_patterns, help="Skip checks whose id matches (glob; repeatable).")
 @click.option("--list-checks", is_flag=True, help="List the checks that would run, and exit.")
-@click.option("--provider", "providers", multiple=True, metavar="ID",
+@click.option("--provider", "providers", multiple=True, metavar="ID", shell_complete=complete.providers,
               help="Check this provider (repeatable; default: the ones in use).")
 @click.option("--offline", is_flag=True, help="No network traffic, except to servers on this machine.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",

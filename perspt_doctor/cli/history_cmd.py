@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import click
 
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.errors import UserError, echo
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ def list_cmd(limit: int, show_all: bool, as_json: bool) -> None:
 
 
 @history.command("show", help="One conversation as Markdown (ID from `history list`, or `last`).")
-@click.argument("conversation", default="last", metavar="[ID]")
+@click.argument("conversation", default="last", metavar="[ID]", shell_complete=complete.conversations)
 @click.option("--json", "as_json", is_flag=True, help="Print the conversation in the export format.")
 def show_cmd(conversation: str, as_json: bool) -> None:
     from perspt_doctor.client.transcript import to_markdown

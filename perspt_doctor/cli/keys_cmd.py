@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, pass_app
 from perspt_doctor.cli.errors import UserError, echo
 from perspt_doctor.providers import catalog
@@ -70,7 +71,7 @@ def _shape_note(spec: catalog.ProviderSpec, key: str) -> str | None:
 
 
 @keys.command("set", help="Store the key for PROVIDER; it is read from a hidden prompt or from stdin.")
-@click.argument("provider")
+@click.argument("provider", shell_complete=complete.providers)
 @click.argument("refused", nargs=-1, metavar="")
 @pass_app
 def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
@@ -105,7 +106,7 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
 
 
 @keys.command("get", help="Show the stored key for PROVIDER, masked (last 4 characters).")
-@click.argument("provider")
+@click.argument("provider", shell_complete=complete.providers)
 def get_cmd(provider: str) -> None:
     from perspt_doctor.redact import mask, register_secret
 
@@ -118,7 +119,7 @@ def get_cmd(provider: str) -> None:
 
 
 @keys.command("delete", help="Remove the stored key for PROVIDER.")
-@click.argument("provider")
+@click.argument("provider", shell_complete=complete.providers)
 def delete_cmd(provider: str) -> None:
     spec = _provider(provider)
     removed = _in_keyring(spec, "delete_key")

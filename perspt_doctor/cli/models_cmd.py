@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import UserError, echo
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @click.command(short_help="List the models a provider offers (live).")
-@click.option("--provider", "-p", "provider", metavar="ID", default=None,
+@click.option("--provider", "-p", "provider", metavar="ID", default=None, shell_complete=complete.providers,
               help="Provider to ask (default: the configured one, or --provider-type).")
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print a JSON array with details.")
 @click.option("--long", "-l", "long", is_flag=True, default=False,

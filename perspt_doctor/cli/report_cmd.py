@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import UserError, echo
 
@@ -26,7 +27,7 @@ ISSUES_HINT = "replace every <fill in>, read it through once more, then attach i
 @click.option("--bundle", metavar="FILE.zip", help="Also write a zip with the report, doctor.json and a log excerpt.")
 @click.option("--from-json", "from_json", metavar="FILE", type=click.Path(dir_okay=False),
               help="Use the saved output of `perspt doctor --json` instead of running the checks now.")
-@click.option("--provider", "providers", metavar="ID", multiple=True, help="Check this provider (repeatable).")
+@click.option("--provider", "providers", metavar="ID", multiple=True, shell_complete=complete.providers, help="Check this provider (repeatable).")
 @click.option("--offline", is_flag=True, help="Skip checks that need the network (loopback still allowed).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Time budget for the doctor run.")
 @click.option("-y", "--yes", "assume_yes", is_flag=True, help="Write without the preview and the question.")

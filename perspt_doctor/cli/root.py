@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from perspt_doctor._version import __version__
+from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext
 from perspt_doctor.cli.lazy import LazyGroup
 
@@ -50,16 +51,16 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     help="Chat with LLMs from many providers. Run `perspt doctor` when something does not work.",
 )
 @click.option("-q", "--question", "question", metavar="TEXT", help="Ask one question, print the answer, exit.")
-@click.option("-p", "--provider-type", "--provider", "provider", metavar="ID",
+@click.option("-p", "--provider-type", "--provider", "provider", metavar="ID", shell_complete=complete.providers,
               help="Provider: openai, anthropic, google, groq, cohere, xai, deepseek, mistral, openrouter, ollama, "
                    "openai-compatible.")
-@click.option("-m", "--model", metavar="NAME", help="Model name (case-sensitive).")
+@click.option("-m", "--model", metavar="NAME", shell_complete=complete.models, help="Model name (case-sensitive).")
 @click.option("-k", "--api-key", metavar="KEY",
               help="API key (visible to other users in the process list: prefer `perspt keys set`).")
 @click.option("--base-url", metavar="URL", help="Base URL of the provider's API.")
 @click.option("-c", "--config", "config_file", metavar="FILE", help="Config file to read.")
 @click.option("--no-config", is_flag=True, help="Ignore the config file.")
-@click.option("--force-provider", metavar="ID", help="Use this provider whatever the config says.")
+@click.option("--force-provider", metavar="ID", shell_complete=complete.providers, help="Use this provider whatever the config says.")
 @click.option("--force-model", metavar="NAME", help="Use this model whatever the config says.")
 @click.option("--stream/--no-stream", default=None, help="Stream the reply as it arrives.")
 @click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
