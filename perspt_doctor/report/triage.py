@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from perspt_doctor import categories
+from perspt_doctor.errors import UsageError
 
 SCHEMA_VERSION = 1
 MAX_REPORT_BYTES = 16 * 1024 * 1024
@@ -25,7 +26,7 @@ JSON_HEADING = "## Doctor JSON"
 _STATUS_RANK = {"fail": 0, "error": 1, "warn": 2}
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(UsageError, ValueError):
     """A file that is not a readable report; the message says why in one line."""
 
 
