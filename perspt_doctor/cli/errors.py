@@ -8,9 +8,7 @@ import sys
 import traceback
 from typing import Any, NoReturn
 
-from perspt_doctor.errors import ExitCode, PersptError, UsageError, UserError
-
-__all__ = ["ExitCode", "PersptError", "UsageError", "UserError", "echo", "run_guarded"]
+from perspt_doctor.errors import ExitCode, PersptError
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
