@@ -64,7 +64,8 @@ class KeyringError(PersptError):
 
 
 class TransportError(PersptError):
-    """The network path cannot be set up or used (a bad proxy URL, an unreadable CA file, a refused tunnel)."""
+    """The network path cannot be set up or used (a bad proxy URL, an unreadable CA file, a refused
+    tunnel)."""
 
 
 class ProviderError(PersptError):

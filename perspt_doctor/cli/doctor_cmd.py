@@ -247,7 +247,8 @@ def _fixes_module() -> Any:
     try:
         return importlib.import_module("perspt_doctor.engine.fixes")
     except ModuleNotFoundError:
-        raise UsageError("--fix is not available in this version", hint="run the fix commands the report shows") from None
+        raise UsageError("--fix is not available in this version",
+                         hint="run the fix commands the report shows") from None
 
 
 def _invoke_report(ctx: click.Context, **doctor_options: Any) -> None:

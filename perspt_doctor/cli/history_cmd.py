@@ -44,8 +44,8 @@ def _resolve_id(store: HistoryStore, ref: str) -> int:
     try:
         return int(ref)
     except ValueError:
-        raise UsageError(f"not a conversation id: {ref!r}", hint="use a number from `perspt history list`, or "
-                        "`last`") from None
+        raise UsageError(f"not a conversation id: {ref!r}",
+                         hint="use a number from `perspt history list`, or `last`") from None
 
 
 @click.group(help="List, show, export, import or clear the stored conversations.")

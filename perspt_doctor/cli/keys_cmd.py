@@ -81,10 +81,10 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
     if refused:
         for value in refused:
             register_secret(value, "key given on the command line")
-        raise UsageError("`perspt keys set` does not take the key as an argument (it would stay in your shell "
-                        "history and the process list); nothing stored",
-                        hint=f"run `perspt keys set {provider}` and paste the key at the prompt, "
-                             f"or pipe it: `perspt keys set {provider} < key.txt`")
+        raise UsageError("`perspt keys set` does not take the key as an argument (it would stay in your "
+                         "shell history and the process list); nothing stored",
+                         hint=f"run `perspt keys set {provider}` and paste the key at the prompt, "
+                              f"or pipe it: `perspt keys set {provider} < key.txt`")
     spec = _provider(provider)
     key = _read_secret(spec)
     if not key:

@@ -72,7 +72,8 @@ class DoctorRun:
         return "ok"
 
     def exit_code(self, *, strict: bool = False) -> ExitCode:
-        """OK fine; FAILURE a failure (or, with --strict, a warning); CHECK_ERROR no failure but a check errored."""
+        """OK fine; FAILURE a failure (or, with --strict, a warning); CHECK_ERROR no failure but a check
+        could not finish."""
         counts = self.counts
         if counts["fail"]:
             return ExitCode.FAILURE
