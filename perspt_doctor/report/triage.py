@@ -413,19 +413,6 @@ def load_report(path: Path) -> TriagedReport:
     return parse_report_bytes(str(path), read_report_bytes(path))
 
 
-def triage_files(paths: Iterable[Path], *, jobs: int | None = 1) -> Triage:
-    """Every report read and summarized, held in memory (see `Triage`)."""
-    from perspt_doctor.report.triage_stream import iter_reports
-
-    result = Triage()
-    for item in iter_reports(paths, jobs=jobs):
-        if isinstance(item, Skipped):
-            result.skipped.append(item)
-        else:
-            result.reports.append(item)
-    return result
-
-
 def report_json(report: ReportSummary) -> dict[str, Any]:
     """One entry of the `reports` list of `perspt triage --json`."""
     root = report.root
