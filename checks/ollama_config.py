@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from perspt_doctor import catalog
 from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
 from perspt_doctor.providers.ollama_host import (
     DEFAULT_PORT,
     OllamaHost,

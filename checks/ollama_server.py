@@ -20,8 +20,8 @@ from perspt_doctor.checks.ollama_config import (
     options,
 )
 
+from perspt_doctor import catalog
 from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers import catalog
 from perspt_doctor.providers.ollama_host import DEFAULT_PORT, OllamaHost
 from perspt_doctor.providers.ollama_reply import OllamaReply
 from perspt_doctor.suggest import did_you_mean

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from perspt_doctor import categories as _categories
 from perspt_doctor._version import __version__
+from perspt_doctor.catalog import PROVIDERS, KeyShape, ProviderSpec, all_ids, canonical_id
 from perspt_doctor.categories import BUILTIN_NAMES as CATEGORIES
 from perspt_doctor.categories import Category
 from perspt_doctor.colour import colour_choice
@@ -56,7 +57,6 @@ from perspt_doctor.probes.models import (
 )
 from perspt_doctor.probes.ollama_fixes import ollama_pull_fix
 from perspt_doctor.providers.base import ChatRequest, Message, ModelInfo, ModelList
-from perspt_doctor.providers.catalog import PROVIDERS, KeyShape, ProviderSpec, all_ids, canonical_id
 from perspt_doctor.providers.errors import (
     AuthenticationError,
     BadRequestError,

@@ -183,8 +183,7 @@ def check_anchors(declared: Any) -> list[str]:
 
 
 def checks_md(checks: list[Any] | None = None) -> str:
-    from perspt_doctor import categories
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog, categories
     from perspt_doctor.report.triage import check_anchor, layer_of
 
     checks = discover_builtin_checks() if checks is None else checks

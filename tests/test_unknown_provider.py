@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 
 EXPECTED = ("Error: unknown provider 'opnai' (from command line)\n"
             "Hint: did you mean openai? known providers: " + ", ".join(catalog.all_ids()) + "\n")

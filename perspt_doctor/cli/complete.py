@@ -13,7 +13,7 @@ from click.shell_completion import CompletionItem
 
 
 def providers(_ctx: click.Context, _param: Any, incomplete: str) -> list[CompletionItem]:
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     return [CompletionItem(pid, help=spec.display_name) for pid, spec in catalog.PROVIDERS.items()
             if pid.startswith(incomplete)]
@@ -21,7 +21,7 @@ def providers(_ctx: click.Context, _param: Any, incomplete: str) -> list[Complet
 
 def models(ctx: click.Context, _param: Any, incomplete: str) -> list[CompletionItem]:
     """The catalog's default models (the provider's, when one is on the command line already)."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     chosen = (ctx.params.get("provider") or "") if ctx is not None else ""
     pid = catalog.canonical_id(str(chosen)) if chosen else None
@@ -32,9 +32,9 @@ def models(ctx: click.Context, _param: Any, incomplete: str) -> list[CompletionI
 
 def check_patterns(_ctx: click.Context, _param: Any, incomplete: str) -> list[CompletionItem]:
     """Every built-in check id (per-provider checks for every provider) and a `category.*` per category."""
+    from perspt_doctor import catalog
     from perspt_doctor.engine.discovery import discover
     from perspt_doctor.engine.plan import instantiate
-    from perspt_doctor.providers import catalog
 
     try:
         found = discover(env={"PERSPT_DISABLE_PLUGINS": "1"})

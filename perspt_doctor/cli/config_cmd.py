@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from perspt_doctor import paths
+from perspt_doctor import catalog, paths
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError, echo
-from perspt_doctor.providers import catalog
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import ExitCode, UsageError, UserError
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 
@@ -171,14 +171,14 @@ def _extra_checks(loaded: LoadedConfig) -> list[Diagnostic]:
 def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) -> None:
     where = _target(app)
     if app.flags.no_config:
-        raise UserError("--no-config: there is no config file to validate", exit_code=2)
+        raise UsageError("--no-config: there is no config file to validate")
     try:
         loaded = read_config(where.path, where.reason, required=where.reason != "default location")
     except ConfigError as exc:
         echo(str(exc))
         if fix_issues:
             echo("not fixed: --fix-issues makes only safe changes; correct this by hand (the file is unchanged)")
-        raise SystemExit(1) from None
+        raise SystemExit(ExitCode.FAILURE) from None
     if not loaded.exists:
         echo(f"{where.path}: no config file; perspt uses built-in defaults "
              "(create one with `perspt config create` or `perspt config setup`)")
@@ -196,7 +196,7 @@ def validate_cmd(app: AppContext, fix_issues: bool, dry_run: bool, yes: bool) ->
     if fix_issues:
         _fix(loaded, dry_run, yes)
     if errors:
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILURE)
 
 
 def _fix(loaded: LoadedConfig, dry_run: bool, yes: bool) -> None:
@@ -279,7 +279,7 @@ def reset(app: AppContext, yes: bool) -> None:
     where = _target(app)
     if where.path.exists() and not yes and not _confirm(
             f"Replace {where.path} with the default settings? A dated backup is kept."):
-        raise UserError("reset cancelled; nothing changed", exit_code=1)
+        raise UserError("reset cancelled; nothing changed")
     document = _default_document(None, None)
     written = write_config(where.path, document)
     _report_written(written.path, written.backup, written.mode)

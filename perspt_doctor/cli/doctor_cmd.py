@@ -13,7 +13,7 @@ import click
 
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError
+from perspt_doctor.errors import UsageError
 from perspt_doctor.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -120,9 +120,8 @@ def _settings(app: AppContext) -> Settings:
 def _options(settings: Settings, only: tuple[str, ...], skip: tuple[str, ...], providers: tuple[str, ...],
              offline: bool, timeout: float | None, verbose: bool, live: bool,
              checks_dirs: tuple[Path, ...]) -> DoctorOptions:
-    from perspt_doctor import paths
+    from perspt_doctor import catalog, paths
     from perspt_doctor.engine.runner import DoctorOptions
-    from perspt_doctor.providers import catalog
 
     canonical = [catalog.resolve_provider(name, "command line") for name in providers]
     for directory in checks_dirs:
@@ -248,8 +247,8 @@ def _fixes_module() -> Any:
     try:
         return importlib.import_module("perspt_doctor.engine.fixes")
     except ModuleNotFoundError:
-        raise UserError("--fix is not available in this version", hint="run the fix commands the report shows",
-                        exit_code=2) from None
+        raise UsageError("--fix is not available in this version",
+                         hint="run the fix commands the report shows") from None
 
 
 def _invoke_report(ctx: click.Context, **doctor_options: Any) -> None:
@@ -257,5 +256,5 @@ def _invoke_report(ctx: click.Context, **doctor_options: Any) -> None:
     try:
         from perspt_doctor.cli.report_cmd import report
     except ImportError:
-        raise UserError("`perspt report` is not available in this version", exit_code=2) from None
+        raise UsageError("`perspt report` is not available in this version") from None
     ctx.invoke(report, **doctor_options)

@@ -1,5 +1,5 @@
-"""The outermost layer: user errors become one clear line (exit 2 for usage and config errors),
-everything goes through the redactor, and a traceback appears only with --debug."""
+"""The outermost layer: a `PersptError` becomes one clear line (its exit code: 2 for usage and config
+errors), everything goes through the redactor, and a traceback appears only with --debug."""
 
 from __future__ import annotations
 
@@ -8,17 +8,7 @@ import sys
 import traceback
 from typing import Any, NoReturn
 
-
-class UserError(Exception):
-    """A problem the user can fix; printed as one line with an optional hint."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, hint: str | None = None, exit_code: int | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
-        if exit_code is not None:
-            self.exit_code = exit_code
+from perspt_doctor.errors import ExitCode, PersptError
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -43,15 +33,12 @@ def _emit(line: str) -> None:
 def run_guarded(command: Any, args: list[str]) -> NoReturn:
     import click
 
-    from perspt_doctor.providers.catalog import UnknownProviderError
-    from perspt_doctor.settings.diagnostics import ConfigError
-
     debug = _debug_requested(args)
     try:
         returned = command.main(args=args, prog_name="perspt", standalone_mode=False)
     except click.exceptions.Abort:
         _emit("Aborted.")
-        raise SystemExit(130) from None
+        raise SystemExit(ExitCode.INTERRUPTED) from None
     except click.exceptions.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except click.ClickException as exc:
@@ -59,12 +46,7 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
 
         sys.stderr.write(redact(_click_message(exc)))
         raise SystemExit(exc.exit_code) from None
-    except ConfigError as exc:
-        if debug:
-            _emit(traceback.format_exc())
-        _emit(f"Error: {exc}")
-        raise SystemExit(exc.exit_code) from None
-    except (UserError, UnknownProviderError) as exc:
+    except PersptError as exc:
         if debug:
             _emit(traceback.format_exc())
         _emit(f"Error: {exc}")
@@ -73,10 +55,10 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         _emit("Interrupted.")
-        raise SystemExit(130) from None
+        raise SystemExit(ExitCode.INTERRUPTED) from None
     except BrokenPipeError:
         _quiet_broken_pipe()
-        raise SystemExit(0) from None
+        raise SystemExit(ExitCode.OK) from None
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -84,9 +66,9 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
             _emit(traceback.format_exc())
         _emit(f"Error: internal error: {type(exc).__name__}: {exc}")
         _emit("Hint: run again with --debug for details, and `perspt report` to file a bug")
-        raise SystemExit(70) from None
+        raise SystemExit(ExitCode.INTERNAL) from None
     # With standalone_mode=False, click returns ctx.exit(code)'s code instead of raising.
-    raise SystemExit(returned if isinstance(returned, int) else 0)
+    raise SystemExit(int(returned) if isinstance(returned, int) else ExitCode.OK)
 
 
 def _click_message(exc: Any) -> str:

@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from perspt_doctor.cli.errors import UserError, echo
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import UsageError, UserError
 
 
 @click.command("explain", help="Show the documentation for a check (`dns.openai`), a category (`dns`), a "
@@ -26,7 +27,7 @@ def explain(topic: tuple[str, ...]) -> None:
         found = docs.find(wanted)
     except docs.UnknownTopic as exc:
         hint = f"did you mean: {', '.join(exc.suggestions)}?" if exc.suggestions else None
-        raise UserError(f"{exc}; `perspt explain` lists the topics", hint=hint, exit_code=2) from None
+        raise UsageError(f"{exc}; `perspt explain` lists the topics", hint=hint) from None
     except OSError as exc:
         raise UserError(f"the documentation is not installed with perspt: {exc}") from None
     _show(docs.to_markdown(found))

@@ -32,8 +32,8 @@ def cached_help() -> str | None:
     if os.environ.get("PERSPT_HELP_CACHE", "1") == "0":
         return None
     from perspt_doctor._version import __version__
-    from perspt_doctor.cli import _help_text
+    from perspt_doctor.cli._help_text import TEXTS, VERSION
 
-    if __version__ != _help_text.VERSION:
+    if __version__ != VERSION:
         return None
-    return _help_text.TEXTS.get(formatter_width())
+    return TEXTS.get(formatter_width())

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.errors import UserError, echo
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import UsageError, UserError
 
 if TYPE_CHECKING:
     from perspt_doctor.client.history import HistoryStore
@@ -38,13 +39,13 @@ def _resolve_id(store: HistoryStore, ref: str) -> int:
     if ref in ("last", "latest"):
         latest = store.latest_id()
         if latest is None:
-            raise UserError("the history is empty", exit_code=1)
+            raise UserError("the history is empty")
         return latest
     try:
         return int(ref)
     except ValueError:
-        raise UserError(f"not a conversation id: {ref!r}", hint="use a number from `perspt history list`, or "
-                        "`last`", exit_code=2) from None
+        raise UsageError(f"not a conversation id: {ref!r}",
+                         hint="use a number from `perspt history list`, or `last`") from None
 
 
 @click.group(help="List, show, export, import or clear the stored conversations.")
@@ -126,7 +127,7 @@ def import_cmd(file: Path) -> None:
     try:
         data = load_export(file)
     except HistoryError as exc:
-        raise UserError(str(exc), exit_code=2) from exc
+        raise UsageError(str(exc)) from exc
     with _store() as store:
         result = store.import_data(data)
     echo(f"Imported {result.imported} conversation{'s' if result.imported != 1 else ''} "
@@ -152,6 +153,6 @@ def clear_cmd(ids: tuple[int, ...], yes: bool) -> None:
 
 def _confirm(question: str, ask: Callable[..., bool] = click.confirm) -> None:
     if not sys.stdin.isatty():
-        raise UserError("refusing to delete history without confirmation", hint="add --yes", exit_code=2)
+        raise UsageError("refusing to delete history without confirmation", hint="add --yes")
     if not ask(question, default=False):
-        raise UserError("nothing deleted", exit_code=1)
+        raise UserError("nothing deleted")

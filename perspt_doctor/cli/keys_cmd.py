@@ -11,10 +11,11 @@ from typing import Any
 
 import click
 
+from perspt_doctor import catalog
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, pass_app
-from perspt_doctor.cli.errors import UserError, echo
-from perspt_doctor.providers import catalog
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import UsageError, UserError
 
 
 def _provider(name: str) -> catalog.ProviderSpec:
@@ -80,19 +81,17 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
     if refused:
         for value in refused:
             register_secret(value, "key given on the command line")
-        raise UserError("`perspt keys set` does not take the key as an argument (it would stay in your shell "
-                        "history and the process list); nothing stored",
-                        hint=f"run `perspt keys set {provider}` and paste the key at the prompt, "
-                             f"or pipe it: `perspt keys set {provider} < key.txt`", exit_code=2)
+        raise UsageError("`perspt keys set` does not take the key as an argument (it would stay in your "
+                         "shell history and the process list); nothing stored",
+                         hint=f"run `perspt keys set {provider}` and paste the key at the prompt, "
+                              f"or pipe it: `perspt keys set {provider} < key.txt`")
     spec = _provider(provider)
     key = _read_secret(spec)
     if not key:
-        raise UserError("no key given; nothing stored", hint=f"echo \"$KEY\" | perspt keys set {spec.id}",
-                        exit_code=2)
+        raise UsageError("no key given; nothing stored", hint=f"echo \"$KEY\" | perspt keys set {spec.id}")
     register_secret(key, f"{spec.id} key")
     if any(ch.isspace() for ch in key):
-        raise UserError("the key contains blanks; nothing stored", hint="give the key alone, on one line",
-                        exit_code=2)
+        raise UsageError("the key contains blanks; nothing stored", hint="give the key alone, on one line")
     _in_keyring(spec, "set_key", key)
     echo(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
     note = _shape_note(spec, key)

@@ -13,7 +13,8 @@ import click
 
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError, echo
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import ExitCode, UserError
 
 if TYPE_CHECKING:
     from perspt_doctor.providers.base import ModelList
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 @pass_app
 def models(app: AppContext, provider: str | None = None, as_json: bool = False, long: bool = False) -> None:
     """List the models PROVIDER offers to your key, asking the provider now."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     if provider:
         app.flags.provider = provider
@@ -54,7 +55,7 @@ def models(app: AppContext, provider: str | None = None, as_json: bool = False, 
         for model_id in ids:
             echo(model_id)
     if not _report(settings, pid, ids):
-        raise SystemExit(1)
+        raise SystemExit(ExitCode.FAILURE)
 
 
 def _fetch(settings: Any, pid: str) -> ModelList:

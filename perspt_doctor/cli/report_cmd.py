@@ -15,7 +15,8 @@ import click
 
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
-from perspt_doctor.cli.errors import UserError, echo
+from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import ExitCode, UsageError, UserError
 
 ISSUES_HINT = "replace every <fill in>, read it through once more, then attach it to your issue"
 
@@ -48,7 +49,7 @@ def read_document(path: Path) -> dict[str, Any]:
     try:
         return load_report(path).document
     except ReportFormatError as exc:
-        raise UserError(f"{path}: {exc}", hint="pass the output of `perspt doctor --json`", exit_code=2) from None
+        raise UsageError(f"{path}: {exc}", hint="pass the output of `perspt doctor --json`") from None
 
 
 def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), offline: bool = False,
@@ -56,9 +57,8 @@ def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), off
     """Run every check once, through the engine, and return the doctor's JSON document."""
     import contextlib
 
-    from perspt_doctor import paths
+    from perspt_doctor import catalog, paths
     from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, run_doctor
-    from perspt_doctor.providers import catalog
     from perspt_doctor.report.json_doc import to_document
 
     canonical = tuple(catalog.resolve_provider(name, "command line") for name in providers)
@@ -70,7 +70,7 @@ def run_doctor_document(app: AppContext, *, providers: tuple[str, ...] = (), off
         with contextlib.redirect_stdout(sys.stderr):
             run = run_doctor(settings, options)
     except UnknownPattern as exc:
-        raise UserError(f"no check matches {exc}", exit_code=2) from None
+        raise UsageError(f"no check matches {exc}") from None
     return to_document(run)
 
 
@@ -117,13 +117,13 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
         _err(f"Error: refusing to write the report: {len(leaks)} line(s) still look like they hold a secret "
              "(listed above, masked). Nothing was written.")
         _err("Hint: this is a redaction bug in perspt; please report it without attaching the file")
-        return 1
+        return ExitCode.FAILURE
     to_stdout = output == "-" or (output is None and not sys.stdout.isatty())
     target = None if to_stdout else Path(output or f"perspt-report-{time.strftime('%Y%m%d-%H%M%S')}.md")
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not assume_yes
     if interactive and not _consent(text, target, bundle):
         _err("Nothing was written.")
-        return 1
+        return ExitCode.FAILURE
     try:
         if target is None:
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -137,7 +137,7 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
             _err(f"Wrote {redact.redact(bundle)} ({', '.join(members)}).")
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
-    return 0
+    return ExitCode.OK
 
 
 def _consent(text: str, target: Path | None, bundle: str | None) -> bool:

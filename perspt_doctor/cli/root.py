@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,6 +10,10 @@ from perspt_doctor._version import __version__
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext
 from perspt_doctor.cli.lazy import LazyGroup
+from perspt_doctor.errors import ExitCode
+
+if TYPE_CHECKING:
+    from perspt_doctor.client.options import ChatOptions
 
 SUBCOMMANDS = {
     "doctor": "perspt_doctor.cli.doctor_cmd:doctor",
@@ -39,7 +43,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
         click.echo(f"perspt {__version__}")
-        ctx.exit(0)
+        ctx.exit(ExitCode.OK)
 
 
 @click.group(
@@ -162,8 +166,15 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     elif opts["test_connection"]:
         from perspt_doctor.client.connection_test import run_connection_test
 
-        ctx.exit(run_connection_test(app))
+        ctx.exit(run_connection_test(_chat_options(app)))
     else:
         from perspt_doctor.client.app import run_chat
 
-        ctx.exit(run_chat(app, question=opts["question"]))
+        ctx.exit(run_chat(_chat_options(app), question=opts["question"]))
+
+
+def _chat_options(app: AppContext) -> ChatOptions:
+    """What the chat takes from the command line: the settings resolved once, and --debug."""
+    from perspt_doctor.client.options import ChatOptions
+
+    return ChatOptions(settings=app.settings(), debug=app.debug)

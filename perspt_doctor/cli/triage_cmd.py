@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from perspt_doctor.cli.errors import echo
+from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:
     from perspt_doctor.cli.triage_output import ReportWriter
@@ -42,7 +43,7 @@ def triage(files: tuple[Path, ...], as_json: bool, as_csv: bool, as_jsonl: bool,
             tally.add(item)
             writer.report(item)
     writer.finish(tally, skipped)
-    raise SystemExit(0 if tally.total else 1)
+    raise SystemExit(ExitCode.OK if tally.total else ExitCode.FAILURE)
 
 
 def _writer(kind: str) -> ReportWriter:

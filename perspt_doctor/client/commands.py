@@ -74,7 +74,7 @@ async def cmd_model(session: ChatSession, screen: Screen, arg: str) -> None:
 
 
 async def cmd_provider(session: ChatSession, screen: Screen, arg: str) -> None:
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     name = arg.strip()
     if not name:

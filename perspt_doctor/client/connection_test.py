@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from perspt_doctor.client.failures import Failure, describe
+from perspt_doctor.errors import ExitCode
 from perspt_doctor.providers.models import suggest
 
 if TYPE_CHECKING:
-    from perspt_doctor.cli.context import AppContext
+    from perspt_doctor.client.options import ChatOptions
     from perspt_doctor.providers.base import Adapter
 
 
@@ -212,19 +213,18 @@ class ConnectionTest:
                     for later, _ in steps[index + 1:]:
                         self.printer.step("skip", later, f"not run: {name} failed")
                     self.printer.line(f"Connection test failed at {name}.")
-                    return 1
+                    return ExitCode.FAILURE
                 elapsed = (time.perf_counter() - started) * 1000
                 self.printer.step("ok", name, f"{detail} ({elapsed:.0f} ms)")
         finally:
             if self._adapter is not None:
                 await self._adapter.aclose()
         self.printer.line("Connection test passed.")
-        return 0
+        return ExitCode.OK
 
 
-def run_connection_test(app: AppContext, out: IO[str] | None = None) -> int:
+def run_connection_test(options: ChatOptions, out: IO[str] | None = None) -> int:
     from perspt_doctor.client.app import check_provider
 
-    settings = app.settings()
-    check_provider(settings)
-    return asyncio.run(ConnectionTest(settings, Printer(out or sys.stdout)).run())
+    check_provider(options.settings)
+    return asyncio.run(ConnectionTest(options.settings, Printer(out or sys.stdout)).run())

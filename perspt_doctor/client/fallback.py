@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 
 
 @dataclass(frozen=True)

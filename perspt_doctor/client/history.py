@@ -18,6 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from perspt_doctor.errors import PersptError
+
 EXPORT_FORMAT = "perspt-history"
 EXPORT_VERSION = 1
 SCHEMA_VERSION = 1
@@ -53,7 +55,7 @@ CREATE INDEX IF NOT EXISTS conversations_by_update ON conversations(updated_at);
 """
 
 
-class HistoryError(Exception):
+class HistoryError(PersptError):
     """The store could not be opened, read or written; the message says which file and why."""
 
 

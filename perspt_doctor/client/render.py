@@ -317,3 +317,22 @@ def render_markdown_once(text: str, console: Console) -> None:
     from rich.markdown import Markdown
 
     console.print(Markdown(text, code_theme="monokai"))
+
+
+class BufferedMarkdown:
+    """--no-stream on a terminal: wait for the whole reply, render it once."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._parts: list[str] = []
+
+    def feed(self, text: str) -> None:
+        self._parts.append(text)
+
+    def finish(self) -> None:
+        if not self._parts:
+            return
+        from rich.console import Console
+
+        render_markdown_once("".join(self._parts), Console(file=self._stream, highlight=False))
+        self._parts = []

@@ -8,12 +8,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client import commands
-from perspt_doctor.client.app import cancel_on_sigint, make_session, report_failure, uncancel_current
+from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from perspt_doctor.cli.context import AppContext
     from perspt_doctor.client.session import ChatSession
 
 
@@ -67,9 +66,8 @@ def _prompt_session() -> Any:
                          prompt_continuation=lambda width, _n, _soft: "." * (width - 1) + " ")
 
 
-def run_repl(app: AppContext, settings: Any, *, streaming: bool) -> int:
-    session = make_session(app, settings, streaming=streaming)
-    return asyncio.run(repl_loop(session, debug=app.debug))
+def run_repl(session: ChatSession, *, debug: bool = False) -> int:
+    return asyncio.run(repl_loop(session, debug=debug))
 
 
 async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
@@ -106,27 +104,13 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
             await asyncio.wait_for(session.aclose(), timeout=5)
         if session.store is not None:
             session.store.close()
-    return 0
+    return ExitCode.OK
 
 
 async def _turn(session: ChatSession, screen: RichScreen, console: Console, text: str, *, debug: bool) -> None:
-    from perspt_doctor.client.app import BufferedMarkdown
-    from perspt_doctor.client.render import MarkdownSink, Sink
-    from perspt_doctor.client.session import TurnFailed
+    from perspt_doctor.client.render import BufferedMarkdown, MarkdownSink, Sink
+    from perspt_doctor.client.turn import run_turn
 
     sink: Sink = MarkdownSink(console) if session.streaming else BufferedMarkdown(sys.stdout)
-    with cancel_on_sigint() as interrupted:
-        try:
-            await session.ask(text, sink)
-        except asyncio.CancelledError:
-            if not interrupted():
-                raise
-            uncancel_current()
-            sink.finish()
-            screen.error("[interrupted: the partial reply is kept]")
-            return
-        except TurnFailed as exc:
-            sink.finish()
-            report_failure(exc, debug=debug)
-            return
-    sink.finish()
+    await run_turn(session, text, sink, debug=debug,
+                   on_interrupt=lambda: screen.error("[interrupted: the partial reply is kept]"))

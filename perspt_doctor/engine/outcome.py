@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perspt_doctor.engine.model import Check, Result, Status
+from perspt_doctor.errors import ExitCode
 
 STATUS_ORDER: tuple[Status, ...] = (Status.OK, Status.WARN, Status.FAIL, Status.SKIP, Status.ERROR)
 
@@ -70,16 +71,17 @@ class DoctorRun:
                 return status
         return "ok"
 
-    def exit_code(self, *, strict: bool = False) -> int:
-        """0 fine; 1 a failure (or, with --strict, a warning); 3 no failure but a check errored."""
+    def exit_code(self, *, strict: bool = False) -> ExitCode:
+        """OK fine; FAILURE a failure (or, with --strict, a warning); CHECK_ERROR no failure but a check
+        could not finish."""
         counts = self.counts
         if counts["fail"]:
-            return 1
+            return ExitCode.FAILURE
         if counts["error"]:
-            return 3
+            return ExitCode.CHECK_ERROR
         if strict and counts["warn"]:
-            return 1
-        return 0
+            return ExitCode.FAILURE
+        return ExitCode.OK
 
     def by_id(self) -> dict[str, Outcome]:
         return {o.id: o for o in self.outcomes}

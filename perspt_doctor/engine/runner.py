@@ -21,6 +21,7 @@ from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offl
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
 from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class DoctorOptions:
     extra_options: dict[str, Any] = field(default_factory=dict)
 
 
-class UnknownPattern(ValueError):
+class UnknownPattern(UsageError, ValueError):
     """An --only or --skip pattern that matches no check: a typo would otherwise silently run nothing,
     or silently skip nothing."""
 

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
-
-if TYPE_CHECKING:
-    from perspt_doctor.engine.model import CheckContext
+from typing import Any, Generic, TypeVar, overload
 
 T = TypeVar("T")
 D = TypeVar("D")
 
-Provide = Callable[["CheckContext"], Awaitable[T]]
+Provide = Callable[[Any], Awaitable[T]]
+"""Computes a service from the asking check's `CheckContext` (typed Any here: engine/model.py imports this
+module, and two files must not import each other)."""
 
 _NAMED: dict[str, ServiceKey[Any]] = {}
 """Run-wide keys by name (the first key declared with a name owns it)."""

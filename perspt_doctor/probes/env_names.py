@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 from perspt_doctor.suggest import did_you_mean
 
 KEY_MISTAKES: dict[str, str] = {

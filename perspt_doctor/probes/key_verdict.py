@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from perspt_doctor import catalog
 from perspt_doctor.engine.model import Result
 from perspt_doctor.probes.models import ModelsProbe, display_name
-from perspt_doctor.providers import catalog
 from perspt_doctor.providers import errors as e
 
 DOCS = "docs/troubleshooting.md#api-keys"

@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from perspt_doctor import errors
 from perspt_doctor.redact import redact
 from perspt_doctor.transport.classify import Cause, Kind, cause_of, classify_reply, extract, parse_body
 
 _MAX_MESSAGE = 300
 
 
-class ProviderError(Exception):
+class ProviderError(errors.ProviderError):
     kind: ClassVar[str] = "provider_error"
     cause_kind: ClassVar[Kind] = Kind.UNKNOWN
     """The classifier's kind for an error of this class made without a `Cause` (by an adapter itself)."""

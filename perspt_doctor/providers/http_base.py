@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
+from perspt_doctor.catalog import ProviderSpec
 from perspt_doctor.providers.base import ChatChunk, ChatRequest, ChatResponse, ModelInfo, ModelList
-from perspt_doctor.providers.catalog import ProviderSpec
 from perspt_doctor.providers.errors import (
     AuthenticationError,
     BadResponseError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 
 if TYPE_CHECKING:
     from perspt_doctor.providers.http_base import HTTPAdapter

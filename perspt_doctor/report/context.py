@@ -134,7 +134,7 @@ def gather(settings: Settings | None, env: Mapping[str, str], *, config_path: Pa
 def register_all_secrets(settings: Settings) -> None:
     """Look up every provider's key (flag, environment, keyring, config) so the redactor knows
     each value, whatever its shape, before any text is assembled."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     for pid in catalog.PROVIDERS:
         try:

@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 from perspt_doctor.suggest import did_you_mean
 
 PAGES = ("troubleshooting", "checks")

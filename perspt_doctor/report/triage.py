@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from perspt_doctor import categories
+from perspt_doctor.errors import UsageError
 
 SCHEMA_VERSION = 1
 MAX_REPORT_BYTES = 16 * 1024 * 1024
@@ -25,7 +26,7 @@ JSON_HEADING = "## Doctor JSON"
 _STATUS_RANK = {"fail": 0, "error": 1, "warn": 2}
 
 
-class ReportFormatError(ValueError):
+class ReportFormatError(UsageError, ValueError):
     """A file that is not a readable report; the message says why in one line."""
 
 
@@ -410,19 +411,6 @@ def parse_report_bytes(path: str, raw: bytes) -> TriagedReport:
 def load_report(path: Path) -> TriagedReport:
     """Read and rank one report. Raises ReportFormatError with a one-line reason."""
     return parse_report_bytes(str(path), read_report_bytes(path))
-
-
-def triage_files(paths: Iterable[Path], *, jobs: int | None = 1) -> Triage:
-    """Every report read and summarized, held in memory (see `Triage`)."""
-    from perspt_doctor.report.triage_stream import iter_reports
-
-    result = Triage()
-    for item in iter_reports(paths, jobs=jobs):
-        if isinstance(item, Skipped):
-            result.skipped.append(item)
-        else:
-            result.reports.append(item)
-    return result
 
 
 def report_json(report: ReportSummary) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from perspt_doctor.report.triage import (
     ReportFormatError,
     ReportSummary,
     Skipped,
+    Triage,
     TriagedReport,
     parse_report_bytes,
     read_report_bytes,
@@ -99,3 +100,14 @@ def _chunks(first: list[str], rest: Iterator[str], size: int) -> Iterator[list[s
         if not piece:
             return
         yield piece
+
+
+def triage_files(paths: Iterable[Path], *, jobs: int | None = 1) -> Triage:
+    """Every report read and summarized, held in memory (see `Triage`)."""
+    result = Triage()
+    for item in iter_reports(paths, jobs=jobs):
+        if isinstance(item, Skipped):
+            result.skipped.append(item)
+        else:
+            result.reports.append(item)
+    return result

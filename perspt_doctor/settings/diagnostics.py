@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from perspt_doctor import errors
+
 Severity = Literal["error", "warning", "info"]
 
 
@@ -39,10 +41,8 @@ class Diagnostic:
         return text.replace("\n", " ")
 
 
-class ConfigError(Exception):
+class ConfigError(errors.ConfigError):
     """A config file perspt cannot use. Its `str()` is the one-line message shown to the user."""
-
-    exit_code = 2
 
     def __init__(self, diagnostic: Diagnostic, *, more: int = 0,
                  all_diagnostics: list[Diagnostic] | None = None, loaded: Any = None) -> None:

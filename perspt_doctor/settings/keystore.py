@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import sys
 
+from perspt_doctor.errors import KeyringError
+
 SERVICE = "perspt"
 
 
-class KeyringUnavailable(RuntimeError):
+class KeyringUnavailable(KeyringError, RuntimeError):
     """No usable keyring backend (common on headless Linux)."""
 
 

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from perspt_doctor import paths, redact
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog, paths, redact
 from perspt_doctor.settings.diagnostics import ConfigError
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, schema_default

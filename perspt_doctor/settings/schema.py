@@ -231,7 +231,7 @@ _PROVIDER_PATHS = ("provider", "provider_type", "default_provider", "fallback_pr
 
 def _provider_names(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
     """Provider ids anywhere in the file must be ones perspt knows (aliases allowed)."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     named: list[tuple[str, str, Severity]] = []
     for key in _PROVIDER_PATHS:

@@ -26,7 +26,7 @@ class Written:
 
 def plaintext_keys(data: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(provider id, key path, value) for every API key written in the file itself."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     found: list[tuple[str, str, str]] = []
     main = data.get("api_key")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings

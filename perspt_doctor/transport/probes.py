@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from perspt_doctor.errors import TransportError
 from perspt_doctor.transport.classify import Cause, Kind, authority, cause_of, classify, proxy_reply
 from perspt_doctor.transport.proxy import proxy_parts
 
@@ -84,7 +85,7 @@ class ProxyReply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class ProxyTunnelError(Exception):
+class ProxyTunnelError(TransportError):
     def __init__(self, reply: ProxyReply) -> None:
         super().__init__(f"{reply.status} {reply.reason}")
         self.reply = reply

@@ -12,19 +12,20 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from perspt_doctor.errors import TransportError
+
 if TYPE_CHECKING:
     import ssl
 
     from perspt_doctor.settings.resolve import Settings
 
 
-class TransportConfigError(ValueError):
+class TransportConfigError(TransportError, ValueError):
     """A setting that makes it impossible to build the HTTP client (bad proxy URL, missing CA file)."""
 
     def __init__(self, message: str, hint: str | None = None, setting: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, hint=hint)
         self.message = message
-        self.hint = hint
         self.setting = setting
 
 

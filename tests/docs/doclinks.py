@@ -30,7 +30,7 @@ def all_checks() -> list[Any]:
 
 def docs_links() -> set[tuple[str, str]]:
     """(page, anchor) of every docs link a check can show; `{provider}` anchors once per provider."""
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     raw: set[str] = set()
     for declared in all_checks():

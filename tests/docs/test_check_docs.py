@@ -170,7 +170,7 @@ def test_a_docstring_becomes_paragraphs_and_a_verdict_list() -> None:
 
 
 def test_a_check_section_renders_verdicts_fixes_links_and_engine_skips() -> None:
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
 
     declared = _declare(DOC, depends_on=("tls.{provider}",), needs_network=True)
     known = {"dns.{provider}": "dns-provider", "tls.{provider}": "tls-provider"}
@@ -200,7 +200,7 @@ def test_the_rendered_page_has_every_verdict_as_a_list_item() -> None:
 
 
 def test_the_anchor_triage_computes_for_every_planned_check_exists() -> None:
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
     from perspt_doctor.report.triage import check_anchor
 
     page = (ROOT / "docs" / "checks.md").read_text(encoding="utf-8")

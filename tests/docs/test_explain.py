@@ -58,7 +58,7 @@ def test_every_docs_reference_a_check_can_print_is_shown_by_its_explain_command(
 
 
 def test_every_check_id_finds_its_own_section() -> None:
-    from perspt_doctor.providers import catalog
+    from perspt_doctor import catalog
     from perspt_doctor.report.triage import check_anchor
 
     checks = all_checks()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 from perspt_doctor.providers.http_base import HTTPAdapter
 from perspt_doctor.providers.registry import make_adapter
 from perspt_doctor.settings.resolve import Flags, load_settings

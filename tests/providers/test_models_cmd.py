@@ -8,8 +8,8 @@ import sys
 
 from click.testing import CliRunner
 
+from perspt_doctor.catalog import UnknownProviderError
 from perspt_doctor.cli.root import cli
-from perspt_doctor.providers.catalog import UnknownProviderError
 from tests.fakes.anthropic_fake import anthropic_fake
 from tests.fakes.openai_fake import openai_fake
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from perspt_doctor.providers import catalog
+from perspt_doctor import catalog
 from perspt_doctor.providers.base import ChatRequest, Message
 from perspt_doctor.providers.errors import ProviderError
 from perspt_doctor.providers.ollama_adapter import host_url

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from reportkit import CORPUS, check_row, document, run_perspt, write_json
 
-from perspt_doctor.report.triage import ReportFormatError, check_anchor, load_report, rank, triage_files
+from perspt_doctor.report.triage import ReportFormatError, check_anchor, load_report, rank
+from perspt_doctor.report.triage_stream import triage_files
 
 REAL = CORPUS / "real"
 MALFORMED = CORPUS / "malformed"

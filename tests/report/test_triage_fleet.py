@@ -14,8 +14,8 @@ import pytest
 from reportkit import CORPUS, check_row, document, run_perspt, write_json
 
 from perspt_doctor.redact import redact_obj
-from perspt_doctor.report.triage import to_json, triage_files
-from perspt_doctor.report.triage_stream import iter_reports
+from perspt_doctor.report.triage import to_json
+from perspt_doctor.report.triage_stream import iter_reports, triage_files
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = CORPUS / "real"

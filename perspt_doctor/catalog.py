@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from perspt_doctor.errors import UsageError
 from perspt_doctor.suggest import did_you_mean
 
 Protocol = Literal["openai", "anthropic", "gemini", "cohere", "ollama"]
@@ -253,17 +254,15 @@ def canonical_id(name: str) -> str | None:
     return _ALIASES.get(name.strip().lower())
 
 
-class UnknownProviderError(ValueError):
+class UnknownProviderError(UsageError, ValueError):
     """A provider name that is neither an id nor an alias: a usage error (exit 2), worded once for the
     chat, `doctor`, `report`, `models` and `keys` alike."""
-
-    exit_code = 2
 
     def __init__(self, name: str, origin: str | None = None) -> None:
         self.name = name
         self.suggestions = did_you_mean(name, all_names(), cutoff=0.7)
-        self.hint = unknown_provider_hint(self.suggestions)
-        super().__init__(f"unknown provider '{name}'" + (f" (from {origin})" if origin else ""))
+        super().__init__(f"unknown provider '{name}'" + (f" (from {origin})" if origin else ""),
+                         hint=unknown_provider_hint(self.suggestions))
 
 
 def unknown_provider_hint(suggestions: list[str]) -> str:

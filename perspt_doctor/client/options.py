@@ -1,0 +1,22 @@
+"""What the chat takes from whoever starts it: the resolved settings and the few switches that are not
+settings. The command line builds one from its context; the client never sees the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perspt_doctor.settings.resolve import Settings
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    settings: Settings
+    """Resolved once by the caller (flags, environment, keyring, config file, defaults)."""
+    debug: bool = False
+    """Show the traceback of a failed turn."""
+
+    @property
+    def streaming(self) -> bool:
+        return bool(self.settings.get("stream"))

@@ -1,0 +1,94 @@
+"""One chat turn, the same for `perspt -q` and the REPL: ask, let Ctrl+C stop only the reply in progress
+(what arrived is kept), and report a failed turn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from perspt_doctor.errors import ExitCode
+
+if TYPE_CHECKING:
+    from perspt_doctor.client.render import Sink
+    from perspt_doctor.client.session import ChatSession
+
+
+async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt: Callable[[], None],
+                   debug: bool = False) -> ExitCode:
+    """Ask `text`, feeding the reply to `sink`. Returns OK, FAILURE (the failure is reported on stderr)
+    or INTERRUPTED (Ctrl+C: `on_interrupt` says so; the partial reply is kept in the history)."""
+    from perspt_doctor.client.session import TurnFailed
+
+    with cancel_on_sigint() as interrupted:
+        try:
+            await session.ask(text, sink)
+        except asyncio.CancelledError:
+            if not interrupted():
+                raise
+            uncancel_current()
+            sink.finish()
+            on_interrupt()
+            return ExitCode.INTERRUPTED
+        except TurnFailed as exc:
+            sink.finish()
+            report_failure(exc, debug=debug)
+            return ExitCode.FAILURE
+    sink.finish()
+    return ExitCode.OK
+
+
+@contextlib.contextmanager
+def cancel_on_sigint(task: asyncio.Task[Any] | None = None) -> Iterator[Callable[[], bool]]:
+    """While inside, Ctrl+C cancels `task` (the current one by default) instead of killing the
+    process. Yields a function that says whether Ctrl+C was pressed."""
+    loop = asyncio.get_running_loop()
+    target = task or asyncio.current_task()
+    pressed = [False]
+
+    def handler(_signum: int, _frame: Any) -> None:
+        pressed[0] = True
+        if target is not None:
+            loop.call_soon_threadsafe(target.cancel)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield lambda: pressed[0]
+        return
+    try:
+        yield lambda: pressed[0]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def uncancel_current() -> None:
+    task = asyncio.current_task()
+    uncancel = getattr(task, "uncancel", None)
+    cancelling = getattr(task, "cancelling", None)
+    if uncancel is not None and cancelling is not None:  # Python 3.11+
+        while cancelling():
+            uncancel()
+
+
+def report_failure(exc: Any, *, debug: bool = False, stream: IO[str] | None = None) -> None:
+    from perspt_doctor.redact import redact
+
+    target = stream or sys.stderr
+    result = exc.result
+    if debug and result.error is not None:
+        import traceback
+
+        target.write(redact("".join(traceback.format_exception(result.error))))
+    for skipped in result.skipped:
+        target.write(redact(f"perspt: {skipped.route.provider}/{skipped.route.model} was skipped: "
+                            f"{skipped.failure.summary()}") + "\n")
+    if result.failure is not None:
+        for line in result.failure.lines():
+            target.write(line + "\n")
+    if result.text:
+        target.write("perspt: the partial reply is kept in the history (`perspt history show last`)\n")
+    target.flush()
