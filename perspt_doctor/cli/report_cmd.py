@@ -109,8 +109,9 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
     on a terminal, atomic writes."""
     from perspt_doctor import fsutil, redact
     from perspt_doctor.report.bundle import REPORT_NAME, final_scan, zip_bytes
+    from perspt_doctor.textsafe import printable
 
-    members, hits = final_scan(members)
+    members, hits = final_scan({name: printable(text) for name, text in members.items()})
     text = members[REPORT_NAME]
     for hit in hits[:20]:
         _err(f"  {hit.describe()}")
