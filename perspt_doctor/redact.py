@@ -247,30 +247,42 @@ def encodings(value: str) -> list[str]:
     return sorted(forms, key=len, reverse=True)
 
 
-def redact_facts(facts: Any, depth: int = 0) -> Any:
-    """A check's facts (plugins' too): values under secret-like names (`token`, `api_key`, `password`)
-    are hidden whatever they look like, every other string is redacted, and structures deeper than
-    any real fact (or cyclic ones) are cut."""
-    if depth > _MAX_FACT_DEPTH:
-        return "[... nested too deeply ...]"
-    if isinstance(facts, str):
-        return redact(facts)
-    if isinstance(facts, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in facts.items():
-            name = redact(str(key))
-            secret_name = _SECRET_FACT.search(name) is not None
-            if secret_name and value not in (None, "") and not isinstance(value, (bool, int, float)):
-                out[name] = REDACTED
-            else:
-                out[name] = redact_facts(value, depth + 1)
-        return out
-    if isinstance(facts, (list, tuple, set, frozenset)):
-        return [redact_facts(v, depth + 1) for v in facts]
-    return facts
+def redact_facts(facts: Any) -> Any:
+    """A check's facts (plugins' too), as they may be shown: values under secret-like names (`token`,
+    `api_key`, `password`) are hidden whatever they look like, every other string is redacted, and
+    structures deeper or bigger than any real fact (or cyclic ones) are cut."""
+    return _FactWalker().walk(facts, 0, ())
+
+
+class _FactWalker:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+    def walk(self, value: Any, depth: int, path: tuple[int, ...]) -> Any:
+        self.nodes += 1
+        if depth > _MAX_FACT_DEPTH or self.nodes > _MAX_FACT_NODES:
+            return "[... cut: nested too deeply or too big ...]"
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+            if id(value) in path:
+                return "[... cut: refers to itself ...]"
+            inner = (*path, id(value))
+            if isinstance(value, Mapping):
+                out: dict[str, Any] = {}
+                for key, child in value.items():
+                    name = redact(str(key))
+                    hidden = _SECRET_FACT.search(name) is not None and child not in (None, "") \
+                        and not isinstance(child, (bool, int, float))
+                    out[name] = REDACTED if hidden else self.walk(child, depth + 1, inner)
+                return out
+            items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+            return [self.walk(child, depth + 1, inner) for child in items]
+        return value
 
 
 _MAX_FACT_DEPTH = 32
+_MAX_FACT_NODES = 20_000
 _SECRET_FACT = re.compile(r"(?i)(?:^|[_\-. ])(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|token|"
                           r"password|passwd|passphrase|credentials?|auth(?:orization)?|bearer|cookie|session[_-]?id|"
                           r"private[_-]?key)(?:$|[_\-. ])")
