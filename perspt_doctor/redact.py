@@ -147,7 +147,7 @@ class Redactor:
         for form in forms:
             if form in text:
                 text = text.replace(form, REDACTED)
-        return _redact_split(forms, text) if "\n" in text else text
+        return _redact_split(forms, text)
 
     def redact(self, text: str) -> str:
         if not text:
@@ -185,14 +185,16 @@ class Redactor:
         return hits
 
 
-_BREAK = re.compile(r"[ \t]*\r?\n[ \t]*")
+_BLANKS = re.compile(r"\s+")
 
 
 def _redact_split(forms: tuple[str, ...], text: str) -> str:
-    """Known values that a line break (with the blanks around it) cuts in two or more pieces."""
-    cuts = [(m.start(), m.end()) for m in _BREAK.finditer(text)]
-    if not cuts:
+    """Known values that blanks cut in pieces: wrapped over lines, or a line break that a message
+    folded into a space."""
+    squashed = _BLANKS.sub("", text)
+    if len(squashed) == len(text) or not any(form in squashed for form in forms):
         return text
+    cuts = [(m.start(), m.end()) for m in _BLANKS.finditer(text)]
     joined_parts: list[str] = []
     starts: list[int] = []  # position in the joined text where each kept run starts
     origins: list[int] = []  # ... and where that run starts in `text`
@@ -336,9 +338,9 @@ class _Starts:
         self.starts = re.compile("(?=(" + "|".join(re.escape(p) for p in sorted(self.by_start)) + "))")
 
     def held_back(self, text: str) -> int:
-        """The length of the longest end of `text` that begins some known form (a line break may split it)."""
+        """The length of the longest end of `text` that begins some known form (blanks may split it)."""
         tail = text[-(self.longest + 8):]
-        squashed = _BREAK.sub("", tail) if "\n" in tail else tail
+        squashed = _BLANKS.sub("", tail)
         size = len(squashed)
         keep = 0
         for match in self.starts.finditer(squashed, max(0, size - self.longest + 1)):
@@ -348,13 +350,13 @@ class _Starts:
                 break
         if not keep:
             keep = 2 if squashed[-2:] in self.short else 1 if squashed[-1:] in self.short else 0
-        if not keep or squashed is tail:
+        if not keep or len(squashed) == len(tail):
             return keep
         # map back: how much of the real tail holds those characters (and the breaks among them)
         count, index = 0, len(tail)
         while count < keep and index > 0:
             index -= 1
-            if tail[index] not in " \t\r\n":
+            if not tail[index].isspace():
                 count += 1
         return len(tail) - index
 
