@@ -199,6 +199,7 @@ def _common_outputs(scenario: Scenario) -> None:
     scenario.run("triage", "triage", "triage", str(report))
     scenario.run("triage-json", "triage", "triage", "--json", str(report), str(home.root / "doctor.json"))
     scenario.run("triage-bundle", "triage", "triage", "--csv", str(home.root / "report2.md"))
+    _add_files(scenario, "json", home.path("state"), "*.json", {})  # the doctor's run records
 
 
 def _export_history(scenario: Scenario) -> None:
@@ -528,7 +529,7 @@ def _evidence(scenarios: dict[str, Scenario]) -> dict[str, Callable[[], bool]]:
                                             scenario=hostile) and hostile.runs["ask-line-break"].returncode == 2
         and not any(v("argv-key-line-break")[:14] in json.dumps(r.headers)
                     for r in fakes["shapes"].requests),  # type: ignore[attr-defined]
-        "title-straddle": lambda: stored("title-straddle") and "x" * 50 + " my key [RED" in hostile.runs[
+        "title-straddle": lambda: stored("title-straddle") and "x" * 50 + " my key […" in hostile.runs[
             "history-list"].stdout,
         **{f"question-{name}": (lambda pid=f"question-{name}": stored(pid)) for name in (
             "aws-access-key", "slack-bot", "jwt", "github-pat", "github-classic", "stripe-live")},
