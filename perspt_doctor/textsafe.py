@@ -5,7 +5,7 @@ documents given to `triage` or `report --from-json`, the history) made safe to p
 `ESC[2J` and cursor moves, OSC such as window titles, hyperlinks and clipboard writes, DCS/APC/PM/SOS
 strings, two-character escapes) and every other control character (C0 but tab and line feed, DEL, C1,
 a carriage return that would draw over a line, backspace), plus the invisible characters that reorder
-text (bidi overrides). perspt's own styling is added afterwards, by rich, to text that passed here;
+text (bidi overrides and isolates). perspt's own styling is added afterwards, by rich, to text that passed here;
 untrusted text is never parsed as rich markup.
 """
 
@@ -22,7 +22,9 @@ _SEQUENCE = re.compile(
     """,
     re.VERBOSE,
 )
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Right-to-left text keeps its marks (U+200E, U+200F); the overrides and isolates that reorder what a
+line appears to say go."""
 
 
 def printable(text: str, *, newlines: bool = True) -> str:

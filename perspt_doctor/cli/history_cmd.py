@@ -103,11 +103,11 @@ def show_cmd(conversation: str, as_json: bool) -> None:
 def export_cmd(output: str, ids: tuple[int, ...]) -> None:
     with _store() as store:
         data = store.export_data(list(ids) or None)
-    from perspt_doctor.textsafe import printable
-
-    text = printable(json.dumps(data, indent=2, ensure_ascii=False)) + "\n"
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output == "-":
-        sys.stdout.write(text)
+        from perspt_doctor.textsafe import printable
+
+        sys.stdout.write(printable(text))  # a terminal, maybe; a file keeps the conversations as they were
         return
     from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write
 
