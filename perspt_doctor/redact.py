@@ -43,13 +43,13 @@ _SHAPE_PATTERNS: tuple[str, ...] = (
     r"\b[AI]Q\.[A-Za-z0-9_.-]{20,}",
     r"gsk_[A-Za-z0-9]{20,}",
     r"xai-[A-Za-z0-9_]{20,}",
-    r"\bgh[pousr]_[A-Za-z0-9]{30,}",
-    r"\bgithub_pat_[A-Za-z0-9_]{22,}",
-    r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
-    r"\bxox[abposr]-[A-Za-z0-9-]{10,}",
-    r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{10,}",
+    r"gh[pousr]_[A-Za-z0-9]{30,}",
+    r"github_pat_[A-Za-z0-9_]{22,}",
+    r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])",
+    r"xox[abposr]-[A-Za-z0-9-]{10,}",
+    r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}",
     # a JSON Web Token: three base64url parts, the first two JSON objects
-    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     # Cohere (40) and Mistral (32) keys have no prefix: a bare token of exactly that length mixing upper
     # case, lower case and digits. Hex digests (one case only) and UUIDs (dashes) do not match.
     r"(?<![A-Za-z0-9_./-])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[0-9])"
