@@ -307,6 +307,9 @@ class StreamRedactor:
             return text
         if self._index is None or self._index.forms is not forms:
             self._index = _Starts(forms)
+        if self._index.nothing_starts(text):  # the common case, one regex scan: pass it on at once
+            self._pending = ""
+            return text
         cut = len(text) - self._index.held_back(text)
         # a complete form that the cut would split is held back whole (a longer form may still begin there)
         moved = cut < len(text)
@@ -336,6 +339,12 @@ class _Starts:
             self.by_start.setdefault(form[:3], []).append(form)
         self.short = {form[:k] for form in forms for k in (1, 2)}
         self.starts = re.compile("(?=(" + "|".join(re.escape(p) for p in sorted(self.by_start)) + "))")
+
+    def nothing_starts(self, text: str) -> bool:
+        """No known form begins anywhere in `text` (blanks ignored), not even in its last two characters."""
+        squashed = _BLANKS.sub("", text)
+        return self.starts.search(squashed) is None and squashed[-2:] not in self.short \
+            and squashed[-1:] not in self.short
 
     def held_back(self, text: str) -> int:
         """The length of the longest end of `text` that begins some known form (blanks may split it)."""
