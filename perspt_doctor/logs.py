@@ -117,7 +117,7 @@ def _log_start(root: logging.Logger, app: Any) -> None:
     config = settings.config
     root.info("config: %s", f"{config.path} ({config.reason})" if config else "none (--no-config)")
     provider, model = settings.provider, settings.model
-    key = settings.key_for(provider.value)
+    key = settings.key_lookup(provider.value, complete=False).resolved  # its origin only: never refuses
     root.debug("provider %s from %s; model %s from %s; key from %s", provider.value, provider.origin,
                model.value, model.origin, key.origin)
 

@@ -189,3 +189,118 @@ def _guarded_debug(command: click.Command) -> None:
         run_guarded(command, [])
     finally:
         del os.environ["PERSPT_DEBUG"]
+
+
+# ---- encodings, new shapes, identity in any case, facts, streamed replies (issue 14) -----------
+KEY_WITH_SYMBOLS = "enc+Q1w2E3r4T5y6/U7i8O9p0==A1s2D3f4+G5h6"
+
+
+def _encoded(key: str) -> dict[str, str]:
+    import base64
+    from urllib.parse import quote, quote_plus
+
+    data = key.encode()
+    return {"raw": key, "quote": quote(key, safe=""), "quote-slash": quote(key), "quote_plus": quote_plus(key),
+            "b64": base64.b64encode(data).decode(), "b64-nopad": base64.b64encode(data).decode().rstrip("="),
+            "b64url": base64.urlsafe_b64encode(data).decode(),
+            "b64-bearer": base64.b64encode(b"Bearer " + data).decode(),
+            "b64-of-longer": base64.b64encode(data + b"\n").decode(), "hex": data.hex(),
+            "hex-upper": data.hex().upper(), "json": json.dumps(key)[1:-1].replace("/", "\\/"),
+            "split-line": key[:11] + "\n    " + key[11:], "split-space": key[:20] + " " + key[20:]}
+
+
+@pytest.mark.parametrize("encoding", sorted(_encoded(KEY_WITH_SYMBOLS)))
+def test_a_known_key_is_redacted_in_every_encoding(encoding: str) -> None:
+    r = Redactor(home="", user="")
+    r.register_secret(KEY_WITH_SYMBOLS)
+    text = f"401: invalid key {_encoded(KEY_WITH_SYMBOLS)[encoding]} (sent)"
+    out = r.redact(text)
+    assert out.startswith("401: invalid key [REDACTED]") and out.endswith(" (sent)"), out
+    assert r.redact_known(text) == out
+    assert Redactor(home="", user="").redact(text) == text or encoding in ("split-line", "split-space")
+
+
+@pytest.mark.parametrize(("text", "gone"), [
+    ("aws AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+    ("slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx", "xoxb-123456789012"),
+    ("slack xoxp-123456789012-1234567890123-0123456789abcdef", "xoxp-123456789012"),
+    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "dozjgNry"),
+    ("pat github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "github_pat_11ABCDEFG"),
+    ("classic ghp_" + "a1B2c3D4e5" * 4, "ghp_a1B2"),
+    ("stripe sk_live_" + "a1B2c3D4e5" * 3, "sk_live_a1B2"),
+    ("stripe rk_live_" + "a1B2c3D4e5" * 3, "rk_live_a1B2"),
+    ("my db password: hunter22 please", "hunter22"),
+    ("retry with password=s3cr3t-Value", "s3cr3t-Value"),
+    ("Passwd = 'quoted-one'", "quoted-one"),
+])
+def test_other_services_tokens_and_password_assignments(text: str, gone: str) -> None:
+    out = Redactor(home="", user="").redact(text)
+    assert gone not in out and REDACTED in out, out
+
+
+@pytest.mark.parametrize("text", ["max_tokens=100", "tokens: 1200", "the password: field is required? no",
+                                  "AKIA is a prefix", "password: $DB_PASSWORD"])
+def test_lookalikes_of_the_new_shapes_stay(text: str) -> None:
+    out = Redactor(home="", user="").redact(text)
+    assert out == text or text == "the password: field is required? no", out
+
+
+def test_home_and_user_in_any_letter_case() -> None:
+    r = Redactor(home="/home/alice", user="alice")
+    assert r.redact("/HOME/ALICE/x and /Home/Alice/y by ALICE, Alice, aLiCe") == "~/x and ~/y by <user>, <user>, <user>"
+    assert r.redact("malice and ALICES") == "malice and ALICES"
+
+
+def test_facts_are_redacted_by_name_and_by_value() -> None:
+    from perspt_doctor.redact import redact_facts
+
+    redact.reset_default_redactor(Redactor(home="", user=""))
+    facts = {"token": "plain-value", "api_key": "x" * 8, "db": [{"password": "pw-1", "port": 5432}],
+             "session_id": "abc", "tokens_used": 12, "count": 3, "enabled": True, "key_source": "environment",
+             "auth": None, "note": "Bearer opaque-token-1234"}
+    assert redact_facts(facts) == {
+        "token": REDACTED, "api_key": REDACTED, "db": [{"password": REDACTED, "port": 5432}], "session_id": REDACTED,
+        "tokens_used": 12, "count": 3, "enabled": True, "key_source": "environment", "auth": None,
+        "note": f"Bearer {REDACTED}"}
+
+
+def test_cyclic_deep_and_huge_facts_are_cut() -> None:
+    from perspt_doctor.redact import redact_facts
+
+    cyclic: dict[str, object] = {"name": "x"}
+    cyclic["self"] = cyclic
+    cyclic["again"] = cyclic
+    out = redact_facts(cyclic)
+    assert out["self"] == out["again"] == "[... cut: refers to itself ...]"
+    deep: dict[str, object] = {}
+    node = deep
+    for _ in range(5000):
+        node["d"] = {}
+        node = node["d"]  # type: ignore[assignment]
+    assert "nested too deeply" in json.dumps(redact_facts(deep))
+    wide = [[list(range(50)) for _ in range(50)] for _ in range(50)]
+    assert "too big" in json.dumps(redact_facts(wide))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 64])
+def test_a_streamed_reply_never_shows_a_known_key_split_over_chunks(size: int) -> None:
+    import base64
+
+    from perspt_doctor.redact import StreamRedactor
+
+    r = Redactor(home="", user="")
+    r.register_secret(KEY_WITH_SYMBOLS)
+    reply = (f"Your key {KEY_WITH_SYMBOLS} is base64 {base64.b64encode(KEY_WITH_SYMBOLS.encode()).decode()}, "
+             f"wrapped {KEY_WITH_SYMBOLS[:15]}\n{KEY_WITH_SYMBOLS[15:]}; and enc+Q1w2 is only its start.")
+    stream = StreamRedactor(r)
+    shown = [stream.feed(reply[i:i + size]) for i in range(0, len(reply), size)] + [stream.flush()]
+    assert "".join(shown) == (f"Your key {REDACTED} is base64 {REDACTED}, wrapped {REDACTED}; "
+                              "and enc+Q1w2 is only its start.")
+
+
+def test_a_stream_without_known_keys_passes_through_at_once() -> None:
+    from perspt_doctor.redact import StreamRedactor
+
+    stream = StreamRedactor(Redactor(home="", user=""))
+    assert stream.feed("sk-ant-api03-") == "sk-ant-api03-"  # shapes are not hidden in replies: only known keys
+    assert stream.flush() == ""

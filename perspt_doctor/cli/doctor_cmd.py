@@ -216,14 +216,17 @@ def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool,
         history.record_run(doc, keep=settings.integer("doctor.history_size"))
     except OSError as exc:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        sys.stderr.write(redact(f"perspt doctor: warning: could not keep this run's record: {exc}") + "\n")
+        sys.stderr.write(printable(redact(f"perspt doctor: warning: could not keep this run's record: {exc}")) + "\n")
     if as_json:
         if show_diff:
             doc["diff"] = {"baseline": baseline.get("started_at") if baseline else None,
                            "changes": [{"id": c.id, "before": c.before, "after": c.after, "summary": c.summary}
                                        for c in changes]}
-        click.echo(dumps(doc), file=out)
+        from perspt_doctor.textsafe import printable
+
+        click.echo(printable(dumps(doc)), file=out)
     else:
         from perspt_doctor.report.terminal import render
 

@@ -12,12 +12,14 @@ from perspt_doctor.errors import ExitCode, PersptError
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
-    """One piece of a command's output, through the redactor: the way every command prints."""
+    """One piece of a command's output, through the redactor and the terminal sanitizer: the way every
+    command prints."""
     import click
 
     from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
 
-    click.echo(redact(text), err=err, nl=nl)
+    click.echo(printable(redact(text)), err=err, nl=nl)
 
 
 def _debug_requested(args: list[str]) -> bool:
@@ -26,8 +28,9 @@ def _debug_requested(args: list[str]) -> bool:
 
 def _emit(line: str) -> None:
     from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
 
-    sys.stderr.write(redact(line).rstrip("\n") + "\n")
+    sys.stderr.write(printable(redact(line)).rstrip("\n") + "\n")
 
 
 def run_guarded(command: Any, args: list[str]) -> NoReturn:
@@ -43,8 +46,9 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
         raise SystemExit(exc.exit_code) from None
     except click.ClickException as exc:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        sys.stderr.write(redact(_click_message(exc)))
+        sys.stderr.write(printable(redact(_click_message(exc))))
         raise SystemExit(exc.exit_code) from None
     except PersptError as exc:
         if debug:

@@ -66,7 +66,7 @@ def list_cmd(limit: int, show_all: bool, as_json: bool) -> None:
 
         rows = [{"id": c.id, "uuid": c.uuid, "title": c.title, "provider": c.provider, "model": c.model,
                  "messages": c.message_count, "created_at": c.created_at, "updated_at": c.updated_at} for c in items]
-        click.echo(json.dumps(redact_obj(rows), indent=2, ensure_ascii=False))
+        echo(json.dumps(redact_obj(rows), indent=2, ensure_ascii=False))
         return
     if not items:
         echo("No conversations yet.")
@@ -91,9 +91,9 @@ def show_cmd(conversation: str, as_json: bool) -> None:
         if item is None:
             raise UserError(f"no conversation with id {cid}", hint="see `perspt history list`")
         if as_json:
-            click.echo(json.dumps(store.export_data([cid]), indent=2, ensure_ascii=False))
+            echo(json.dumps(store.export_data([cid]), indent=2, ensure_ascii=False))
             return
-    click.echo(to_markdown(item.messages, title=item.title or f"Conversation {item.id}", provider=item.provider,
+    echo(to_markdown(item.messages, title=item.title or f"Conversation {item.id}", provider=item.provider,
                            model=item.model, system_prompt=item.system_prompt, created_at=item.created_at), nl=False)
 
 
@@ -105,7 +105,9 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
         data = store.export_data(list(ids) or None)
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if output == "-":
-        sys.stdout.write(text)
+        from perspt_doctor.textsafe import printable
+
+        sys.stdout.write(printable(text))  # a terminal, maybe; a file keeps the conversations as they were
         return
     from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write
 

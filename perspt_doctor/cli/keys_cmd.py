@@ -150,9 +150,13 @@ def list_cmd(app: AppContext) -> None:
         in_keyring = mask(stored) if stored else "-"
         used = ""
         if settings is not None:
-            resolved = settings.key_for(pid)
-            if resolved.value:
-                used = f"uses {mask(resolved.value)} from {resolved.origin}"
+            try:
+                resolved = settings.key_for(pid)
+            except ConfigError as exc:
+                used = f"unusable: {exc}"
+            else:
+                if resolved.value:
+                    used = f"uses {mask(resolved.value)} from {resolved.origin}"
         if not spec.key_required and not stored and not used:
             used = "no key needed"
         echo(f"  {pid.ljust(width)}  {in_keyring:<8}  {used}".rstrip())

@@ -105,19 +105,20 @@ def gather_context(app: AppContext) -> tuple[Any, Path]:
 
 
 def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, assume_yes: bool) -> int:
-    """The last steps: final scan of every member, preview and consent on a terminal, atomic writes."""
+    """The last steps: final scan of every member (what it finds is removed and named), preview and consent
+    on a terminal, atomic writes."""
     from perspt_doctor import fsutil, redact
-    from perspt_doctor.report.bundle import REPORT_NAME, find_leaks, zip_bytes
+    from perspt_doctor.report.bundle import REPORT_NAME, final_scan, zip_bytes
+    from perspt_doctor.textsafe import printable
 
+    members, hits = final_scan({name: printable(text) for name, text in members.items()})
     text = members[REPORT_NAME]
-    leaks = find_leaks(members)
-    if leaks:
-        for leak in leaks[:20]:
-            _err(f"  {leak.member} line {leak.line}: {leak.excerpt}")
-        _err(f"Error: refusing to write the report: {len(leaks)} line(s) still look like they hold a secret "
-             "(listed above, masked). Nothing was written.")
-        _err("Hint: this is a redaction bug in perspt; please report it without attaching the file")
-        return ExitCode.FAILURE
+    for hit in hits[:20]:
+        _err(f"  {hit.describe()}")
+    if hits:
+        _err(f"Note: the final scan removed {len(hits)} more secret-looking value(s) that the first redaction pass "
+             "missed (listed above); what is written has [REDACTED] in their place. This is a redaction bug in "
+             "perspt: please report it, without attaching these files.")
     to_stdout = output == "-" or (output is None and not sys.stdout.isatty())
     target = None if to_stdout else Path(output or f"perspt-report-{time.strftime('%Y%m%d-%H%M%S')}.md")
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not assume_yes

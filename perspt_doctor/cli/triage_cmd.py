@@ -62,8 +62,11 @@ def _expand(files: tuple[Path, ...]) -> Iterator[Path]:
 
 
 def _out(text: str) -> None:
-    """Writes text the writers have redacted already."""
-    sys.stdout.write(text)
+    """Writes text the writers have redacted already, without the control sequences a user's report
+    may carry (they must not drive the support person's terminal)."""
+    from perspt_doctor.textsafe import printable
+
+    sys.stdout.write(printable(text))
 
 
 def _err(line: str) -> None:

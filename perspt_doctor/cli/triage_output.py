@@ -143,21 +143,23 @@ class RichWriter:
 
     def report(self, report: ReportSummary) -> None:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        self._reports.write("".join(redact(line) + "\n" for line in report_lines(report)) + "\n")
+        self._reports.write("".join(printable(redact(line)) + "\n" for line in report_lines(report)) + "\n")
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from rich.table import Table
         from rich.text import Text
 
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
         for title, header, rows in summary_tables(tally, block="█"):
             table = Table(title=title, title_justify="left")
             for name in header:
                 table.add_column(name, style="cyan" if name == "" else None, no_wrap=name == "")
             for row in rows:
-                table.add_row(*(Text(redact(cell)) for cell in row))
+                table.add_row(*(Text(printable(redact(cell), newlines=False)) for cell in row))
             self._console.print(table)
         if skipped:
             self._console.print(Text(f"{len(skipped)} file(s) skipped (reasons above)"))

@@ -16,9 +16,10 @@ if TYPE_CHECKING:
 
 def notice(line: str, stream: IO[str] | None = None) -> None:
     from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
 
     target = stream or sys.stderr
-    target.write(redact(f"perspt: {line}").rstrip("\n") + "\n")
+    target.write(printable(redact(f"perspt: {line}")).rstrip("\n") + "\n")
     target.flush()
 
 
@@ -26,6 +27,7 @@ def check_provider(settings: Any) -> None:
     from perspt_doctor import catalog
 
     catalog.resolve_provider(str(settings.resolved("provider").value), settings.provider.origin)
+    settings.key_for(settings.provider.value)  # a key with a line break in it: one clear line, no request
 
 
 def open_store() -> HistoryStore | None:

@@ -40,8 +40,9 @@ class Printer:
 
     def line(self, text: str) -> None:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        self.out.write(redact(text) + "\n")
+        self.out.write(printable(redact(text)) + "\n")
         self.out.flush()
 
     def step(self, verdict: str, name: str, detail: str) -> None:

@@ -176,7 +176,7 @@ class HistoryStore:
             cursor = conn.execute(
                 "INSERT INTO conversations (uuid, title, provider, model, system_prompt, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (new_uuid(), title[:80], provider, model, system_prompt, stamp, stamp))
+                (new_uuid(), _title_from(title, 80) if title else "", provider, model, system_prompt, stamp, stamp))
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
@@ -346,9 +346,14 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
     conn.execute("COMMIT")
 
 
-def _title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= 60 else line[:59] + "…"
+def _title_from(text: str, limit: int = 60) -> str:
+    """The first words of a question, redacted before they are cut: a key that straddles the cut
+    would otherwise keep its first characters and no longer look like a key."""
+    from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
+
+    line = " ".join(printable(redact(text), newlines=False).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:

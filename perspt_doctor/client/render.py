@@ -1,4 +1,5 @@
-"""Showing a reply as it streams.
+"""Showing a reply as it streams. Every piece passes `textsafe.printable` first: a reply cannot drive
+the terminal (clear it, move the cursor, set the title or the clipboard).
 
 `PlainSink` writes text straight to a file (a pipe, a file): no rich, one buffered write per chunk,
 a flush at most every 50 ms.
@@ -18,6 +19,8 @@ from __future__ import annotations
 import re
 import time
 from typing import IO, TYPE_CHECKING, Any, Protocol
+
+from perspt_doctor.textsafe import printable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,6 +49,7 @@ class PlainSink:
         self.wrote = False
 
     def feed(self, text: str) -> None:
+        text = printable(text)
         if not text:
             return
         self._write(text)
@@ -213,6 +217,7 @@ class MarkdownSink:
         return _markdown(text, self._code_theme)
 
     def feed(self, text: str) -> None:
+        text = printable(text)
         if not text:
             return
         if not self._started:
@@ -316,7 +321,7 @@ def make_sink(stream: IO[str], *, markdown: bool, console: Console | None = None
 def render_markdown_once(text: str, console: Console) -> None:
     from rich.markdown import Markdown
 
-    console.print(Markdown(text, code_theme="monokai"))
+    console.print(Markdown(printable(text), code_theme="monokai"))
 
 
 class BufferedMarkdown:
@@ -327,7 +332,7 @@ class BufferedMarkdown:
         self._parts: list[str] = []
 
     def feed(self, text: str) -> None:
-        self._parts.append(text)
+        self._parts.append(printable(text))
 
     def finish(self) -> None:
         if not self._parts:

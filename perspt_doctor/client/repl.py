@@ -23,13 +23,15 @@ class RichScreen:
 
     def info(self, text: str) -> None:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        self.console.print(redact(text), markup=False, highlight=False)
+        self.console.print(printable(redact(text)), markup=False, highlight=False)
 
     def error(self, text: str) -> None:
         from perspt_doctor.redact import redact
+        from perspt_doctor.textsafe import printable
 
-        self.errors.print(redact(text), style="red", markup=False, highlight=False)
+        self.errors.print(printable(redact(text)), style="red", markup=False, highlight=False)
 
     def markdown(self, text: str) -> None:
         from perspt_doctor.client.render import render_markdown_once

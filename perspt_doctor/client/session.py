@@ -151,23 +151,35 @@ class ChatSession:
     async def _run(self, route: Route, sink: Sink, pieces: list[str]) -> Usage | None:
         adapter = self.adapter(route.provider)
         request: ChatRequest = self.conversation.request(route.model, self.sampling)
+        from perspt_doctor.redact import StreamRedactor, redact_known
+
         if not self.streaming:
             response = await adapter.chat(request)
-            pieces.append(response.text)
-            sink.feed(response.text)
+            text = redact_known(response.text)
+            pieces.append(text)
+            sink.feed(text)
             return response.usage
         usage: Usage | None = None
         append = pieces.append
         feed = sink.feed
+        # A reply that echoes a known key (one the user set, or one of its encodings) shows and keeps
+        # [REDACTED] instead; a key split across chunks is caught by holding back a possible start.
+        guard = StreamRedactor()
         stream = adapter.stream(request)
         try:
             async for chunk in stream:
                 if chunk.text:
-                    append(chunk.text)
-                    feed(chunk.text)
+                    text = guard.feed(chunk.text)
+                    if text:
+                        append(text)
+                        feed(text)
                 if chunk.usage is not None:
                     usage = chunk.usage
         finally:
+            rest = guard.flush()
+            if rest:
+                append(rest)
+                feed(rest)
             # Cancelled or failed: close the response now, so the connection stops at once.
             close = getattr(stream, "aclose", None)
             if close is not None:

@@ -76,19 +76,20 @@ def uncancel_current() -> None:
 
 def report_failure(exc: Any, *, debug: bool = False, stream: IO[str] | None = None) -> None:
     from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
 
     target = stream or sys.stderr
     result = exc.result
     if debug and result.error is not None:
         import traceback
 
-        target.write(redact("".join(traceback.format_exception(result.error))))
+        target.write(printable(redact("".join(traceback.format_exception(result.error)))))
     for skipped in result.skipped:
-        target.write(redact(f"perspt: {skipped.route.provider}/{skipped.route.model} was skipped: "
-                            f"{skipped.failure.summary()}") + "\n")
+        target.write(printable(redact(f"perspt: {skipped.route.provider}/{skipped.route.model} was skipped: "
+                                      f"{skipped.failure.summary()}")) + "\n")
     if result.failure is not None:
         for line in result.failure.lines():
-            target.write(line + "\n")
+            target.write(printable(redact(line)) + "\n")
     if result.text:
         target.write("perspt: the partial reply is kept in the history (`perspt history show last`)\n")
     target.flush()

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING
 
 from perspt_doctor.fix import Fix
 from perspt_doctor.redact import redact
+from perspt_doctor.textsafe import printable
 
 if TYPE_CHECKING:
     from perspt_doctor.engine.outcome import DoctorRun
@@ -111,7 +112,7 @@ def apply_fixes(run: DoctorRun, settings: Settings, options: DoctorOptions, *, d
     planned = plan_fixes(run, settings)
 
     def say(text: str = "") -> None:
-        out.write(redact(text) + "\n")
+        out.write(printable(redact(text)) + "\n")
         out.flush()
 
     say()

@@ -33,6 +33,15 @@ class Outcome:
         return self.result.status
 
     @property
+    def public_facts(self) -> Any:
+        """The facts as every output shows them (JSON, --verbose, run history, reports): redacted, values
+        under secret-like names hidden, cyclic or runaway structures cut. The one place facts leave the
+        engine; checks and fixes still read `result.facts` as the check wrote them."""
+        from perspt_doctor.redact import redact_facts
+
+        return redact_facts(self.result.facts)
+
+    @property
     def counts_as_problem(self) -> bool:
         return not self.suppressed and self.status in (Status.WARN, Status.FAIL, Status.ERROR)
 

@@ -1,5 +1,5 @@
 """The report's attachments: a zip with the report, the doctor's JSON and a bounded, redacted
-excerpt of the log. Built in memory so that nothing is written unless every member passes the scan."""
+excerpt of the log. Built in memory, so that every member passes the final scan before anything is written."""
 
 from __future__ import annotations
 
@@ -8,24 +8,15 @@ import json
 import time
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from perspt_doctor import redact
-from perspt_doctor.report import logtail
+from perspt_doctor.report import leakscan, logtail
 
 REPORT_NAME = "report.md"
 DOCUMENT_NAME = "doctor.json"
 LOG_NAME = "perspt-log-excerpt.txt"
-
-
-@dataclass(frozen=True)
-class Leak:
-    member: str
-    line: int
-    excerpt: str
-    """The line as it would read redacted, shortened: shows where, never what."""
 
 
 def bundle_members(report: str, document: Mapping[str, Any], log_path: Path | None,
@@ -37,19 +28,10 @@ def bundle_members(report: str, document: Mapping[str, Any], log_path: Path | No
     return members
 
 
-def find_leaks(members: Mapping[str, str]) -> list[Leak]:
-    """The final scan: any line that still holds a known secret or something secret-shaped."""
-    scanner = redact.default_redactor()
-    leaks: list[Leak] = []
-    for name, text in members.items():
-        for number, line in scanner.find_leaks(text):
-            leaks.append(Leak(name, number, _masked(scanner.redact(line))))
-    return leaks
-
-
-def _masked(line: str, width: int = 100) -> str:
-    line = line.strip()
-    return line if len(line) <= width else line[: width - 3] + "..."
+def final_scan(members: Mapping[str, str]) -> tuple[dict[str, str], list[leakscan.Hit]]:
+    """The last step before anything is written: the independent scan (`leakscan`) of every member for
+    the secrets perspt knows, in their encodings, and for token shapes. What it finds is removed."""
+    return leakscan.scrub(members, redact.default_redactor().known_secrets())
 
 
 def zip_bytes(members: Mapping[str, str]) -> bytes:

@@ -4,6 +4,7 @@ config file (sanitized) and the last errors from the log. Everything leaves here
 from __future__ import annotations
 
 import platform
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,21 +73,49 @@ def install_method() -> str:
 
 def sanitize_config(data: Mapping[str, Any]) -> dict[str, Any]:
     """The config with every secret value replaced: keys show only their last 4 characters,
-    proxy URLs lose their user and password, and everything else passes the redactor."""
-    return _sanitize(data, "")
+    proxy URLs lose their user and password, and everything else passes the redactor. A key the
+    schema does not know (a misspelled `api_kye`) keeps its value only when it is plainly not a
+    secret: a boolean, a number, or a short lower-case word without digits such as `auto`."""
+    return _sanitize(data, "", _ROOT)
 
 
-def _sanitize(value: Any, name: str) -> Any:
+_ROOT: Any = "root"
+_OPEN: Any = "open"
+"""Below a known object whose own keys are free (`provider_endpoints`, `options`): known values."""
+_SAFE_WORD = re.compile(r"[a-z][a-z_-]{0,11}")
+
+
+def _sanitize(value: Any, name: str, spec: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _sanitize(v, str(k) if not name else f"{name}.{k}") for k, v in value.items()}
+        return {str(k): _sanitize(v, str(k) if not name else f"{name}.{k}", _child(spec, str(k))) for k, v in value.items()}
     if isinstance(value, list):
-        return [_sanitize(v, name) for v in value]
+        items = spec.items if spec not in (None, _ROOT, _OPEN) and spec.items is not None else spec
+        return [_sanitize(v, name, items) for v in value]
     if isinstance(value, str):
         last = name.rsplit(".", 1)[-1].lower()
         if name.startswith("api_keys.") or any(word in last for word in _SECRET_KEY_WORDS):
             return f"<set, {len(value.strip())} characters, ends {redact.mask(value)}>" if value.strip() else ""
+        if spec is None and not _SAFE_WORD.fullmatch(value):
+            return f"<set, {len(value)} characters: not shown, `{name}` is not a known setting>" if value else ""
         return redact.redact(value)
     return value
+
+
+def _child(spec: Any, key: str) -> Any:
+    """The schema entry of `key` below `spec`; None when the schema does not know it."""
+    from perspt_doctor.settings.schema import FIELDS, LEGACY_KEYS
+
+    if spec is None:
+        return None
+    if spec is _OPEN:
+        return _OPEN
+    if spec is _ROOT:
+        known = FIELDS.get(LEGACY_KEYS.get(key, key).split(".")[0])
+        return known if known is not None else None
+    if spec.open_object:
+        return _OPEN
+    holder = spec.items if spec.items is not None else spec
+    return next((c for c in holder.children if c.name == key), None)
 
 
 def sanitize_env_value(name: str, value: str) -> str:

@@ -58,7 +58,7 @@ def row(outcome: Outcome) -> dict[str, Any]:
         "docs": result.docs or check.docs,
         "depends_on": list(outcome.depends_on),
         "duration_ms": outcome.duration_ms,
-        "facts": dict(result.facts),
+        "facts": outcome.public_facts,
         "suppressed": outcome.suppressed,
         "blocked_by": outcome.blocked_by,
         "origin": check.origin,

@@ -143,5 +143,11 @@ def _console(stream: IO[str], style: Style) -> Console:
 
 
 def _redacted(line: Line, redact: Callable[[str], str]) -> Line:
-    return replace(line, mark=redact(line.mark), label=redact(line.label), body=redact(line.body),
-                   tail=redact(line.tail))
+    """Redacted, and without control sequences (a plugin's or a server's text must not drive the terminal)."""
+    from perspt_doctor.textsafe import printable
+
+    def clean(text: str) -> str:
+        return printable(redact(text), newlines=False)
+
+    return replace(line, mark=clean(line.mark), label=clean(line.label), body=clean(line.body),
+                   tail=clean(line.tail))

@@ -202,7 +202,8 @@ def _row(outcome: Outcome, style: Style, width: int, *, verbose: bool) -> list[L
         from perspt_doctor.report.waterfall import waterfall_lines
 
         out.extend(waterfall_lines(result.facts, indent=indent, style=style))
-        for key, value in result.facts.items():
+        facts = outcome.public_facts if result.facts else {}
+        for key, value in facts.items() if isinstance(facts, dict) else ():
             out.append(Line.labelled(f"{key}:", _fact_text(value), indent=indent, label_style="dim"))
     return out
 
@@ -251,9 +252,11 @@ def _plural(count: int, word: str) -> str:
 def list_checks(rows: Sequence[tuple[str, str, str, str]], stream: IO[str] | None = None) -> None:
     """`--list-checks`: id, category, origin, title; plain text (it is for grepping)."""
     from perspt_doctor.redact import redact
+    from perspt_doctor.textsafe import printable
 
     stream = stream or sys.stdout
     width = max((len(r[0]) for r in rows), default=10)
     for check_id, category, origin, title in rows:
-        stream.write(redact(f"{check_id.ljust(width)}  {category:<9}  {title}  [{origin}]") + "\n")
+        stream.write(printable(redact(f"{check_id.ljust(width)}  {category:<9}  {title}  [{origin}]"),
+                               newlines=False) + "\n")
     stream.flush()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perspt_doctor import catalog, paths, redact
-from perspt_doctor.settings.diagnostics import ConfigError
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, schema_default
 from perspt_doctor.settings.sources import Resolved, Shadowed, Source
@@ -159,8 +159,12 @@ class Settings:
 
     def key_for(self, provider: str) -> Resolved[str | None]:
         """The key the client sends. The keyring (slow to open) is asked only when no flag or
-        environment variable holds one."""
-        return self.key_lookup(provider, complete=False).resolved
+        environment variable holds one. Raises ConfigError for a key no HTTP header can carry (a line
+        break or another control character in it), before any request is made."""
+        resolved = self.key_lookup(provider, complete=False).resolved
+        if resolved.value:
+            check_key_text(resolved.value, resolved.origin)
+        return resolved
 
     def _lookup_key(self, pid: str, *, complete: bool = True) -> KeyLookup:
         spec = catalog.PROVIDERS.get(pid)
@@ -294,6 +298,25 @@ class Settings:
                 from urllib.parse import unquote
 
                 redact.register_secret(unquote(parts.password), "proxy password")
+
+
+_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
+
+
+def check_key_text(key: str, origin: str) -> None:
+    """A key is one line of printable characters; anything else would be cut, mangled or refused in the
+    request header, and an error quoting the header would show the part after the break."""
+    import unicodedata
+
+    body = key.strip(" ")
+    for index, char in enumerate(body):
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            what = _CONTROL_NAMES.get(char, f"a control character (U+{ord(char):04X})")
+            where = "at its end" if index == len(body) - 1 else f"at character {index + 1} of {len(body)}"
+            raise ConfigError(Diagnostic(
+                "error", "key-control-character", f"the API key contains {what} {where}; it cannot be sent",
+                file=origin, hint="set the key again as one line (copy it afresh; `printf %s` rather than `echo`, "
+                                  "and no line breaks inside quotes)"))
 
 
 def _register_url_password(url: str, origin: str) -> None:

@@ -202,3 +202,15 @@ def test_history_commands_end_to_end(tmp_path: Path) -> None:
     bad = _perspt("history", "import", str(broken))
     assert bad.returncode == 2
     assert "invalid JSON at line 1" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_titles_are_redacted_before_they_are_cut(tmp_path: Path) -> None:
+    key = "sk-ant-api03-" + "Zq9" * 31 + "AA"
+    with _store(tmp_path) as store:
+        cid = store.start_conversation(provider="openai", model="m")
+        store.add_message(cid, StoredMessage("user", "x" * 50 + " my key " + key + " is it valid?"))
+        named = store.start_conversation(provider="openai", model="m", title="title with " + key)
+        titles = {c.id: c.title for c in store.list_conversations()}
+    assert titles[cid] == "x" * 50 + " my key […"
+    assert titles[named] == "title with [REDACTED]"
+    assert all("sk-ant" not in title and "Zq9" not in title for title in titles.values())

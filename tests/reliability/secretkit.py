@@ -4,16 +4,19 @@ a random body new on every run) and shapeless ones, plus the scan that looks for
 from __future__ import annotations
 
 import base64
+import json
 import re
 import secrets
 import string
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
 LOWER = string.ascii_lowercase + string.digits
 HEX = "0123456789abcdef"
+DIGITS = string.digits
+UPPER_DIGITS = string.ascii_uppercase + string.digits
 WINDOW = 12
 
 
@@ -48,8 +51,8 @@ class Secret:
         return found
 
     def forms(self) -> set[str]:
-        """The value, its URL-encoded forms, Basic credentials, and every 12-character piece that
-        holds at least one random character."""
+        """The value, its URL-encoded forms, Basic credentials, its other encodings (`encoded_forms`),
+        and every 12-character piece that holds at least one random character."""
         value = self.value
         random_at = [flag for text, flag in self.parts for _ in text]
         forms = {value, quote(value, safe=""), quote(value)}
@@ -62,12 +65,25 @@ class Secret:
             forms |= self._windows(encoded, flags)
         if self.user is not None:
             forms.add(base64.b64encode(f"{self.user}:{value}".encode()).decode())
+        forms |= encoded_forms(value)
         return {form for form in forms if len(form) >= min(WINDOW, len(value))}
 
     def find_in(self, text: str) -> list[str]:
         """The forms present in `text`, as is or with all blanks removed (a value wrapped over lines)."""
         squashed = re.sub(r"\s+", "", text)
         return sorted(form for form in self.forms() if form in text or form in squashed)
+
+
+def encoded_forms(value: str) -> set[str]:
+    """What a server or a log might echo instead of the value: base64 (standard and URL-safe, with and
+    without padding) of the value and of `Bearer <value>`, hex, JSON-escaped, `+` for spaces."""
+    data = value.encode()
+    forms = {quote_plus(value), data.hex(), data.hex().upper(), json.dumps(value)[1:-1],
+             json.dumps(value)[1:-1].replace("/", "\\/")}
+    for raw in (data, b"Bearer " + data):
+        for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+            forms |= {encoded, encoded.rstrip("=")}
+    return forms
 
 
 def secret(*parts: str | tuple[int, str], user: str | None = None) -> Secret:
@@ -101,7 +117,26 @@ SHAPES = {
     "mistral": lambda: mixed(32),
     "deepseek": lambda: secret("sk-", (32, HEX)),
     "openrouter": lambda: secret("sk-or-v1-", (64, HEX)),
+    # other services' tokens that users paste into questions and servers return in error bodies
+    "aws-access-key": lambda: secret("AKIA", (16, UPPER_DIGITS)),
+    "slack-bot": lambda: secret("xoxb-", (12, DIGITS), "-", (13, DIGITS), "-", (24, ALNUM)),
+    "slack-user": lambda: secret("xoxp-", (12, DIGITS), "-", (13, DIGITS), "-", (32, HEX)),
+    "jwt": lambda: secret("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ", (40, URLSAFE), ".", (43, URLSAFE)),
+    "github-pat": lambda: secret("github_pat_", (22, ALNUM), "_", (59, ALNUM)),
+    "github-classic": lambda: secret("ghp_", (36, ALNUM)),
+    "stripe-live": lambda: secret("sk_live_", (24, ALNUM)),
+    "stripe-restricted": lambda: secret("rk_live_", (24, ALNUM)),
 }
+
+
+def with_symbols() -> Secret:
+    """A shapeless key with the characters that URL-encoding and base64 treat specially (`+/=`)."""
+    return secret("enc+", (12, ALNUM), "/", (12, ALNUM), "==", (10, ALNUM), "+", (6, ALNUM))
+
+
+def fixed(value: str) -> Secret:
+    """Something not random but private (an upper-cased home path): only the whole value counts."""
+    return Secret(((value, False),))
 
 
 def plain(prefix: str = "", length: int = 22) -> Secret:

@@ -8,6 +8,7 @@ known to perspt, and its error messages quote the file)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import subprocess
@@ -17,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -28,7 +29,9 @@ from tests.fakes.ollama_fake import OllamaFake
 from tests.fakes.openai_fake import OpenAIFake
 from tests.infra.ports import refusing_port
 from tests.reliability.clienv import Home, Ran, make_home, perspt
-from tests.reliability.secretkit import SHAPES, Secret, password, plain
+from tests.reliability.secretkit import SHAPES, Secret, fixed, password, plain, secret, with_symbols
+
+pytestmark = pytest.mark.timeout(900)  # three machines, about seventy commands, on a shared CI runner
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ def _p(pid: str, category: str, secret: Secret, how: str, scenario: str = "main"
 
 
 S = SHAPES
+USER_NAME = "zq" + secret((6, "abcdefghijklmnopqrstuvwxyz")).value
+HOME_DIR = f"/srv/Users/{USER_NAME}"
+"""The hostile machine's user: a login name and home that exist only in its environment."""
 PLACEMENTS: list[Placement] = [
     # environment: every provider's variable, shaped as that provider's keys are
     _p("env-openai-project", "environment", S["openai-project"](), "OPENAI_API_KEY (fake accepts it)"),
@@ -95,6 +101,31 @@ PLACEMENTS: list[Placement] = [
     _p("broken-config-plain", "config+exception", plain("brk-"), "api_keys.groq in a broken file", "broken"),
     _p("broken-config-proxy", "config+exception", password("frank"), "proxy password in a broken file",
        "broken"),
+    # a hostile machine: servers echo the key encoded, replies echo it, plugins and users hand over secrets
+    _p("echo-encoded-key", "environment+echo", with_symbols(), "OPENAI_API_KEY with +/=; the 401 body echoes it "
+       "base64 (standard, URL-safe, unpadded, of `Bearer key`), URL-encoded, hex, JSON-escaped, split", "hostile"),
+    _p("reply-echo-key", "environment+reply", with_symbols(), "GROQ_API_KEY echoed raw and base64 in a reply "
+       "streamed one character per chunk", "hostile"),
+    _p("config-misspelled-kye", "config", plain("kye-"), "config api_kye (unknown key, no secret word)", "hostile"),
+    _p("plugin-facts-token", "plugin facts", plain("tok-"), "facts={'token': ...} from a plugin", "hostile"),
+    _p("plugin-facts-nested", "plugin facts", plain("pwf-"), "facts={'db': [{'password': ...}]} from a plugin",
+       "hostile"),
+    _p("argv-key-line-break", "log records+exception", plain("nl-", 30), "--api-key with a line break inside",
+       "hostile"),
+    _p("title-straddle", "history", S["anthropic-api"](), "a key typed at the 59th character of a question",
+       "hostile"),
+    *[_p(f"question-{name}", "shape+history", S[name](), f"{name} typed into a question", "hostile")
+      for name in ("aws-access-key", "slack-bot", "jwt", "github-pat", "github-classic", "stripe-live")],
+    _p("question-password-colon", "shape+history", plain("pwc-"), "typed as `password: <value>`", "hostile"),
+    *[_p(f"error-body-{name}", "shape+echo", S[name](), f"{name} in a 500 body", "hostile")
+      for name in ("aws-access-key", "slack-user", "jwt", "github-pat", "stripe-restricted")],
+    _p("error-body-password", "shape+echo", plain("pwb-"), "`password=<value>` in a 500 body", "hostile"),
+    _p("identity-home-upper", "identity", fixed(HOME_DIR.upper()), "the home path in upper case in a question",
+       "hostile"),
+    _p("identity-user-upper", "identity", fixed(USER_NAME.upper()), "the user name in upper case in a question",
+       "hostile"),
+    _p("identity-user-title", "identity", fixed(USER_NAME.title()), "the user name capitalised in a 500 body",
+       "hostile"),
 ]
 BY_ID = {p.id: p for p in PLACEMENTS}
 OUTPUTS = ("terminal", "json", "report", "bundle", "triage", "logs", "history", "client")
@@ -168,6 +199,7 @@ def _common_outputs(scenario: Scenario) -> None:
     scenario.run("triage", "triage", "triage", str(report))
     scenario.run("triage-json", "triage", "triage", "--json", str(report), str(home.root / "doctor.json"))
     scenario.run("triage-bundle", "triage", "triage", "--csv", str(home.root / "report2.md"))
+    _add_files(scenario, "json", home.path("state"), "*.json", {})  # the doctor's run records
 
 
 def _export_history(scenario: Scenario) -> None:
@@ -306,11 +338,93 @@ def _build_broken(root: Path, stack: ExitStack) -> Scenario:
     return scenario
 
 
+class CharByChar(OpenAIFake):
+    """Streams its reply one character per chunk: a key in it arrives split over many chunks."""
+
+    def reply_tokens(self) -> list[str]:
+        return list(self.reply)
+
+
+def _echoes(key: str) -> str:
+    """Every encoding of `key` a careless server might put in an error body."""
+    data = key.encode()
+    b64, url64 = base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()
+    return (f"b64={b64} b64url={url64} nopad={b64.rstrip('=')} bearer={base64.b64encode(b'Bearer ' + data).decode()} "
+            f"url={quote(key, safe='')} plus={quote_plus(key)} hex={data.hex()} json={key.replace('/', chr(92) + '/')} "
+            f"split={key[:17]}\n    {key[17:]}")
+
+
+PLUGIN = """
+from perspt_doctor.api import Result, check
+
+@check("hostile.facts", "a plugin whose facts hold secrets", "runtime")
+def facts(ctx):
+    return Result.ok("plugin ran", facts={{"token": {token!r}, "db": [{{"password": {pw!r}, "port": 5432}}],
+                                         "count": 3}})
+"""
+
+
+def _build_hostile(root: Path, stack: ExitStack) -> Scenario:
+    encoder = stack.enter_context(OpenAIFake(api_key="not-what-you-sent").start())
+    encoder.fail("status", status=401, times=10_000, body={"error": {
+        "message": f"Incorrect API key provided: {_echoes(v('echo-encoded-key'))}", "type": "invalid_request_error",
+        "param": None, "code": "invalid_api_key"}})
+    reply_key = v("reply-echo-key")
+    replier = stack.enter_context(CharByChar(api_key=reply_key, reply=(
+        f"You said your key is {reply_key}; in base64 that is "
+        f"{base64.b64encode(reply_key.encode()).decode()}. Done.")).start())
+    shapes = stack.enter_context(OpenAIFake(api_key=None).start())
+    shapes.fail("status", status=500, times=10_000, body={"error": {"message": (
+        f"internal error for {USER_NAME.title()}: aws={v('error-body-aws-access-key')} "
+        f"slack={v('error-body-slack-user')} jwt={v('error-body-jwt')} pat={v('error-body-github-pat')} "
+        f"stripe={v('error-body-stripe-restricted')} password={v('error-body-password')}"),
+        "type": "server_error", "param": None, "code": None}})
+    home = make_home(root, **{
+        "HOME": HOME_DIR, "USER": USER_NAME, "LOGNAME": USER_NAME,
+        "OPENAI_API_KEY": v("echo-encoded-key"), "OPENAI_BASE_URL": encoder.base_url,
+        "GROQ_API_KEY": reply_key, "GROQ_BASE_URL": replier.base_url,
+        "MISTRAL_API_KEY": "mistral-test-key-0000", "MISTRAL_BASE_URL": shapes.base_url,
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+    })
+    scenario = Scenario(home, fakes={"encoder": encoder, "replier": replier, "shapes": shapes})
+    config = home.path("config", "perspt", "config.json")
+    config.parent.mkdir(parents=True)
+    config.write_text(json.dumps({"provider": "openai", "model": "gpt-4o-mini", "api_kye": v("config-misspelled-kye"),
+                                  "retry_attempts": 0, "timeout": 10}, indent=2), encoding="utf-8")
+    config.chmod(0o600)
+    checks = home.path("config", "perspt", "checks")
+    checks.mkdir()
+    (checks / "hostile.py").write_text(PLUGIN.format(token=v("plugin-facts-token"), pw=v("plugin-facts-nested")),
+                                       encoding="utf-8")
+    scenario.run("ask-encoded", "client", "--log-level", "debug", "-q", "Hello")
+    scenario.run("models-encoded", "client", "--debug", "models", "--provider", "openai")
+    scenario.run("ask-reply", "client", "--provider", "groq", "-m", "gpt-4o-mini", "-q", "What is my key?")
+    scenario.run("ask-reply-no-stream", "client", "--provider", "groq", "-m", "gpt-4o-mini", "--no-stream", "-q",
+                 "And again?")
+    typed = " ".join(f"{name} {v('question-' + name)}" for name in (
+        "aws-access-key", "slack-bot", "jwt", "github-pat", "github-classic", "stripe-live"))
+    scenario.run("ask-shapes", "client", "--log-level", "debug", "--provider", "mistral", "-m", "gpt-4o-mini", "-q",
+                 f"{typed} password: {v('question-password-colon')} home {HOME_DIR.upper()} user "
+                 f"{USER_NAME.upper()}")
+    scenario.run("ask-title", "client", "-q", "x" * 50 + " my key " + v("title-straddle") + " is it valid?")
+    scenario.run("ask-line-break", "client", "--api-key", v("argv-key-line-break")[:14] + "\n"
+                 + v("argv-key-line-break")[14:], "--provider", "openai-compatible", "--base-url", shapes.base_url,
+                 "-m", "gpt-4o-mini", "--log-level", "debug", "-q", "Hello")
+    _common_outputs(scenario)
+    scenario.run("doctor-verbose-plugin", "terminal", "doctor", "--offline", "--verbose", "--only", "hostile.*")
+    _export_history(scenario)
+    _add_files(scenario, "logs", home.path("state"), "*.log*", {})
+    db = next(home.path("data").rglob("history.sqlite3"))
+    scenario.history_db_text = _sqlite_text(db)
+    return scenario
+
+
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Scenario]]:
     with ExitStack() as stack:
         yield {"main": _build_main(tmp_path_factory.mktemp("main-machine"), stack),
-               "broken": _build_broken(tmp_path_factory.mktemp("broken-machine"), stack)}
+               "broken": _build_broken(tmp_path_factory.mktemp("broken-machine"), stack),
+               "hostile": _build_hostile(tmp_path_factory.mktemp("hostile-machine"), stack)}
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
@@ -325,11 +439,17 @@ def test_no_trace_of_the_secret(scenarios: dict[str, Scenario], placement: Place
 
 def _evidence(scenarios: dict[str, Scenario]) -> dict[str, Callable[[], bool]]:
     """Proof that each planted secret really went in: a matrix that never saw a secret proves nothing."""
-    main, broken = scenarios["main"], scenarios["broken"]
-    fakes = main.fakes
+    main, broken, hostile = scenarios["main"], scenarios["broken"], scenarios["hostile"]
+    fakes = {**main.fakes, **hostile.fakes}
 
     def sent(fake: str, pid: str) -> bool:
         return any(v(pid) in json.dumps(r.headers) for r in fakes[fake].requests)  # type: ignore[attr-defined]
+
+    def stored(pid: str) -> bool:
+        return v(pid) in hostile.history_db_text
+
+    def hostile_doc() -> dict[str, dict]:
+        return {c["id"]: c for c in json.loads(hostile.runs["doctor-json"].stdout)["checks"]}
 
     def masked(pid: str, scenario: Scenario = main) -> bool:
         """The doctor shows the key's last four characters somewhere: it read this very value."""
@@ -395,6 +515,33 @@ def _evidence(scenarios: dict[str, Scenario]) -> dict[str, Callable[[], bool]]:
         "broken-config-shaped": lambda: said("validate", "config.json:4:", scenario=broken),
         "broken-config-plain": lambda: said("doctor", "config.json:4:", scenario=broken),
         "broken-config-proxy": lambda: said("ask", "config.json:4:", scenario=broken),
+        "echo-encoded-key": lambda: sent("encoder", "echo-encoded-key") and said(
+            "ask-encoded", "Incorrect API key provided", "b64=[REDACTED]", "url=[REDACTED]", scenario=hostile),
+        "reply-echo-key": lambda: sent("replier", "reply-echo-key") and said(
+            "ask-reply", "You said your key is [REDACTED]; in base64 that is [REDACTED]. Done.", scenario=hostile)
+        and "You said your key is [REDACTED]" in hostile.history_db_text,
+        "config-misspelled-kye": lambda: "`api_kye` is not a known setting" in dict(hostile.outputs["report"])[
+            "report.md"],
+        "plugin-facts-token": lambda: hostile_doc()["hostile.facts"]["facts"]["token"] == "[REDACTED]",
+        "plugin-facts-nested": lambda: hostile_doc()["hostile.facts"]["facts"]["db"] == [
+            {"password": "[REDACTED]", "port": 5432}],
+        "argv-key-line-break": lambda: said("ask-line-break", "the API key contains a line break at character 15",
+                                            scenario=hostile) and hostile.runs["ask-line-break"].returncode == 2
+        and not any(v("argv-key-line-break")[:14] in json.dumps(r.headers)
+                    for r in fakes["shapes"].requests),  # type: ignore[attr-defined]
+        "title-straddle": lambda: stored("title-straddle") and "x" * 50 + " my key […" in hostile.runs[
+            "history-list"].stdout,
+        **{f"question-{name}": (lambda pid=f"question-{name}": stored(pid)) for name in (
+            "aws-access-key", "slack-bot", "jwt", "github-pat", "github-classic", "stripe-live")},
+        "question-password-colon": lambda: stored("question-password-colon"),
+        **{f"error-body-{name}": (lambda label=label: said("ask-shapes", "internal error for", scenario=hostile)
+                                  and f"{label}=[REDACTED]" in hostile.runs["ask-shapes"].stderr)
+           for name, label in (("aws-access-key", "aws"), ("slack-user", "slack"), ("jwt", "jwt"),
+                               ("github-pat", "pat"), ("stripe-restricted", "stripe"))},
+        "error-body-password": lambda: "password=[REDACTED]" in hostile.runs["ask-shapes"].stderr,
+        "identity-home-upper": lambda: HOME_DIR.upper() in hostile.history_db_text,
+        "identity-user-upper": lambda: f"user {USER_NAME.upper()}" in hostile.history_db_text,
+        "identity-user-title": lambda: "internal error for <user>" in hostile.runs["ask-shapes"].stderr,
     }
 
 

@@ -172,3 +172,20 @@ def test_the_preview_is_the_summary_not_the_whole_document() -> None:
     assert JSON_HEADING not in shown and "## Doctor results" not in shown
     assert f"{len(text):,} characters" in shown
     assert len(shown.splitlines()) < 60
+
+
+def test_unknown_keys_show_their_value_only_when_plainly_safe() -> None:
+    raw = {"provider": "openai", "model": "gpt-4o-mini", "api_kye": "sk-abcdefnotashape12", "theme": "dark",
+           "verbose_mode": True, "retries_x": 3, "mystery": {"nested": "abc123XYZ-long-value-here", "flag": False},
+           "fallback_chain": [{"provider": "groq", "model": "llama-3.1-8b-instant", "wat": "Zzzz-hidden-1234567"}],
+           "options": {"num_ctx": 4096, "stop": "free-text-under-an-open-object"},
+           "provider_type": "openai"}
+    clean = sanitize_config(raw)
+    assert clean["api_kye"] == "<set, 20 characters: not shown, `api_kye` is not a known setting>"
+    assert clean["mystery"]["nested"].startswith("<set, 25 characters: not shown, `mystery.nested`")
+    assert clean["fallback_chain"][0]["wat"].startswith("<set, 19 characters: not shown")
+    assert clean["fallback_chain"][0]["model"] == "llama-3.1-8b-instant"  # known setting: shown
+    assert clean["options"]["stop"] == "free-text-under-an-open-object"  # free keys of a known object
+    assert (clean["theme"], clean["verbose_mode"], clean["retries_x"], clean["mystery"]["flag"]) == (
+        "dark", True, 3, False)
+    assert (clean["model"], clean["provider_type"]) == ("gpt-4o-mini", "openai")

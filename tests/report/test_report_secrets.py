@@ -113,9 +113,10 @@ def test_triage_redacts_secret_shapes_in_a_raw_user_document(tmp_path: Path) -> 
         assert "auth.openai" in triaged.stdout
 
 
-def test_final_scan_refuses_a_secret_that_slipped_past_the_redactor(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit test: switch off the redaction inside build_report on purpose; the final scan must catch it."""
+def test_final_scan_removes_a_secret_that_slipped_past_the_redactor(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit test: switch off the redaction inside build_report on purpose; the final scan must catch it,
+    remove it, and say where (the user still gets a report)."""
     from perspt_doctor.cli import report_cmd
     from perspt_doctor.cli.context import AppContext
     from perspt_doctor.report import markdown
@@ -129,25 +130,28 @@ def test_final_scan_refuses_a_secret_that_slipped_past_the_redactor(tmp_path: Pa
     with runner.isolation() as (_stdout, stderr, *_rest):
         code = report_cmd.write_report(app, doc, str(out), None, True)
         errors = stderr.getvalue().decode()
-    assert code == 1
-    assert not out.exists()
-    assert "refusing to write the report" in errors
-    assert "report.md line " in errors
+    assert code == 0
+    written = out.read_text(encoding="utf-8")
+    assert ENV_KEY not in written and "rejected [REDACTED]" in written
+    assert "final scan removed" in errors
+    assert "report.md line " in errors and "(section 'Doctor results')" in errors
     assert ENV_KEY not in errors
 
 
-def test_final_scan_names_the_line_and_member_and_writes_nothing(tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_final_scan_names_the_line_and_member_and_writes_without_it(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from perspt_doctor.cli.report_cmd import deliver
 
     redact.register_secret("shapeless-known-value-42", "test")
     members = {"report.md": "# report\nall fine\n", "doctor.json": "{}\n",
                "perspt-log-excerpt.txt": "line one\nline two has shapeless-known-value-42 in it\n"}
     out, bundle = tmp_path / "r.md", tmp_path / "b.zip"
-    assert deliver(members, str(out), str(bundle), True) == 1
-    assert not out.exists() and not bundle.exists()
+    assert deliver(members, str(out), str(bundle), True) == 0
+    with zipfile.ZipFile(bundle) as archive:
+        log = archive.read("perspt-log-excerpt.txt").decode()
+    assert log == "line one\nline two has [REDACTED] in it\n"
     err = capsys.readouterr().err
-    assert "perspt-log-excerpt.txt line 2: line two has [REDACTED] in it" in err
+    assert "perspt-log-excerpt.txt line 2: known secret" in err
     assert "shapeless-known-value-42" not in err
 
 

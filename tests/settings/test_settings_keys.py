@@ -105,3 +105,28 @@ def test_unusable_keyring_is_a_one_line_error(perspt: Callable[..., object]) -> 
     assert "Traceback" not in result.output and "a" * 40 not in result.output
     settings = load_settings(Flags(no_config=True), env={"OPENAI_API_KEY": "env-fallback-key-01"})
     assert settings.key_for("openai").origin == "OPENAI_API_KEY (environment)"
+
+
+@pytest.mark.parametrize(("key", "what"), [
+    ("sk-abcdefghijkl\nmnopqrstuvwxyz0123", "a line break at character 16 of 34"),
+    ("sk-abcdefghijklmnopqrstuvwxyz0123\n", "a line break at its end"),
+    ("sk-abc\x1b[2Jdefghijklmnop", "a control character (U+001B) at character 7"),
+    ("sk-abc\u202edefghijklmnop", "a control character (U+202E) at character 7"),
+])
+def test_a_key_no_header_can_carry_is_refused_before_any_request(key: str, what: str) -> None:
+    from perspt_doctor.settings import ConfigError
+
+    settings = load_settings(Flags(no_config=True), env={"OPENAI_API_KEY": key}, use_keyring=False)
+    with pytest.raises(ConfigError) as caught:
+        settings.key_for("openai")
+    message = str(caught.value)
+    assert message.startswith("OPENAI_API_KEY (environment): error: the API key contains " + what), message
+    assert "mnopqrstuvwxyz" not in message and "defghijklmnop" not in message
+    # the doctor still sees every source, to report it
+    assert settings.key_lookup("openai").resolved.value == key
+
+
+def test_a_clean_key_with_surrounding_spaces_is_not_refused() -> None:
+    settings = load_settings(Flags(no_config=True), env={"OPENAI_API_KEY": "sk-clean-key-0123456789"},
+                             use_keyring=False)
+    assert settings.key_for("openai").value == "sk-clean-key-0123456789"
