@@ -15,6 +15,7 @@ from perspt_doctor.api import (
     Route,
     TransportConfigError,
     check,
+    classify,
     insecure_context,
     is_loopback_host,
     proxy_exchange,
@@ -212,8 +213,9 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
     try:
         addresses, _ms = await system_resolve(route.proxy_host, route.proxy_port, timeout)
     except OSError as exc:
-        return Result.fail(f"the proxy's name {route.proxy_host} does not resolve: {exc}", details=details,
-                           hint=f"fix the host in {source}", docs=DOCS, facts=facts)
+        facts["exception"] = f"{type(exc).__name__}: {exc}"
+        return Result.fail(f"the proxy's name {route.proxy_host} does not resolve: {classify(exc).message}",
+                           details=details, hint=f"fix the host in {source}", docs=DOCS, facts=facts)
     connected = await tcp_connect(addresses[0] if addresses else Address(2, route.proxy_host), route.proxy_port,
                                   timeout, proxy=route.decision.proxy_url)
     facts["proxy_connect_ms"] = round(connected.ms, 1)
@@ -243,11 +245,13 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
                                                       timeout=timeout, tunnel=tunnel, path=endpoint.path or "/")
         writer.close()
     except (OSError, TimeoutError, ValueError) as exc:
-        return Result.fail(f"the proxy {label} accepted the connection but did not answer a request: "
-                           f"{type(exc).__name__}", details=details,
+        facts["exception"] = f"{type(exc).__name__}: {exc}"
+        return Result.fail(f"the proxy {label} accepted the connection but did not answer a request "
+                           f"({classify(exc).message})", details=details,
                            hint="check that this is an HTTP proxy port", docs=DOCS, facts=facts)
     except Exception as exc:  # noqa: BLE001 - asyncio's IncompleteReadError/TimeoutError differ by version
-        return Result.fail(f"the proxy {label} closed or stalled the request ({type(exc).__name__})",
+        facts["exception"] = f"{type(exc).__name__}: {exc}"
+        return Result.fail(f"the proxy {label} closed or stalled the request before answering",
                            details=details, hint="check that this is an HTTP proxy port", docs=DOCS, facts=facts)
     facts["proxy_status"] = reply.status
     marker = reply.headers.get("x-squid-error") or reply.headers.get("via") or reply.headers.get("server")

@@ -13,6 +13,7 @@ from perspt_doctor.api import (
     ConnectResult,
     Result,
     check,
+    classify,
     route_for,
     system_resolve,
     tcp_connect,
@@ -61,8 +62,9 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     try:
         addresses, _ms = await system_resolve(host, port, ctx.bounded(timeout + 1, reserve=0.4))
     except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
-        return Result.fail(f"cannot resolve {host}: {exc}", hint="run `perspt doctor --only 'dns.*'`", docs=DOCS,
-                           facts=facts)
+        facts["exception"] = f"{type(exc).__name__}: {exc}"
+        return Result.fail(f"cannot resolve {host}: {classify(exc).message}", hint="run `perspt doctor --only 'dns.*'`",
+                           docs=DOCS, facts=facts)
     chosen: list[Address] = []
     for family in (socket.AF_INET6, socket.AF_INET):
         chosen.extend([a for a in addresses if a.family == family][:PER_FAMILY])

@@ -337,7 +337,8 @@ def _by_type(chain: list[BaseException], deepest: BaseException, proxy_host: str
         return made(Kind.PROXY_CONFIG, "a SOCKS proxy is configured but the socksio package is missing")
     if isinstance(deepest, ValueError) and "proxy" in str(deepest).lower():
         return made(Kind.PROXY_CONFIG, f"the proxy URL is invalid: {deepest}")
-    return made(Kind.UNKNOWN, f"{type(deepest).__name__}: {deepest}")
+    # Words for people; the exception itself stays in `detail` (shown with --verbose and in the JSON).
+    return made(Kind.UNKNOWN, str(deepest).strip() or "an unexpected error with no message")
 
 
 def proxy_reply(status: int | None, reason: str, proxy_host: str | None, made: Any = None) -> Cause:

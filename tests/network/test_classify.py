@@ -189,3 +189,13 @@ def test_context_too_long_names_no_doctor_check() -> None:
     cause = classify_reply(400, b'{"error": {"message": "maximum context length is 8192 tokens", '
                                 b'"code": "context_length_exceeded"}}', {})
     assert cause.kind is Kind.CONTEXT_TOO_LONG and cause.doctor_command("openai") is None
+
+
+def test_an_unexplained_failure_is_told_in_words_and_keeps_its_type_in_the_detail() -> None:
+    from perspt_doctor.transport.classify import Kind, classify
+
+    cause = classify(RuntimeError("the frobnicator jammed"))
+    assert cause.kind is Kind.UNKNOWN
+    assert cause.message == "the frobnicator jammed"
+    assert cause.detail == "RuntimeError: the frobnicator jammed"
+    assert classify(RuntimeError()).message == "an unexpected error with no message"

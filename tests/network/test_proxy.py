@@ -178,3 +178,15 @@ def test_unescaped_credentials(make_settings: Any, tinyproxy_auth: proxies.Proxy
 def test_offline_skips(make_settings: Any) -> None:
     result = _check(make_settings, {"HTTPS_PROXY": "http://127.0.0.1:9"}, url=REMOTE_TARGET, offline=True)
     assert result.status is Status.SKIP and "offline" in result.summary
+
+
+def test_a_proxy_that_accepts_but_never_answers_is_said_in_words(make_settings: Any) -> None:
+    """The summary a person reads names what happened; the exception's class is for --verbose and JSON."""
+    import re
+
+    with ports.silent_listener() as port:
+        result = _check(make_settings, {"HTTPS_PROXY": f"http://127.0.0.1:{port}"}, url=REMOTE_TARGET)
+    assert result.status is Status.FAIL
+    assert "accepted the connection but did not answer a request (timed out)" in result.summary, result.summary
+    assert not re.search(r"\b[A-Z][a-z]+(Error|Exception)\b|Errno|gaierror", result.summary)
+    assert "Timeout" in str(result.facts["exception"])
