@@ -104,10 +104,10 @@ def test_pinning_an_earlier_version_uses_the_same_tool() -> None:
     assert Installation("uv").upgrade_command("0.1.0") == "uv tool install --force 'perspt-doctor==0.1.0'"
 
 
-@pytest.mark.parametrize(("prefix", "tool"), [("/home/u/.local/pipx/venvs/perspt-doctor", "pipx"),
-                                              ("/home/u/.local/share/uv/tools/perspt-doctor", "uv"),
+@pytest.mark.parametrize(("prefix", "tool"), [("/opt/tools/.local/pipx/venvs/perspt-doctor", "pipx"),
+                                              ("/opt/tools/.local/share/uv/tools/perspt-doctor", "uv"),
                                               ("/opt/homebrew/Cellar/perspt/0.1", "homebrew"),
-                                              ("/home/u/venv", "pip")])
+                                              ("/opt/tools/venv", "pip")])
 def test_the_installation_is_recognised_from_its_prefix(prefix: str, tool: str) -> None:
     found = classify(prefix, "/usr", None)
     assert found.tool == tool and found.virtual_env
