@@ -9,7 +9,7 @@ import click
 from perspt_doctor._version import __version__
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext
-from perspt_doctor.cli.lazy import LazyGroup
+from perspt_doctor.cli.lazy import PROMPT_WORDS, LazyGroup
 from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -39,6 +39,20 @@ SHORT_HELP = {
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+HELP = """Chat with LLMs from many providers. Run `perspt doctor` when something does not work.
+
+\b
+  perspt                          the interactive chat
+  perspt what is tcp              one question (or: perspt -q "what is tcp")
+  cat notes.txt | perspt -q "summarize this"
+                                  the piped text, a blank line, then the question
+  perspt --continue "and udp?"    go on with the latest conversation
+
+Arguments that are not a command are the question. Piped input is text of at most 1 MiB."""
+
+PROMPT = click.Command("prompt", hidden=True, help="The arguments were a question (see `perspt --help`).")
+"""What `LazyGroup` resolves a question given as arguments to; the root command itself answers it."""
+
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
@@ -50,9 +64,11 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     cls=LazyGroup,
     lazy_subcommands=SUBCOMMANDS,
     short_help=SHORT_HELP,
+    prompt_command=PROMPT,
     invoke_without_command=True,
+    subcommand_metavar="[COMMAND [ARGS]... | QUESTION...]",
     context_settings=CONTEXT_SETTINGS,
-    help="Chat with LLMs from many providers. Run `perspt doctor` when something does not work.",
+    help=HELP,
 )
 @click.option("-q", "--question", "question", metavar="TEXT", help="Ask one question, print the answer, exit.")
 @click.option("-p", "--provider-type", "--provider", "provider", metavar="ID", shell_complete=complete.providers,
@@ -110,8 +126,13 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from perspt_doctor.redact import register_secret
 
         register_secret(flags.api_key, "--api-key")
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None and PROMPT_WORDS not in ctx.meta:
         return
+    words = ctx.meta.get(PROMPT_WORDS)
+    if words:
+        if opts["question"] is not None:
+            raise click.UsageError("a question both in -q and as arguments: give it once")
+        opts["question"] = " ".join(words)
     _run_alias_or_chat(ctx, app, opts)
 
 
