@@ -70,7 +70,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     context_settings=CONTEXT_SETTINGS,
     help=HELP,
 )
-@click.option("-q", "--question", "question", metavar="TEXT", help="Ask one question, print the answer, exit.")
+@click.option("-q", "--question", "question", metavar="TEXT",
+              help="Ask one question, print the answer, exit. Text piped in is sent before it.")
 @click.option("-p", "--provider-type", "--provider", "provider", metavar="ID", shell_complete=complete.providers,
               help="Provider: openai, anthropic, google, groq, cohere, xai, deepseek, mistral, openrouter, ollama, "
                    "openai-compatible.")

@@ -48,18 +48,15 @@ def make_session(options: ChatOptions) -> ChatSession:
     return ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
 
 
-def read_stdin_question() -> str:
-    text = sys.stdin.read()
-    if not text.strip():
+def run_chat(options: ChatOptions, question: str | None = None) -> int:
+    from perspt_doctor.client.stdin import is_piped, read_piped, with_piped
+
+    check_provider(options.settings)
+    piped = read_piped() if is_piped() else None
+    if piped is not None and not piped.strip() and question is None:
         raise UsageError("nothing to ask: standard input was empty",
                          hint='ask with `perspt -q "..."`, or pipe a question in: echo "..." | perspt')
-    return text
-
-
-def run_chat(options: ChatOptions, question: str | None = None) -> int:
-    check_provider(options.settings)
-    if question is None and not sys.stdin.isatty():
-        question = read_stdin_question()
+    question = with_piped(piped, question)
     if question is not None:
         if not question.strip():
             raise UsageError("the question is empty")
