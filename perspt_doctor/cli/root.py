@@ -84,7 +84,10 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--force-provider", metavar="ID", shell_complete=complete.providers, help="Use this provider whatever the config says.")
 @click.option("--force-model", metavar="NAME", help="Use this model whatever the config says.")
 @click.option("--stream/--no-stream", default=None, help="Stream the reply as it arrives.")
-@click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
+@click.option("-s", "--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
+@click.option("-o", "--option", "request_options", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A request option for this run: temperature, top_p, max_tokens, frequency_penalty "
+                   "(repeatable; checked like the config file).")
 @click.option("--list-models", is_flag=True, help="Same as `perspt models`.")
 @click.option("--test-connection", is_flag=True, help="Check DNS, TLS, key, model and a one-token reply, step by step.")
 @click.option("--validate-config", is_flag=True, help="Same as `perspt config validate`.")
@@ -120,6 +123,10 @@ def cli(ctx: click.Context, **opts: Any) -> None:
     flags.stream = opts["stream"]
     if opts["system_prompt"] is not None:
         flags.extra["system_prompt"] = opts["system_prompt"]
+    for name, raw in opts["request_options"]:
+        from perspt_doctor.settings.resolve import request_option
+
+        flags.extra[name] = request_option(name, raw)
     app.verbose = opts["verbose"]
     app.debug = opts["debug"]
     app.log_level = opts["log_level"]
