@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -13,6 +13,7 @@ from perspt_doctor.cli.lazy import PROMPT_WORDS, LazyGroup
 from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:
+    from perspt_doctor.client.continuation import ConversationRef
     from perspt_doctor.client.options import ChatOptions
 
 SUBCOMMANDS = {
@@ -84,6 +85,10 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--force-provider", metavar="ID", shell_complete=complete.providers, help="Use this provider whatever the config says.")
 @click.option("--force-model", metavar="NAME", help="Use this model whatever the config says.")
 @click.option("--stream/--no-stream", default=None, help="Stream the reply as it arrives.")
+@click.option("-C", "--continue", "continue_latest", is_flag=True,
+              help="Go on with the latest stored conversation (with -q, a question, piped text or the chat).")
+@click.option("--conversation", "conversation_id", metavar="ID",
+              help="Go on with this stored conversation (an id from `perspt history list`).")
 @click.option("-s", "--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
 @click.option("-o", "--option", "request_options", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A request option for this run: temperature, top_p, max_tokens, frequency_penalty "
@@ -160,6 +165,20 @@ def _reject_contradictions(opts: dict[str, Any]) -> None:
             raise click.UsageError(f"{flag} only works with {wanted}")
 
 
+LATEST: Literal["latest"] = "latest"
+"""`--continue`: the conversation updated last (client.continuation.LATEST; not imported, to keep --help fast)."""
+
+
+def _resume(opts: dict[str, Any]) -> ConversationRef | None:
+    if opts["conversation_id"] is None:
+        return LATEST if opts["continue_latest"] else None
+    if opts["continue_latest"]:
+        raise click.UsageError("--continue and --conversation contradict each other: use one of them")
+    from perspt_doctor.client.continuation import parse_ref
+
+    return parse_ref(opts["conversation_id"])
+
+
 def _invoke_sub(ctx: click.Context, name: str, sub: str | None = None, **kwargs: Any) -> None:
     group = ctx.command
     assert isinstance(group, click.Group)
@@ -199,11 +218,11 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     else:
         from perspt_doctor.client.app import run_chat
 
-        ctx.exit(run_chat(_chat_options(app), question=opts["question"]))
+        ctx.exit(run_chat(_chat_options(app, resume=_resume(opts)), question=opts["question"]))
 
 
-def _chat_options(app: AppContext) -> ChatOptions:
+def _chat_options(app: AppContext, resume: ConversationRef | None = None) -> ChatOptions:
     """What the chat takes from the command line: the settings resolved once, and --debug."""
     from perspt_doctor.client.options import ChatOptions
 
-    return ChatOptions(settings=app.settings(), debug=app.debug)
+    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume)

@@ -42,10 +42,23 @@ def open_store() -> HistoryStore | None:
     return store
 
 
-def make_session(options: ChatOptions) -> ChatSession:
+def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSession:
+    """The session, going on with a stored conversation when `options.resume` says so."""
     from perspt_doctor.client.session import ChatSession
 
-    return ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
+    session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
+    if options.resume is not None:
+        from perspt_doctor.client import continuation
+
+        try:
+            stored = continuation.resume(session, options.resume)
+        except BaseException:
+            if session.store is not None:
+                session.store.close()
+            raise
+        if interactive:
+            notice(continuation.describe(stored))
+    return session
 
 
 def run_chat(options: ChatOptions, question: str | None = None) -> int:
@@ -63,7 +76,7 @@ def run_chat(options: ChatOptions, question: str | None = None) -> int:
         return asyncio.run(one_shot(make_session(options), question, debug=options.debug))
     from perspt_doctor.client.repl import run_repl
 
-    return run_repl(make_session(options), debug=options.debug)
+    return run_repl(make_session(options, interactive=True), debug=options.debug)
 
 
 async def one_shot(session: ChatSession, question: str, *, debug: bool = False,

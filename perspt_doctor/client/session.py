@@ -106,6 +106,21 @@ class ChatSession:
         self.conversation.clear()
         self.conversation_id = None
 
+    def resume(self, stored: Any) -> None:
+        """Go on with a stored conversation (a `history.Conversation`): its answered turns become the
+        context, its provider and model are used unless the command line named others, its system prompt
+        unless the command line gave one, and new turns are appended to it in the store."""
+        from perspt_doctor.settings.sources import Source
+
+        self.conversation.clear()
+        self.conversation.extend_answered((m.role, m.content) for m in stored.messages)
+        self.conversation_id = stored.id
+        if stored.system_prompt and self.settings.resolved("system_prompt").source != Source.FLAG:
+            self.conversation.system_prompt = stored.system_prompt
+        if stored.provider and stored.model and self.settings.provider.source != Source.FLAG \
+                and self.settings.model.source != Source.FLAG:
+            self.provider, self.model = stored.provider, stored.model
+
     def set_system_prompt(self, prompt: str | None) -> None:
         self.conversation.system_prompt = prompt or None
         if self.conversation_id is not None:
