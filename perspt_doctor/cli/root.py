@@ -89,6 +89,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Go on with the latest stored conversation (with -q, a question, piped text or the chat).")
 @click.option("--conversation", "conversation_id", metavar="ID",
               help="Go on with this stored conversation (an id from `perspt history list`).")
+@click.option("--usage", "show_usage", is_flag=True, help="Print each reply's token usage on stderr.")
 @click.option("-s", "--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
 @click.option("-o", "--option", "request_options", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A request option for this run: temperature, top_p, max_tokens, frequency_penalty "
@@ -218,11 +219,12 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     else:
         from perspt_doctor.client.app import run_chat
 
-        ctx.exit(run_chat(_chat_options(app, resume=_resume(opts)), question=opts["question"]))
+        options = _chat_options(app, resume=_resume(opts), show_usage=opts["show_usage"])
+        ctx.exit(run_chat(options, question=opts["question"]))
 
 
-def _chat_options(app: AppContext, resume: ConversationRef | None = None) -> ChatOptions:
+def _chat_options(app: AppContext, resume: ConversationRef | None = None, show_usage: bool = False) -> ChatOptions:
     """What the chat takes from the command line: the settings resolved once, and --debug."""
     from perspt_doctor.client.options import ChatOptions
 
-    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume)
+    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume, show_usage=show_usage)

@@ -47,6 +47,7 @@ def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSess
     from perspt_doctor.client.session import ChatSession
 
     session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
+    session.show_usage = options.show_usage
     if options.resume is not None:
         from perspt_doctor.client import continuation
 

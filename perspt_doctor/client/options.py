@@ -19,6 +19,8 @@ class ChatOptions:
     """Show the traceback of a failed turn."""
     resume: ConversationRef | None = None
     """Go on with this stored conversation (`--continue`: the latest; `--conversation ID`)."""
+    show_usage: bool = False
+    """`--usage`: print each reply's token usage on stderr."""
 
     @property
     def streaming(self) -> bool:

@@ -17,6 +17,7 @@ from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
+from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
 
@@ -72,6 +73,10 @@ class ChatSession:
         self.conversation_id: int | None = None
         self._adapters: dict[str, Adapter] = {}
         self.last: TurnResult | None = None
+        self.usage = UsageTotals()
+        """This session's token usage (the REPL's `/usage`)."""
+        self.show_usage = False
+        """`--usage`: each turn says what it cost, on stderr."""
 
     # ---- providers -------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
@@ -220,6 +225,8 @@ class ChatSession:
         from perspt_doctor.client.history import StoredMessage
 
         self.last = result
+        if result.text or result.status == "complete":
+            self.usage.add_usage(result.usage)
         if result.text:
             self.conversation.add("assistant", result.text)
         else:
