@@ -45,8 +45,10 @@ def open_store() -> HistoryStore | None:
 def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSession:
     """The session, going on with a stored conversation when `options.resume` says so."""
     from perspt_doctor.client.session import ChatSession
+    from perspt_doctor.client.waiting import RetryDisplay
 
-    session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
+    session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice,
+                          retry_wait=RetryDisplay().wait)
     session.show_usage = options.show_usage
     if options.resume is not None:
         from perspt_doctor.client import continuation

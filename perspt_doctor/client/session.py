@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
@@ -20,6 +20,9 @@ from perspt_doctor.client.render import Sink
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
+
+if TYPE_CHECKING:
+    from perspt_doctor.providers.retry import Waiter
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +62,13 @@ class TurnFailed(Exception):
 class ChatSession:
     def __init__(self, settings: Any, *, streaming: bool, store: Any | None = None,
                  adapter_factory: AdapterFactory = registry_factory,
-                 notify: Callable[[str], None] | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None) -> None:
         self.settings = settings
         self.streaming = streaming
         self.store = store
         self._factory = adapter_factory
         self._notify = notify or (lambda line: None)
+        self._retry_wait = retry_wait
         self.provider: str = settings.provider.value
         self.model: str = settings.model.value
         self.sampling = Sampling.from_settings(settings)
@@ -81,7 +85,10 @@ class ChatSession:
     # ---- providers -------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
         if provider not in self._adapters:
-            self._adapters[provider] = self._factory(self.settings, provider, self.streaming)
+            adapter = self._factory(self.settings, provider, self.streaming)
+            if self._retry_wait is not None and hasattr(adapter, "wait"):
+                adapter.wait = self._retry_wait  # HTTPAdapter: the waits before a retry are shown
+            self._adapters[provider] = adapter
         return self._adapters[provider]
 
     def routes(self) -> list[Route]:
