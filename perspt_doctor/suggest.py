@@ -15,12 +15,12 @@ def squash(name: str) -> str:
 
 
 def did_you_mean(name: str, candidates: Iterable[str], *, limit: int = 3, cutoff: float = 0.6,
-                 key: Callable[[str], str] = squash) -> list[str]:
+                 key: Callable[[str], str] = squash, prefixes: bool = True) -> list[str]:
     """Up to `limit` candidates close to `name`, best first, never `name` itself.
 
     The same name in another spelling (equal under `key`) comes first, then typos (difflib's ratio of
     at least `cutoff` between the keys), then, while fewer than `limit` are found, names whose key
-    begins with the other's.
+    begins with the other's (unless `prefixes` is False: `hi` is not a typo of `history`).
     """
     import difflib  # not at the top: the catalog imports this module, and `perspt --version` the catalog
 
@@ -41,7 +41,7 @@ def did_you_mean(name: str, candidates: Iterable[str], *, limit: int = 3, cutoff
     add(by_key.get(wanted, []))
     for close in difflib.get_close_matches(wanted, list(by_key), n=limit, cutoff=cutoff):
         add(by_key[close])
-    if len(found) < limit:
+    if prefixes and len(found) < limit:
         prefixed = sorted((k for k in by_key if k.startswith(wanted) or wanted.startswith(k)),
                           key=lambda k: abs(len(k) - len(wanted)))
         for k in prefixed:

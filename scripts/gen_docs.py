@@ -89,7 +89,10 @@ def configuration_md() -> str:
         "",
         f"Any setting below can also be given as an environment variable: `{ENV_PREFIX}` followed by the "
         f"dotted name in capitals with `_` for dots, e.g. `{ENV_PREFIX}TIMEOUT=30` or "
-        f"`{ENV_PREFIX}NETWORK_CA_BUNDLE=/etc/ssl/corp.pem`.",
+        f"`{ENV_PREFIX}NETWORK_CA_BUNDLE=/etc/ssl/corp.pem`. These values pass the same checks as the file's: "
+        f"`{ENV_PREFIX}TEMPERATURE=5` or `{ENV_PREFIX}TEMPERATURE=abc` stops perspt with one line naming the "
+        "variable, instead of sending or dropping it. For one run, `perspt -o NAME VALUE` sets a request option "
+        "(temperature, top_p, max_tokens, frequency_penalty), checked the same way.",
         "",
         "Editors can check the file as you type with the [JSON Schema](config.schema.json) (the same file "
         "ships inside the package as `perspt_doctor/schemas/config.schema.json`); in VS Code, map "

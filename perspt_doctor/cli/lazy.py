@@ -1,4 +1,5 @@
-"""A click group whose subcommands are imported only when used, so `perspt --help` stays cheap."""
+"""A click group whose subcommands are imported only when used, so `perspt --help` stays cheap; and whose
+arguments are a prompt when the first one is not a command (`perspt what is tcp`)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,24 @@ from typing import Any
 
 import click
 
+PROMPT_WORDS = "perspt.prompt_words"
+"""`ctx.meta` key: the words of a prompt given as arguments (set by `resolve_command`)."""
+
+TYPO_CUTOFF = 0.75
+"""How close (difflib's ratio) one word must be to a command name to be taken for a typo of it:
+`doctr`, `modles`, `histroy` are; `hi`, `tcp`, `doc` are prompts."""
+
 
 class LazyGroup(click.Group):
     def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None,
-                 short_help: dict[str, str] | None = None, **kwargs: Any) -> None:
+                 short_help: dict[str, str] | None = None, prompt_command: click.Command | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = lazy_subcommands or {}
         self.short_help_for: dict[str, str] = dict(short_help or {})
         """The line `--help` shows for each subcommand, without importing it."""
+        self.prompt_command = prompt_command
+        """Run when the arguments are a question, not a command; the words are in `ctx.meta[PROMPT_WORDS]`."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
@@ -27,6 +38,32 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{module_name}:{attr} is not a click command")
             return command
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """A command name runs that command. Otherwise the arguments are a prompt, unless they are one
+        word that looks like a typo of a command name (then: click's `No such command`, with did-you-mean)
+        or an option click did not know (then: click's `No such option`)."""
+        name = click.utils.make_str(args[0])
+        if self.prompt_command is None or ctx.resilient_parsing or name.startswith("-") \
+                or self.get_command(ctx, name) is not None:
+            return super().resolve_command(ctx, args)
+        from perspt_doctor.suggest import did_you_mean
+
+        commands = self.list_commands(ctx)
+        close = did_you_mean(name, commands, limit=1, cutoff=TYPO_CUTOFF, prefixes=False)
+        if len(args) == 1 and close:
+            raise click.exceptions.NoSuchCommand(name, possibilities=close, ctx=ctx)
+        misplaced = [word for word in args[1:] if word in self._option_names()]
+        if misplaced:
+            raise click.UsageError(f"{misplaced[0]} after the question would be sent as part of it: put the "
+                                   f"options first: perspt {misplaced[0]} ... {name} ...", ctx=ctx)
+        ctx.meta[PROMPT_WORDS] = [click.utils.make_str(word) for word in args]
+        return self.prompt_command.name, self.prompt_command, []
+
+    def _option_names(self) -> set[str]:
+        return {opt for param in self.params if isinstance(param, click.Option)
+                for opt in (*param.opts, *param.secondary_opts)}
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, self.short_help_for.get(name, "")) for name in self.list_commands(ctx)]

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from perspt_doctor._version import __version__
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext
-from perspt_doctor.cli.lazy import LazyGroup
+from perspt_doctor.cli.lazy import PROMPT_WORDS, LazyGroup
 from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:
+    from perspt_doctor.client.continuation import ConversationRef
     from perspt_doctor.client.options import ChatOptions
 
 SUBCOMMANDS = {
@@ -39,6 +40,20 @@ SHORT_HELP = {
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+HELP = """Chat with LLMs from many providers. Run `perspt doctor` when something does not work.
+
+\b
+  perspt                          the interactive chat
+  perspt what is tcp              one question (or: perspt -q "what is tcp")
+  cat notes.txt | perspt -q "summarize this"
+                                  the piped text, a blank line, then the question
+  perspt --continue "and udp?"    go on with the latest conversation
+
+Arguments that are not a command are the question. Piped input is text of at most 1 MiB."""
+
+PROMPT = click.Command("prompt", hidden=True, help="The arguments were a question (see `perspt --help`).")
+"""What `LazyGroup` resolves a question given as arguments to; the root command itself answers it."""
+
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if value and not ctx.resilient_parsing:
@@ -50,11 +65,14 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     cls=LazyGroup,
     lazy_subcommands=SUBCOMMANDS,
     short_help=SHORT_HELP,
+    prompt_command=PROMPT,
     invoke_without_command=True,
+    subcommand_metavar="[COMMAND [ARGS]... | QUESTION...]",
     context_settings=CONTEXT_SETTINGS,
-    help="Chat with LLMs from many providers. Run `perspt doctor` when something does not work.",
+    help=HELP,
 )
-@click.option("-q", "--question", "question", metavar="TEXT", help="Ask one question, print the answer, exit.")
+@click.option("-q", "--question", "question", metavar="TEXT",
+              help="Ask one question, print the answer, exit. Text piped in is sent before it.")
 @click.option("-p", "--provider-type", "--provider", "provider", metavar="ID", shell_complete=complete.providers,
               help="Provider: openai, anthropic, google, groq, cohere, xai, deepseek, mistral, openrouter, ollama, "
                    "openai-compatible.")
@@ -67,7 +85,15 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--force-provider", metavar="ID", shell_complete=complete.providers, help="Use this provider whatever the config says.")
 @click.option("--force-model", metavar="NAME", help="Use this model whatever the config says.")
 @click.option("--stream/--no-stream", default=None, help="Stream the reply as it arrives.")
-@click.option("--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
+@click.option("-C", "--continue", "continue_latest", is_flag=True,
+              help="Go on with the latest stored conversation (with -q, a question, piped text or the chat).")
+@click.option("--conversation", "conversation_id", metavar="ID",
+              help="Go on with this stored conversation (an id from `perspt history list`).")
+@click.option("--usage", "show_usage", is_flag=True, help="Print each reply's token usage on stderr.")
+@click.option("-s", "--system", "system_prompt", metavar="TEXT", help="System prompt for this session.")
+@click.option("-o", "--option", "request_options", type=(str, str), multiple=True, metavar="NAME VALUE",
+              help="A request option for this run: temperature, top_p, max_tokens, frequency_penalty "
+                   "(repeatable; checked like the config file).")
 @click.option("--list-models", is_flag=True, help="Same as `perspt models`.")
 @click.option("--test-connection", is_flag=True, help="Check DNS, TLS, key, model and a one-token reply, step by step.")
 @click.option("--validate-config", is_flag=True, help="Same as `perspt config validate`.")
@@ -103,6 +129,10 @@ def cli(ctx: click.Context, **opts: Any) -> None:
     flags.stream = opts["stream"]
     if opts["system_prompt"] is not None:
         flags.extra["system_prompt"] = opts["system_prompt"]
+    for name, raw in opts["request_options"]:
+        from perspt_doctor.settings.resolve import request_option
+
+        flags.extra[name] = request_option(name, raw)
     app.verbose = opts["verbose"]
     app.debug = opts["debug"]
     app.log_level = opts["log_level"]
@@ -110,8 +140,13 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from perspt_doctor.redact import register_secret
 
         register_secret(flags.api_key, "--api-key")
-    if ctx.invoked_subcommand is not None:
+    if ctx.invoked_subcommand is not None and PROMPT_WORDS not in ctx.meta:
         return
+    words = ctx.meta.get(PROMPT_WORDS)
+    if words:
+        if opts["question"] is not None:
+            raise click.UsageError("a question both in -q and as arguments: give it once")
+        opts["question"] = " ".join(words)
     _run_alias_or_chat(ctx, app, opts)
 
 
@@ -129,6 +164,20 @@ def _reject_contradictions(opts: dict[str, Any]) -> None:
         if opts[name] and not any(opts[n] for n in needs):
             wanted = " or ".join("--" + n.replace("_", "-") for n in needs)
             raise click.UsageError(f"{flag} only works with {wanted}")
+
+
+LATEST: Literal["latest"] = "latest"
+"""`--continue`: the conversation updated last (client.continuation.LATEST; not imported, to keep --help fast)."""
+
+
+def _resume(opts: dict[str, Any]) -> ConversationRef | None:
+    if opts["conversation_id"] is None:
+        return LATEST if opts["continue_latest"] else None
+    if opts["continue_latest"]:
+        raise click.UsageError("--continue and --conversation contradict each other: use one of them")
+    from perspt_doctor.client.continuation import parse_ref
+
+    return parse_ref(opts["conversation_id"])
 
 
 def _invoke_sub(ctx: click.Context, name: str, sub: str | None = None, **kwargs: Any) -> None:
@@ -170,11 +219,12 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     else:
         from perspt_doctor.client.app import run_chat
 
-        ctx.exit(run_chat(_chat_options(app), question=opts["question"]))
+        options = _chat_options(app, resume=_resume(opts), show_usage=opts["show_usage"])
+        ctx.exit(run_chat(options, question=opts["question"]))
 
 
-def _chat_options(app: AppContext) -> ChatOptions:
+def _chat_options(app: AppContext, resume: ConversationRef | None = None, show_usage: bool = False) -> ChatOptions:
     """What the chat takes from the command line: the settings resolved once, and --debug."""
     from perspt_doctor.client.options import ChatOptions
 
-    return ChatOptions(settings=app.settings(), debug=app.debug)
+    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume, show_usage=show_usage)

@@ -42,31 +42,44 @@ def open_store() -> HistoryStore | None:
     return store
 
 
-def make_session(options: ChatOptions) -> ChatSession:
+def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSession:
+    """The session, going on with a stored conversation when `options.resume` says so."""
     from perspt_doctor.client.session import ChatSession
+    from perspt_doctor.client.waiting import RetryDisplay
 
-    return ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice)
+    session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice,
+                          retry_wait=RetryDisplay().wait)
+    session.show_usage = options.show_usage
+    if options.resume is not None:
+        from perspt_doctor.client import continuation
 
-
-def read_stdin_question() -> str:
-    text = sys.stdin.read()
-    if not text.strip():
-        raise UsageError("nothing to ask: standard input was empty",
-                         hint='ask with `perspt -q "..."`, or pipe a question in: echo "..." | perspt')
-    return text
+        try:
+            stored = continuation.resume(session, options.resume)
+        except BaseException:
+            if session.store is not None:
+                session.store.close()
+            raise
+        if interactive:
+            notice(continuation.describe(stored))
+    return session
 
 
 def run_chat(options: ChatOptions, question: str | None = None) -> int:
+    from perspt_doctor.client.stdin import is_piped, read_piped, with_piped
+
     check_provider(options.settings)
-    if question is None and not sys.stdin.isatty():
-        question = read_stdin_question()
+    piped = read_piped() if is_piped() else None
+    if piped is not None and not piped.strip() and question is None:
+        raise UsageError("nothing to ask: standard input was empty",
+                         hint='ask with `perspt -q "..."`, or pipe a question in: echo "..." | perspt')
+    question = with_piped(piped, question)
     if question is not None:
         if not question.strip():
             raise UsageError("the question is empty")
         return asyncio.run(one_shot(make_session(options), question, debug=options.debug))
     from perspt_doctor.client.repl import run_repl
 
-    return run_repl(make_session(options), debug=options.debug)
+    return run_repl(make_session(options, interactive=True), debug=options.debug)
 
 
 async def one_shot(session: ChatSession, question: str, *, debug: bool = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,18 @@ class Conversation:
     def add(self, role: str, content: str) -> None:
         assert role in ("user", "assistant")
         self.messages.append(Message(role, content))  # type: ignore[arg-type]
+
+    def extend_answered(self, turns: Iterable[tuple[str, str]]) -> None:
+        """Stored (role, text) turns, keeping only questions that got an answer (as a live turn that fails
+        drops its question)."""
+        question: str | None = None
+        for role, text in turns:
+            if role == "user":
+                question = text
+            elif role == "assistant" and text and question is not None:
+                self.add("user", question)
+                self.add("assistant", text)
+                question = None
 
     def drop_last_user(self) -> None:
         """A turn that failed before any reply: the question is not left dangling in the context."""

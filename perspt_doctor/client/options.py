@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from perspt_doctor.client.continuation import ConversationRef
     from perspt_doctor.settings.resolve import Settings
 
 
@@ -16,6 +17,10 @@ class ChatOptions:
     """Resolved once by the caller (flags, environment, keyring, config file, defaults)."""
     debug: bool = False
     """Show the traceback of a failed turn."""
+    resume: ConversationRef | None = None
+    """Go on with this stored conversation (`--continue`: the latest; `--conversation ID`)."""
+    show_usage: bool = False
+    """`--usage`: print each reply's token usage on stderr."""
 
     @property
     def streaming(self) -> bool:

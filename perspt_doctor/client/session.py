@@ -11,14 +11,18 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
+from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
+
+if TYPE_CHECKING:
+    from perspt_doctor.providers.retry import Waiter
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +62,13 @@ class TurnFailed(Exception):
 class ChatSession:
     def __init__(self, settings: Any, *, streaming: bool, store: Any | None = None,
                  adapter_factory: AdapterFactory = registry_factory,
-                 notify: Callable[[str], None] | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None) -> None:
         self.settings = settings
         self.streaming = streaming
         self.store = store
         self._factory = adapter_factory
         self._notify = notify or (lambda line: None)
+        self._retry_wait = retry_wait
         self.provider: str = settings.provider.value
         self.model: str = settings.model.value
         self.sampling = Sampling.from_settings(settings)
@@ -72,11 +77,18 @@ class ChatSession:
         self.conversation_id: int | None = None
         self._adapters: dict[str, Adapter] = {}
         self.last: TurnResult | None = None
+        self.usage = UsageTotals()
+        """This session's token usage (the REPL's `/usage`)."""
+        self.show_usage = False
+        """`--usage`: each turn says what it cost, on stderr."""
 
     # ---- providers -------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
         if provider not in self._adapters:
-            self._adapters[provider] = self._factory(self.settings, provider, self.streaming)
+            adapter = self._factory(self.settings, provider, self.streaming)
+            if self._retry_wait is not None and hasattr(adapter, "wait"):
+                adapter.wait = self._retry_wait  # HTTPAdapter: the waits before a retry are shown
+            self._adapters[provider] = adapter
         return self._adapters[provider]
 
     def routes(self) -> list[Route]:
@@ -105,6 +117,21 @@ class ChatSession:
     def new_conversation(self) -> None:
         self.conversation.clear()
         self.conversation_id = None
+
+    def resume(self, stored: Any) -> None:
+        """Go on with a stored conversation (a `history.Conversation`): its answered turns become the
+        context, its provider and model are used unless the command line named others, its system prompt
+        unless the command line gave one, and new turns are appended to it in the store."""
+        from perspt_doctor.settings.sources import Source
+
+        self.conversation.clear()
+        self.conversation.extend_answered((m.role, m.content) for m in stored.messages)
+        self.conversation_id = stored.id
+        if stored.system_prompt and self.settings.resolved("system_prompt").source != Source.FLAG:
+            self.conversation.system_prompt = stored.system_prompt
+        if stored.provider and stored.model and self.settings.provider.source != Source.FLAG \
+                and self.settings.model.source != Source.FLAG:
+            self.provider, self.model = stored.provider, stored.model
 
     def set_system_prompt(self, prompt: str | None) -> None:
         self.conversation.system_prompt = prompt or None
@@ -205,6 +232,8 @@ class ChatSession:
         from perspt_doctor.client.history import StoredMessage
 
         self.last = result
+        if result.text or result.status == "complete":
+            self.usage.add_usage(result.usage)
         if result.text:
             self.conversation.add("assistant", result.text)
         else:

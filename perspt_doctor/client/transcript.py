@@ -17,6 +17,7 @@ _STATUS_NOTE = {
 def to_markdown(entries: Iterable[StoredMessage], *, title: str | None = None, provider: str | None = None,
                 model: str | None = None, system_prompt: str | None = None, created_at: str | None = None) -> str:
     """The transcript, redacted: it leaves the process as a file or on a terminal."""
+    from perspt_doctor.client.usage import totals_of
     from perspt_doctor.redact import redact
 
     lines = [f"# {title or 'perspt conversation'}", ""]
@@ -25,6 +26,10 @@ def to_markdown(entries: Iterable[StoredMessage], *, title: str | None = None, p
         meta.append(f"- Model: `{model or '?'}` ({provider or '?'})")
     if created_at:
         meta.append(f"- Started: {created_at}")
+    entries = list(entries)
+    totals = totals_of(entries)
+    if totals.replies or totals.unreported:
+        meta.append(f"- Tokens: {totals.line()}")
     if meta:
         lines.extend([*meta, ""])
     if system_prompt:

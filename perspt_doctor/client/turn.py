@@ -38,6 +38,12 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
             report_failure(exc, debug=debug)
             return ExitCode.FAILURE
     sink.finish()
+    if session.show_usage and session.last is not None:
+        from perspt_doctor.client.usage import reply_line
+
+        provider = session.last.route.provider if session.last.route else session.provider
+        sys.stderr.write(f"perspt: {reply_line(session.last.usage, provider)}\n")
+        sys.stderr.flush()
     return ExitCode.OK
 
 

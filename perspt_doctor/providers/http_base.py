@@ -24,7 +24,7 @@ from perspt_doctor.providers.errors import (
     from_response,
 )
 from perspt_doctor.providers.ratelimit import RateLimiter
-from perspt_doctor.providers.retry import RetryPolicy, call_with_retries
+from perspt_doctor.providers.retry import RetryPolicy, RetryWait, Waiter, call_with_retries, plain_wait
 from perspt_doctor.providers.sse import LineDecoder, SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
 
@@ -106,6 +106,8 @@ class HTTPAdapter:
         self.last_headers: dict[str, str] = {}
         self.proxy: str | None = None
         """The proxy URL this adapter's requests go through (set by the registry from the route)."""
+        self.wait: Waiter = plain_wait
+        """Sleeps out each wait before a retry; the client sets one that shows it."""
         client.headers.update(auth_headers(spec, key))
 
     @staticmethod
@@ -152,19 +154,19 @@ class HTTPAdapter:
             except NetworkError as exc:
                 if delivered:
                     raise StreamInterruptedError.after(exc) from exc
-                delay = self.retry.next_delay(exc, retries, time.monotonic() - started)
-                if delay is None:
-                    raise
-                await asyncio.sleep(delay)
-                retries += 1
+                retries = await self._wait_to_retry(exc, retries, started)
             except ProviderError as exc:
                 if delivered:
                     raise
-                delay = self.retry.next_delay(exc, retries, time.monotonic() - started)
-                if delay is None:
-                    raise
-                await asyncio.sleep(delay)
-                retries += 1
+                retries = await self._wait_to_retry(exc, retries, started)
+
+    async def _wait_to_retry(self, exc: ProviderError, retries: int, started: float) -> int:
+        """Wait before the next try of a stream (re-raising `exc` when there is none); the retries done."""
+        delay = self.retry.next_delay(exc, retries, time.monotonic() - started)
+        if delay is None:
+            raise exc
+        await self.wait(RetryWait(self.provider_id, exc, delay, retries + 1, self.retry.limit_for(exc)))
+        return retries + 1
 
     async def _chat(self, request: ChatRequest) -> ChatResponse:
         raise NotImplementedError
@@ -226,7 +228,7 @@ class HTTPAdapter:
                 raise self.error_from(200, response.content, response.headers, model)
             return data, response
 
-        return await call_with_retries(self.retry, once)
+        return await call_with_retries(self.retry, once, provider=self.provider_id, wait=self.wait)
 
     async def post_reply(self, path: str, body: Any, model: str, part: str,
                          valid: Callable[[Any], bool]) -> tuple[dict[str, Any], Any]:

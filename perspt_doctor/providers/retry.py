@@ -12,11 +12,15 @@ longer than `max_hint` is not waited out: the error is raised at once, so the us
 
 Streams are retried only until the first piece of text has been handed to the caller; after that
 a retry would print the start of the answer twice, so the error is raised instead.
+
+Every wait goes through a `Waiter` (`plain_wait` by default): the client passes one that shows the
+wait on screen; this layer never prints. Cancelling the waiter cancels the request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -61,13 +65,17 @@ class RetryPolicy:
         return cls(attempts=attempts, rate_limit_attempts=_int(rate, attempts) if rate is not None else None,
                    max_hint=min(60.0, deadline) if deadline else 60.0, deadline=deadline)
 
+    def limit_for(self, error: ProviderError) -> int:
+        """How many retries a failure of this kind gets."""
+        if isinstance(error, RateLimitError) and self.rate_limit_attempts is not None:
+            return self.rate_limit_attempts
+        return self.attempts
+
     def next_delay(self, error: BaseException, retries_done: int, elapsed: float) -> float | None:
         """Seconds to wait before the next try, or None to give up and raise `error`."""
         if not isinstance(error, ProviderError) or not self.is_retryable(error):
             return None
-        limit = self.rate_limit_attempts if isinstance(error, RateLimitError) and \
-            self.rate_limit_attempts is not None else self.attempts
-        if retries_done >= limit:
+        if retries_done >= self.limit_for(error):
             return None
         hint = getattr(error, "retry_after", None)
         if hint is not None and hint > 0:
@@ -99,9 +107,45 @@ class RetryPolicy:
 _PROXY_ANSWERS = (Kind.PROXY_AUTH, Kind.PROXY_DENIED)
 
 
-async def call_with_retries(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], *,
-                            sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                            on_retry: Callable[[ProviderError, float], None] | None = None) -> T:
+@dataclass(frozen=True)
+class RetryWait:
+    """One wait before trying again, for whoever shows it."""
+
+    provider: str
+    error: ProviderError
+    delay: float
+    """Seconds."""
+    retry: int
+    """Which retry comes after the wait: 1 for the first."""
+    retries: int
+    """How many retries this kind of failure gets."""
+
+    def reason(self) -> str:
+        if isinstance(self.error, RateLimitError):
+            return f"rate limited by {self.provider}"
+        if isinstance(self.error, NetworkError):
+            return f"{self.provider} did not answer"
+        if self.error.status is not None:
+            return f"{self.provider} answered {self.error.status}"
+        return f"{self.provider} failed"
+
+    def line(self, remaining: float | None = None) -> str:
+        """`rate limited by openai; retrying in 2 s (1/2)`."""
+        left = self.delay if remaining is None else max(remaining, 0.0)
+        shown = f"{left:.1f}" if left < 1 else f"{math.ceil(left - 1e-9)}"
+        return f"{self.reason()}; retrying in {shown} s ({self.retry}/{self.retries})"
+
+
+Waiter = Callable[[RetryWait], Awaitable[None]]
+"""Sleeps out a wait (and may show it); cancelling it cancels the request."""
+
+
+async def plain_wait(wait: RetryWait) -> None:
+    await asyncio.sleep(wait.delay)
+
+
+async def call_with_retries(policy: RetryPolicy, attempt: Callable[[], Awaitable[T]], *, provider: str = "",
+                            wait: Waiter = plain_wait) -> T:
     started = time.monotonic()
     retries = 0
     while True:
@@ -111,10 +155,9 @@ async def call_with_retries(policy: RetryPolicy, attempt: Callable[[], Awaitable
             delay = policy.next_delay(exc, retries, time.monotonic() - started)
             if delay is None:
                 raise
-            if on_retry is not None:
-                on_retry(exc, delay)
-            await sleep(delay)
             retries += 1
+            await wait(RetryWait(provider or exc.provider or "the provider", exc, delay, retries,
+                                 policy.limit_for(exc)))
 
 
 def _int(value: Any, default: int) -> int:

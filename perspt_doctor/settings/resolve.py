@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from perspt_doctor import catalog, paths, redact
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
-from perspt_doctor.settings.schema import LEGACY_KEYS, SCHEMA, Field, field_at, schema_default
+from perspt_doctor.settings.schema import (
+    LEGACY_KEYS,
+    REQUEST_OPTIONS,
+    SCHEMA,
+    Field,
+    field_at,
+    schema_default,
+    validate_value,
+)
 from perspt_doctor.settings.sources import Resolved, Shadowed, Source
 
 ENV_PREFIX = "PERSPT_"
@@ -80,7 +88,9 @@ class Settings:
             candidates.append(Resolved(flag_value, Source.FLAG, "command line"))
         env_name = ENV_PREFIX + dotted.upper().replace(".", "_")
         if env_name in self.env and self.env[env_name] != "":
-            candidates.append(Resolved(_coerce(self.env[env_name], spec), Source.ENV, f"{env_name} (environment)"))
+            value = _coerce(self.env[env_name], spec)
+            if spec is None or not _env_errors(spec, value, env_name):  # a bad value is reported, never used
+                candidates.append(Resolved(value, Source.ENV, f"{env_name} (environment)"))
         file_key = dotted
         file_value = _dig(self._file, dotted)
         if file_value is _MISSING and dotted in PERFORMANCE_ALIASES:
@@ -401,6 +411,66 @@ def _coerce(raw: str, spec: Field | None) -> Any:
     return raw
 
 
+def env_diagnostics(env: Mapping[str, str]) -> list[Diagnostic]:
+    """`PERSPT_<SETTING>` values checked against the same schema as the config file: a timeout of `abc`
+    or `nan`, a pool size of 0 are errors, as they would be in the file."""
+    out: list[Diagnostic] = []
+    for dotted, spec in _env_fields():
+        name = ENV_PREFIX + dotted.upper().replace(".", "_")
+        raw = env.get(name, "")
+        if raw != "":
+            out.extend(_env_errors(spec, _coerce(raw, spec), name))
+    return out
+
+
+def _env_fields() -> list[tuple[str, Field]]:
+    """Settings an environment variable can give: plain values (objects come from the file only)."""
+    out: list[tuple[str, Field]] = []
+    for spec in SCHEMA:
+        if spec.children and not spec.open_object:
+            out.extend((f"{spec.name}.{c.name}", c) for c in spec.children if _env_settable(c))
+        elif _env_settable(spec):
+            out.append((spec.name, spec))
+    return out
+
+
+def _env_settable(spec: Field) -> bool:
+    return not spec.secret and not spec.children and spec.types != ("object",)
+
+
+def _env_errors(spec: Field, value: Any, name: str) -> list[Diagnostic]:
+    found = validate_value(spec, value, name, file="environment")
+    return [replace(d, key_path=None, hint=f"fix or unset {name}", extra={"variable": name})
+            for d in found if d.severity == "error"]
+
+
+def request_option(name: str, raw: str) -> Any:
+    """The value of `-o NAME VALUE`, checked by the same schema as the config file and the environment.
+    Raises UsageError for an unknown name (with did-you-mean) or a value the schema refuses (naming the range)."""
+    from perspt_doctor.errors import UsageError
+    from perspt_doctor.suggest import did_you_mean
+
+    spec = field_at(name) if name in REQUEST_OPTIONS else None
+    if spec is None:
+        close = did_you_mean(name, REQUEST_OPTIONS)
+        hint = f"did you mean {close[0]}? " if close else ""
+        raise UsageError(f"-o {name}: not a request option", hint=f"{hint}known: {', '.join(REQUEST_OPTIONS)}")
+    value = _coerce(raw, spec)
+    errors = [d for d in validate_value(spec, value, name) if d.severity == "error"]
+    if errors:
+        raise UsageError(f"-o {name} {raw}: {errors[0].message.replace('`', '')}", hint=_accepted(spec))
+    return value
+
+
+def _accepted(spec: Field) -> str:
+    kind = "a whole number" if spec.types == ("integer",) else "a number"
+    if spec.minimum is not None and spec.maximum is not None:
+        return f"{spec.name} takes {kind} from {spec.minimum:g} to {spec.maximum:g}"
+    if spec.minimum is not None:
+        return f"{spec.name} takes {kind} of at least {spec.minimum:g}"
+    return f"{spec.name} takes {kind}"
+
+
 def keyring_lookup_default(provider: str) -> str | None:
     from perspt_doctor.settings.keystore import get_key
 
@@ -420,6 +490,9 @@ def load_settings(flags: Flags | None = None, env: Mapping[str, str] | None = No
         fatal = config.errors
         if fatal:
             raise ConfigError(fatal[0], more=len(fatal) - 1, all_diagnostics=fatal, loaded=config)
+    bad_env = env_diagnostics(environ)
+    if bad_env:
+        raise ConfigError(bad_env[0], more=len(bad_env) - 1, all_diagnostics=bad_env, loaded=config)
     return Settings(flags=flags, env=environ, config=config,
                     keyring_lookup=keyring_lookup_default if use_keyring else None)
 

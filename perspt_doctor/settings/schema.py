@@ -6,6 +6,7 @@ configuration reference in the docs and the JSON Schema for editors.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -141,6 +142,9 @@ SCHEMA: tuple[Field, ...] = (
     _f("performance", "object", "Performance tuning.", None, children=PERFORMANCE),
     _f("doctor", "object", "perspt doctor settings.", None, children=DOCTOR),
 )
+
+REQUEST_OPTIONS = ("temperature", "top_p", "max_tokens", "frequency_penalty")
+"""The settings every adapter sends with a request; `-o NAME VALUE` sets one for one call."""
 
 COMMENT_PREFIX = "_"
 """Keys such as `_comment` are notes for people; perspt skips them silently."""
@@ -282,6 +286,11 @@ def _validate(data: Mapping[str, Any], file: str | None) -> list[Diagnostic]:
     return out
 
 
+def validate_value(spec: Field, value: Any, path: str, file: str | None = None) -> list[Diagnostic]:
+    """The findings for one value of `spec` (the environment's values are checked with this too)."""
+    return _validate_value(spec, value, path, file)
+
+
 def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> list[Diagnostic]:
     if value is None:
         if spec.nullable:
@@ -293,6 +302,9 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
                            f"`{path}` should be {_expected(spec)}, not {_actual(value, spec)}",
                            file=file, key_path=path, hint=_type_hint(spec, value))]
     out: list[Diagnostic] = []
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Diagnostic("error", "out-of-range", f"`{path}` is {value}; it must be a finite number", file=file,
+                           key_path=path)]
     if spec.choices and isinstance(value, str) and value.lower() not in spec.choices:
         close = did_you_mean(value, spec.choices, limit=1, cutoff=0.7)
         out.append(Diagnostic("error", "bad-choice", f"`{path}` is {value!r}; expected one of {', '.join(spec.choices)}",

@@ -210,3 +210,17 @@ def test_a_reset_before_any_reply_points_at_tls_only_over_https(url: str, area: 
     failure = describe(error)
     assert failure.kind == f"network/{area}"
     assert failure.doctor == f"perspt doctor --provider openai --only '{area}.*'"
+
+
+def test_the_session_adds_up_its_token_usage(tmp_path: Path) -> None:
+    settings = settings_with(tmp_path, {"provider": "openai", "model": "gpt-4o"})
+    factory = Factory({"openai": Script(chunks=["A", "B"])})
+    session, _ = session_for(settings, factory)
+
+    async def talk() -> None:
+        await session.ask("first", Collect())
+        await session.ask("second", Collect())
+
+    asyncio.run(talk())
+    assert (session.usage.input_tokens, session.usage.output_tokens, session.usage.replies) == (6, 4, 2)
+    assert session.usage.line() == "6 input, 4 output tokens over 2 replies"
