@@ -7,6 +7,7 @@ classifier (`transport/classify.py`)."""
 from __future__ import annotations
 
 import platform
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from perspt_doctor.api import (
@@ -86,14 +87,14 @@ def _offline_skip(ctx: CheckContext, host: OllamaHost) -> Result | None:
     return None
 
 
-async def _ask(ctx: CheckContext, answer: ServiceKey[Reply]) -> tuple[OllamaHost, Reply] | Result:
-    """The address and the daemon's answer (fetched once per run), or the skip when --offline keeps the
+Verdict = Callable[[CheckContext, OllamaHost, Reply], Awaitable[Result]]
+
+
+async def _ask(ctx: CheckContext, answer: ServiceKey[Reply], verdict: Verdict) -> Result:
+    """The verdict on the daemon's answer (fetched once per run), or the skip when --offline keeps the
     doctor off a remote Ollama."""
     host = await ollama_host(ctx)
-    skipped = _offline_skip(ctx, host)
-    if skipped:
-        return skipped
-    return host, await ctx.service(answer)
+    return _offline_skip(ctx, host) or await verdict(ctx, host, await ctx.service(answer))
 
 
 def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime: str | None) -> tuple[str, list[str]]:
@@ -150,10 +151,10 @@ async def daemon_check(ctx: CheckContext) -> Result:
     host = await ollama_host(ctx)
     if not host.usable:
         return Result.skip("the Ollama address is unusable (see ollama.host)")
-    asked = await _ask(ctx, OLLAMA_VERSION)
-    if isinstance(asked, Result):
-        return asked
-    reply = asked[1]
+    return await _ask(ctx, OLLAMA_VERSION, _daemon)
+
+
+async def _daemon(ctx: CheckContext, host: OllamaHost, reply: Reply) -> Result:
     runtime = await ctx.service(CONTAINER)
     proxy = route_to(ctx.settings, host.url, "ollama").decision.display
     facts: dict[str, Any] = {"url": host.url, "elapsed_ms": round(reply.elapsed * 1000), "proxy": proxy}
@@ -219,10 +220,10 @@ async def models_check(ctx: CheckContext) -> Result:
       Fix: point the address at the server itself (no `/v1`), or see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    asked = await _ask(ctx, OLLAMA_TAGS)
-    if isinstance(asked, Result):
-        return asked
-    host, tags = asked
+    return await _ask(ctx, OLLAMA_TAGS, _models)
+
+
+async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
     if tags.failure or tags.status != 200:
         if tags.status == 404:
             return Result.fail(f"{host.url}/api/tags answers 404: this is not Ollama's native API",
@@ -285,10 +286,10 @@ async def loaded_check(ctx: CheckContext) -> Result:
       on the port). Fix: see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    asked = await _ask(ctx, OLLAMA_PS)
-    if isinstance(asked, Result):
-        return asked
-    host, ps = asked
+    return await _ask(ctx, OLLAMA_PS, _loaded)
+
+
+async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
     if ps.failure or ps.status != 200:
         return Result.fail(f"could not read /api/ps: {ps.failure or f'HTTP {ps.status}'} {ps.error_text}".strip(),
                            hint=f"see the server log: {server_log_hint()}", docs=DOCS)
