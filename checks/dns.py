@@ -37,7 +37,7 @@ SINKHOLE_ORDER = ("unspecified", "loopback", "fake-ip", "cgnat", "private", "lin
 
 
 def _lifetime(ctx: CheckContext) -> float:
-    return max(0.5, min(float(ctx.settings.get("network.connect_timeout", 10)), 3.0))
+    return max(0.5, min(ctx.settings.number("network.connect_timeout"), 3.0))
 
 
 async def _system(host: str, port: int, timeout: float) -> dict[str, Any]:

@@ -72,7 +72,7 @@ async def http_probe(ctx: CheckContext) -> Result:
     facts: dict[str, Any] = {"url": url}
     if route.via_proxy:
         facts["via_proxy"] = route.decision.display
-    total = ctx.bounded(max(1.0, min(float(ctx.settings.get("timeout", 60)), 8.0)), reserve=0.4)
+    total = ctx.bounded(max(1.0, min(ctx.settings.number("timeout"), 8.0)), reserve=0.4)
     if not route.via_proxy and not route.endpoint.is_ip:
         try:
             _addresses, dns_ms = await system_resolve(route.endpoint.host, route.endpoint.port, total)

@@ -13,18 +13,25 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-# pending: the Ollama helpers move out of checks/ollama.py into the provider adapter (issue 12, part B);
-# until then memory.fit reads them from the Ollama check module.
-from perspt_doctor.checks import ollama_config, ollama_server
-
 from perspt_doctor.api import (
     MEMORY,
+    OLLAMA,
+    OLLAMA_PS,
+    OLLAMA_TAGS,
     PROVIDERS,
     CheckContext,
     Result,
     check,
+    configured_models,
+    find_model,
     gpu_memory,
+    installed_models,
+    loaded_models,
     local_runtime_in_scope,
+    ollama_host,
+    ollama_in_scope,
+    ollama_model_key,
+    ollama_options,
 )
 
 DOCS = "docs/troubleshooting.md#memory"
@@ -160,7 +167,7 @@ class Estimate:
 
 
 def context_size(ctx: CheckContext, local: bool) -> tuple[int, str]:
-    value = ollama_config.options(ctx).get("num_ctx")
+    value = ollama_options(ctx).get("num_ctx")
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value, "options.num_ctx"
     env = ctx.env.get("OLLAMA_CONTEXT_LENGTH", "").strip()
@@ -208,7 +215,7 @@ def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, other
 
 
 @check("memory.fit", "Configured Ollama model fits in memory", "memory", depends_on=("ollama.models",),
-       timeout=20.0, applies=ollama_config.ollama_in_scope, docs=DOCS)
+       timeout=20.0, applies=ollama_in_scope, docs=DOCS)
 async def fit_check(ctx: CheckContext) -> Result:
     """Estimates whether the configured Ollama model fits in this machine's free memory, and how much of it
     will run on the CPU.
@@ -229,26 +236,22 @@ async def fit_check(ctx: CheckContext) -> Result:
     skip: Ollama runs on another machine; the model is not installed (see `ollama.models`); it is a
       cloud model; or Ollama is not in use.
     """
-    host = await ollama_config.ollama_host(ctx)
+    host = await ollama_host(ctx)
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
-    wanted = ollama_config.configured_models(ctx)
+    wanted = configured_models(ctx)
     model = wanted[0][0] if wanted else PROVIDERS["ollama"].default_model
-    tags = await ollama_server.shared_get(ctx, "/api/tags")
-    models = ollama_server.installed(tags)
-    entry = ollama_server.find_model(models, model)
+    models = installed_models(await ctx.service(OLLAMA_TAGS))
+    entry = find_model(models, model)
     if entry is None:
         return Result.skip(f"{model} is not installed, so its size is unknown (see ollama.models)")
     if entry.get("remote_host") or entry.get("remote_model"):
         return Result.skip(f"{model} is a cloud model: it runs on {entry.get('remote_host') or 'ollama.com'}")
-    ps = await ollama_server.shared_get(ctx, "/api/ps")
-    for running in (ps.data or {}).get("models") or [] if isinstance(ps.data, dict) else []:
-        if isinstance(running, dict) and ollama_config.normalise(str(running.get("name"))) == \
-                ollama_config.normalise(model):
-            loaded = ollama_server.LoadedModel.from_ps(running)
+    for loaded in loaded_models(await ctx.service(OLLAMA_PS)):
+        if ollama_model_key(loaded.name) == ollama_model_key(model):
             return Result.ok(f"{model} is already loaded ({gib(loaded.size)}, {loaded.split})",
                              facts={"model": model, "loaded_size": loaded.size, "split": loaded.split})
-    show = await ollama_server.shared_show(ctx, model)
+    show = await (await ctx.service(OLLAMA)).show(model)
     est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
     mem = await ctx.service(MEMORY)
     ram = mem.effective_available

@@ -1,76 +1,24 @@
 """Ollama configuration checks: the address the client will use (`OLLAMA_HOST`, `base_url`) and the
-model options in the config. Nothing is sent. The helpers here (scope, address, configured models) are
-shared with the server checks in `ollama_server.py`."""
+model options in the config. Nothing is sent. What they share with the server checks (scope, address,
+options) comes from the api (`perspt_doctor/probes/ollama.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from perspt_doctor import catalog
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers.ollama_host import (
-    DEFAULT_PORT,
-    OllamaHost,
+from perspt_doctor.api import (
+    CONTAINER,
+    OLLAMA_DEFAULT_PORT,
+    CheckContext,
+    Result,
+    check,
+    ollama_host,
+    ollama_in_scope,
+    ollama_options,
     parse_ollama_host,
-    resolve_ollama_host,
 )
 
 DOCS = "docs/troubleshooting.md#ollama"
-
-
-# ---- scope and shared data ----------------------------------------------------------------------
-def ollama_in_scope(ctx: CheckContext) -> bool | str:
-    if ctx.in_scope("ollama"):
-        return True
-    if ctx.scope and "ollama" in ctx.settings.providers_in_scope():
-        return f"Ollama is in use but not checked in this run (--provider {' '.join(ctx.scope)})"
-    return "Ollama is not in use (not the provider, not a fallback, OLLAMA_HOST not set)"
-
-
-async def container(ctx: CheckContext) -> str | None:
-    from perspt_doctor.system.container import detect_container
-
-    async def probe() -> str | None:
-        return await ctx.run_blocking(detect_container)
-
-    return await ctx.once("system.container", probe)
-
-
-async def ollama_host(ctx: CheckContext) -> OllamaHost:
-    runtime = await container(ctx)
-    return resolve_ollama_host(ctx.settings, container=runtime)
-
-
-def configured_models(ctx: CheckContext) -> list[tuple[str, str]]:
-    """(model, where it was configured) for the provider and each Ollama fallback."""
-    out: list[tuple[str, str]] = []
-    if ctx.settings.provider.value == "ollama":
-        chosen = ctx.settings.model
-        out.append((str(chosen.value), chosen.origin))
-    for pid, model in ctx.settings.fallback_providers():
-        if pid == "ollama":
-            out.append((model or catalog.PROVIDERS["ollama"].default_model, "fallback_chain"))
-    seen: set[str] = set()
-    unique = []
-    for name, origin in out:
-        if name and normalise(name) not in seen:
-            seen.add(normalise(name))
-            unique.append((name, origin))
-    return unique
-
-
-def normalise(name: str) -> str:
-    """How Ollama matches names: no tag means `latest`; the default registry prefix is optional."""
-    name = name.strip().lower()
-    for prefix in ("registry.ollama.ai/library/", "library/"):
-        if name.startswith(prefix):
-            name = name[len(prefix):]
-    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
-
-
-def options(ctx: CheckContext) -> dict[str, Any]:
-    value = ctx.settings.get("options")
-    return dict(value) if isinstance(value, dict) else {}
 
 
 # ---- ollama.host ----------------------------------------------------------------------------------
@@ -102,12 +50,13 @@ async def host_check(ctx: CheckContext) -> Result:
     compat_traps = []
     if ctx.in_scope("openai-compatible"):
         parsed = parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
-        if parsed.port == DEFAULT_PORT:
+        if parsed.port == OLLAMA_DEFAULT_PORT:
             compat_traps = [t for t in parsed.traps if t.code == "missing_v1"]
             details.extend(f"openai-compatible ({compat.origin}): {t.message}" for t in compat_traps)
+    runtime = await ctx.service(CONTAINER)
     facts = {"url": host.url, "source": host.source, "raw": host.raw, "ollama_python_url": host.sdk_url,
              "traps": [t.code for t in host.traps] + [f"openai-compatible:{t.code}" for t in compat_traps],
-             "container": await container(ctx)}
+             "container": runtime}
     if not host.usable:
         trap = next(t for t in host.traps if t.severity == "fail")
         return Result.fail(f"the Ollama address from {host.source} cannot be used: {trap.message}",
@@ -140,7 +89,7 @@ async def options_check(ctx: CheckContext) -> Result:
       for `num_ctx`, remove `num_gpu`/`num_thread` to let Ollama decide.
     skip: Ollama is not in use.
     """
-    opts = options(ctx)
+    opts = ollama_options(ctx)
     if not opts:
         return Result.ok("no Ollama options set: the server picks context size and GPU layers itself")
     problems: list[tuple[str, str]] = []

@@ -7,85 +7,42 @@ classifier (`transport/classify.py`)."""
 from __future__ import annotations
 
 import platform
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from perspt_doctor.checks.ollama_config import (
-    DOCS,
+from perspt_doctor.api import (
+    CONTAINER,
+    OLLAMA,
+    OLLAMA_DEFAULT_PORT,
+    OLLAMA_PS,
+    OLLAMA_TAGS,
+    OLLAMA_VERSION,
+    PROVIDERS,
+    CheckContext,
+    Kind,
+    OllamaHost,
+    OllamaReply,
+    Result,
+    ServiceKey,
+    check,
     configured_models,
-    container,
-    normalise,
+    dedicated_gpu,
+    did_you_mean,
+    find_model,
+    installed_models,
+    loaded_models,
     ollama_host,
     ollama_in_scope,
-    options,
+    ollama_model_key,
+    ollama_options,
+    ollama_pull_fix,
+    route_to,
 )
 
-from perspt_doctor import catalog
-from perspt_doctor.api import CheckContext, Result, check
-from perspt_doctor.providers.ollama_host import DEFAULT_PORT, OllamaHost
-from perspt_doctor.providers.ollama_reply import OllamaReply
-from perspt_doctor.suggest import did_you_mean
-from perspt_doctor.transport.classify import Kind
-from perspt_doctor.transport.route import route_to
-
-HTTP_BUDGET = 4.0
+DOCS = "docs/troubleshooting.md#ollama"
 LOAD_BUDGET = 100.0
 
 Reply = OllamaReply
-
-
-# ---- talking to the daemon ----------------------------------------------------------------------
-async def ask(ctx: CheckContext, host: OllamaHost, question: str, *args: Any, budget: float | None = None) -> Reply:
-    """Ask the daemon one question through the provider adapter (`version`, `tags`, `ps`, `show` or `load`
-    of `OllamaAdapter`), on the client's route, proxy and CA; never raises for network trouble."""
-    from perspt_doctor.providers.ollama_adapter import OllamaAdapter
-    from perspt_doctor.providers.registry import make_adapter
-    from perspt_doctor.transport.classify import classify
-
-    try:
-        adapter = make_adapter(ctx.settings, "ollama", require_key=False, total_timeout=budget or HTTP_BUDGET,
-                               base_url=host.url)
-    except ValueError as exc:  # TransportConfigError: a proxy or CA setting the client cannot use either
-        return Reply(url=host.url, cause=classify(exc, provider="ollama"), message=str(exc))
-    assert isinstance(adapter, OllamaAdapter)
-    async with adapter:
-        reply: Reply = await getattr(adapter, question)(host.url, *args)
-    return reply
-
-
-_QUESTION = {"/api/version": "version", "/api/tags": "tags", "/api/ps": "ps"}
-
-
-async def shared_get(ctx: CheckContext, path: str) -> Reply:
-    """GET `path` once per run (the version, tags and ps answers are used by several checks)."""
-    host = await ollama_host(ctx)
-
-    async def fetch() -> Reply:
-        return await ask(ctx, host, _QUESTION[path])
-
-    return await ctx.once(f"ollama.get:{host.url}{path}", fetch)
-
-
-async def shared_show(ctx: CheckContext, model: str) -> Reply:
-    host = await ollama_host(ctx)
-
-    async def fetch() -> Reply:
-        return await ask(ctx, host, "show", model)
-
-    return await ctx.once(f"ollama.show:{host.url}:{normalise(model)}", fetch)
-
-
-def installed(tags: Reply) -> list[dict[str, Any]]:
-    models = tags.data.get("models") if isinstance(tags.data, dict) else None
-    return [m for m in models if isinstance(m, dict)] if isinstance(models, list) else []
-
-
-def find_model(models: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
-    wanted = normalise(name)
-    for entry in models:
-        if wanted in (normalise(str(entry.get("name", ""))), normalise(str(entry.get("model", "")))):
-            return entry
-    return None
 
 
 def server_log_hint() -> str:
@@ -130,12 +87,22 @@ def _offline_skip(ctx: CheckContext, host: OllamaHost) -> Result | None:
     return None
 
 
+Verdict = Callable[[CheckContext, OllamaHost, Reply], Awaitable[Result]]
+
+
+async def _ask(ctx: CheckContext, answer: ServiceKey[Reply], verdict: Verdict) -> Result:
+    """The verdict on the daemon's answer (fetched once per run), or the skip when --offline keeps the
+    doctor off a remote Ollama."""
+    host = await ollama_host(ctx)
+    return _offline_skip(ctx, host) or await verdict(ctx, host, await ctx.service(answer))
+
+
 def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime: str | None) -> tuple[str, list[str]]:
     codes = {t.code for t in host.traps}
     if reply.failure == "refused":
         if "port_80" in codes:
-            return (f"the address has no port, so port 80 was tried; Ollama listens on {DEFAULT_PORT}: "
-                    f"use http://{host.host}:{DEFAULT_PORT}", [])
+            return (f"the address has no port, so port 80 was tried; Ollama listens on {OLLAMA_DEFAULT_PORT}: "
+                    f"use http://{host.host}:{OLLAMA_DEFAULT_PORT}", [])
         if "ipv6_loopback" in codes:
             return (f"Ollama listens on 127.0.0.1 only: use http://127.0.0.1:{host.port}", [])
         if runtime and runtime != "wsl" and host.is_loopback:
@@ -184,11 +151,11 @@ async def daemon_check(ctx: CheckContext) -> Result:
     host = await ollama_host(ctx)
     if not host.usable:
         return Result.skip("the Ollama address is unusable (see ollama.host)")
-    skipped = _offline_skip(ctx, host)
-    if skipped:
-        return skipped
-    reply = await shared_get(ctx, "/api/version")
-    runtime = await container(ctx)
+    return await _ask(ctx, OLLAMA_VERSION, _daemon)
+
+
+async def _daemon(ctx: CheckContext, host: OllamaHost, reply: Reply) -> Result:
+    runtime = await ctx.service(CONTAINER)
     proxy = route_to(ctx.settings, host.url, "ollama").decision.display
     facts: dict[str, Any] = {"url": host.url, "elapsed_ms": round(reply.elapsed * 1000), "proxy": proxy}
     details = [f"through proxy {proxy} (from the proxy settings)"] if proxy else []
@@ -198,7 +165,7 @@ async def daemon_check(ctx: CheckContext) -> Result:
             hint = (f"requests to Ollama go through the proxy {proxy}, which failed: add {host.host} to NO_PROXY "
                     "(e.g. NO_PROXY=localhost,127.0.0.1)")
             fixes = []
-        what = {"refused": "connection refused", "timeout": f"no answer within {HTTP_BUDGET:g} s",
+        what = {"refused": "connection refused", "timeout": f"no answer within {(await ctx.service(OLLAMA)).budget:g} s",
                 "tls": "TLS handshake failed", "dns": "the host name does not resolve",
                 "reset": "the connection was closed without an answer"
                 }.get(reply.failure, reply.cause.message if reply.cause else "could not connect")
@@ -253,11 +220,10 @@ async def models_check(ctx: CheckContext) -> Result:
       Fix: point the address at the server itself (no `/v1`), or see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    host = await ollama_host(ctx)
-    skipped = _offline_skip(ctx, host)
-    if skipped:
-        return skipped
-    tags = await shared_get(ctx, "/api/tags")
+    return await _ask(ctx, OLLAMA_TAGS, _models)
+
+
+async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
     if tags.failure or tags.status != 200:
         if tags.status == 404:
             return Result.fail(f"{host.url}/api/tags answers 404: this is not Ollama's native API",
@@ -266,7 +232,7 @@ async def models_check(ctx: CheckContext) -> Result:
         kind, summary, hint, fixes = explain(tags, "")
         return Result.fail(f"could not list Ollama's models: {summary if tags.status else tags.failure}",
                            hint=hint, fix_commands=fixes, docs=DOCS)
-    models = installed(tags)
+    models = installed_models(tags)
     names = [str(m.get("name") or m.get("model")) for m in models]
     wanted = configured_models(ctx)
     facts: dict[str, Any] = {"installed": names, "configured": [w for w, _ in wanted]}
@@ -274,9 +240,9 @@ async def models_check(ctx: CheckContext) -> Result:
     if missing:
         details = []
         for name, origin in missing:
-            base = normalise(name).split(":")[0]
-            siblings = [n for n in names if normalise(n).split(":")[0] == base]
-            close = siblings or did_you_mean(name, names, key=normalise)
+            base = ollama_model_key(name).split(":")[0]
+            siblings = [n for n in names if ollama_model_key(n).split(":")[0] == base]
+            close = siblings or did_you_mean(name, names, key=ollama_model_key)
             details.append(f"{name} (from {origin}) is missing" + (f"; installed: {', '.join(close)}" if close else ""))
         first = missing[0][0]
         facts["missing"] = [m for m, _ in missing]
@@ -286,9 +252,9 @@ async def models_check(ctx: CheckContext) -> Result:
                " (no models installed)"),
             details=details, hint=f"download it with `ollama pull {first}`, or set \"model\" to an installed one"
             + (f" ({', '.join(names[:5])})" if names else ""),
-            fix_commands=[f"ollama pull {m}" for m, _ in missing], facts=facts, docs=DOCS)
+            fixes=[ollama_pull_fix(ctx.settings, m) for m, _ in missing], facts=facts, docs=DOCS)
     if not models:
-        default = catalog.PROVIDERS["ollama"].default_model
+        default = PROVIDERS["ollama"].default_model
         return Result.warn("Ollama has no models installed", hint=f"download one, e.g. `ollama pull {default}`",
                            fix_commands=[f"ollama pull {default}"], facts=facts, docs=DOCS)
     details = [f"{str(m.get('name'))}: {_size(m)}" for m in models]
@@ -301,49 +267,6 @@ async def models_check(ctx: CheckContext) -> Result:
 
 
 # ---- ollama.loaded --------------------------------------------------------------------------------
-def split_label(size: int, size_vram: int) -> str:
-    """`100% GPU`, `100% CPU` or `48%/52% CPU/GPU`, as `ollama ps` prints it."""
-    if size <= 0 or size_vram >= size:
-        return "100% GPU"
-    if size_vram <= 0:
-        return "100% CPU"
-    gpu = round(100 * size_vram / size)
-    return f"{100 - gpu}%/{gpu}% CPU/GPU"
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    size: int
-    size_vram: int | None
-    split: str
-    context_length: int | None
-
-    @classmethod
-    def from_ps(cls, entry: dict[str, Any]) -> LoadedModel:
-        size, vram = int(entry.get("size") or 0), entry.get("size_vram")
-        label = split_label(size, vram) if isinstance(vram, int) else "split unknown"
-        context = entry.get("context_length")
-        return cls(str(entry.get("name") or entry.get("model")), size, vram if isinstance(vram, int) else None,
-                   label, context if isinstance(context, int) else None)
-
-
-async def gpu_present(ctx: CheckContext) -> str | None:
-    """The name of a local NVIDIA or AMD GPU, if one was found."""
-    from perspt_doctor.system import gpu
-
-    async def nvidia() -> gpu.GpuReport:
-        return await ctx.run_blocking(gpu.probe_nvidia)
-
-    async def amd() -> gpu.GpuReport:
-        return await ctx.run_blocking(gpu.probe_amd)
-
-    for report in (await ctx.once("system.gpu.nvidia", nvidia), await ctx.once("system.gpu.amd", amd)):
-        if report.devices:
-            return report.devices[0].name
-    return None
-
-
 @check("ollama.loaded", "Models loaded in Ollama (CPU/GPU split)", "ollama", depends_on=("ollama.daemon",),
        timeout=15.0, applies=ollama_in_scope, docs=DOCS)
 async def loaded_check(ctx: CheckContext) -> Result:
@@ -363,11 +286,10 @@ async def loaded_check(ctx: CheckContext) -> Result:
       on the port). Fix: see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    host = await ollama_host(ctx)
-    skipped = _offline_skip(ctx, host)
-    if skipped:
-        return skipped
-    ps = await shared_get(ctx, "/api/ps")
+    return await _ask(ctx, OLLAMA_PS, _loaded)
+
+
+async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
     if ps.failure or ps.status != 200:
         return Result.fail(f"could not read /api/ps: {ps.failure or f'HTTP {ps.status}'} {ps.error_text}".strip(),
                            hint=f"see the server log: {server_log_hint()}", docs=DOCS)
@@ -375,9 +297,8 @@ async def loaded_check(ctx: CheckContext) -> Result:
         return Result.fail(f"/api/ps answered {type(ps.data).__name__} instead of Ollama's JSON object: another "
                            "program may be listening on this port", hint=f"see the server log: {server_log_hint()}",
                            docs=DOCS)
-    running = [m for m in ps.data.get("models") or [] if isinstance(m, dict)]
-    wanted = [normalise(name) for name, _ in configured_models(ctx)]
-    rows = [LoadedModel.from_ps(m) for m in running]
+    wanted = [ollama_model_key(name) for name, _ in configured_models(ctx)]
+    rows = loaded_models(ps)
     facts: dict[str, Any] = {"loaded": [r.__dict__ for r in rows]}
     details = [f"{r.name}: {r.size / 1024**3:.1f} GiB, {r.split}"
                + (f", context {r.context_length}" if r.context_length else "") for r in rows]
@@ -394,9 +315,9 @@ async def loaded_check(ctx: CheckContext) -> Result:
         return Result.warn(f"{r.name} runs {r.split}: part of it is on the CPU, so answers are slower",
                            details=details, hint=hint,
                            fix_commands=[f"ollama stop {o}" for o in others], facts=facts, docs=DOCS)
-    on_cpu = [r for r in rows if r.split == "100% CPU" and (not wanted or normalise(r.name) in wanted)]
+    on_cpu = [r for r in rows if r.split == "100% CPU" and (not wanted or ollama_model_key(r.name) in wanted)]
     if on_cpu and host.is_loopback:
-        device = await gpu_present(ctx)
+        device = await dedicated_gpu(ctx)
         if device:
             facts["gpu"] = device
             hidden = ctx.env.get("CUDA_VISIBLE_DEVICES")
@@ -406,7 +327,7 @@ async def loaded_check(ctx: CheckContext) -> Result:
                 hint = f"CUDA_VISIBLE_DEVICES={hidden!r} hides the GPU; unset it where `ollama serve` runs"
             return Result.warn(f"{on_cpu[0].name} runs 100% on the CPU although a GPU is present ({device})",
                                details=details, hint=hint, facts=facts, docs=DOCS)
-    mine = [r for r in rows if normalise(r.name) in wanted]
+    mine = [r for r in rows if ollama_model_key(r.name) in wanted]
     head = mine[0] if mine else rows[0]
     return Result.ok(f"{head.name} is loaded ({head.split})"
                      + (f"; {len(rows) - 1} other model(s) too" if len(rows) > 1 else ""), details=details, facts=facts)
@@ -437,13 +358,13 @@ async def load_check(ctx: CheckContext) -> Result:
     wanted = configured_models(ctx)
     if not wanted:
         return Result.skip("no Ollama model is configured")
-    host = await ollama_host(ctx)
-    skipped = _offline_skip(ctx, host)
+    client = await ctx.service(OLLAMA)
+    skipped = _offline_skip(ctx, client.host)
     if skipped:
         return skipped
     model = wanted[0][0]
-    opts = {k: v for k, v in options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
-    reply = await ask(ctx, host, "load", model, opts, budget=LOAD_BUDGET)
+    opts = {k: v for k, v in ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
+    reply = await client.load(model, opts, LOAD_BUDGET)
     facts: dict[str, Any] = {"model": model, "elapsed_ms": round(reply.elapsed * 1000), "status": reply.status}
     if reply.failure == "timeout":
         return Result.warn(f"{model} did not finish loading within {LOAD_BUDGET:g} s",

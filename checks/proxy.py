@@ -209,7 +209,7 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
     assert route.proxy_host and route.proxy_port and route.decision.proxy_url
     label = route.proxy_label
     source = route.decision.source or "the proxy setting"
-    timeout = ctx.bounded(min(float(ctx.settings.get("network.connect_timeout", 10)), 3.0), reserve=0.4)
+    timeout = ctx.bounded(min(ctx.settings.number("network.connect_timeout"), 3.0), reserve=0.4)
     try:
         addresses, _ms = await system_resolve(route.proxy_host, route.proxy_port, timeout)
     except OSError as exc:

@@ -26,7 +26,7 @@ PER_FAMILY = 2
 
 
 def _connect_timeout(ctx: CheckContext) -> float:
-    return max(0.2, min(float(ctx.settings.get("network.connect_timeout", 10)), 4.0))
+    return max(0.2, min(ctx.settings.number("network.connect_timeout"), 4.0))
 
 
 @check("tcp.{provider}", "TCP connection to {provider}", "tcp", per_provider=True, needs_network=True, timeout=6,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any
 
-from perspt_doctor.api import CheckContext, Result, check, colour_choice
+from perspt_doctor.api import CheckContext, Result, check, colour_choice, is_tty
 
 DOCS = "docs/troubleshooting.md#terminal"
 SAMPLE = "✓✗…é€"
@@ -67,13 +67,6 @@ def assess_display(stdin_tty: bool, stdout_tty: bool, env: Mapping[str, str], wi
     return Result.ok(f"interactive terminal, {width} columns, colour {colour}", facts=facts)
 
 
-def _isatty(stream: IO[str] | None) -> bool:
-    try:
-        return bool(stream is not None and stream.isatty())
-    except (ValueError, OSError):
-        return False
-
-
 @check("terminal.display", "Terminal: TTY, colour and width", "terminal", timeout=2, docs=DOCS)
 async def display(ctx: CheckContext) -> Result:
     """Reports whether perspt runs in an interactive terminal, whether it uses colour, and how wide it is.
@@ -88,4 +81,4 @@ async def display(ctx: CheckContext) -> Result:
     warn: narrower than 60 columns: replies and tables wrap badly. Fix: widen the window.
     """
     width = shutil.get_terminal_size((80, 24)).columns
-    return assess_display(_isatty(sys.__stdin__), _isatty(sys.__stdout__), ctx.env, width)
+    return assess_display(is_tty(sys.__stdin__), is_tty(sys.__stdout__), ctx.env, width)

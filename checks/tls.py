@@ -39,7 +39,7 @@ SKEW_WARN_S = 300
 
 
 def _timeout(ctx: CheckContext) -> float:
-    return max(0.5, min(float(ctx.settings.get("network.connect_timeout", 10)), 4.0))
+    return max(0.5, min(ctx.settings.number("network.connect_timeout"), 4.0))
 
 
 def _sources(ctx: CheckContext) -> list[TrustSource]:

@@ -33,14 +33,6 @@ FORBIDDEN = {
     "probes": ("client", "report", "cli", "checks"),
 }
 
-CHECKS_PENDING = {
-    "checks/ollama_config.py": "the Ollama checks still reach the providers and transport layers directly",
-    "checks/ollama_server.py": "the Ollama checks still reach the providers and transport layers directly",
-    "checks/memory.py imports perspt_doctor.checks.ollama_config": "memory.fit reads the Ollama helpers",
-    "checks/memory.py imports perspt_doctor.checks.ollama_server": "memory.fit reads the Ollama helpers",
-}
-"""Known exceptions to the checks rule, each with the change that removes it."""
-
 ENTRY_POINTS = ("perspt_doctor/__main__.py",)
 """Above the command line: they may import it."""
 
@@ -209,8 +201,7 @@ def _bare_imports(path: Path) -> set[str]:
 def test_checks_import_only_the_public_api() -> None:
     files = sorted(CHECKS.glob("*.py"))
     assert len(files) > 10
-    found = check_violations([f for f in files if str(f.relative_to(ROOT)) not in CHECKS_PENDING])
-    assert [v for v in found if v not in CHECKS_PENDING] == []
+    assert check_violations(files) == []
 
 
 def test_the_checks_rule_catches_internal_and_cross_check_imports(tmp_path: Path) -> None:

@@ -50,28 +50,15 @@ class FixReport:
 
 
 # ---- planning --------------------------------------------------------------------------------------
-def plan_fixes(run: DoctorRun, settings: Settings | None = None) -> list[Planned]:
+def plan_fixes(run: DoctorRun) -> list[Planned]:
     """Every fix the run's results declare, in report order, each command once (two checks may offer the
     same chmod); advice-only fixes are left to the report."""
     planned: dict[str, Planned] = {}
     for outcome in run.outcomes:
-        fixes = list(outcome.result.fixes) or _pending_fixes(outcome.id, outcome.result.facts, settings)
-        for fix in fixes:
+        for fix in outcome.result.fixes:
             if fix.apply is not None:
                 planned.setdefault(fix.command, Planned(outcome.id, fix))
     return list(planned.values())
-
-
-def _pending_fixes(check_id: str, facts: dict[str, object], settings: Settings | None) -> list[Fix]:
-    """Pending (issue 12, part B): `ollama.models` does not declare its `ollama pull` fixes yet, so they
-    are made here from its facts, with the same constructor it will use (`probes.ollama_fixes`)."""
-    if check_id != "ollama.models" or settings is None:
-        return []
-    from perspt_doctor.probes.ollama_fixes import ollama_pull_fix
-
-    missing = facts.get("missing") or []
-    return [ollama_pull_fix(settings, name) for name in missing if isinstance(name, str)] \
-        if isinstance(missing, list) else []
 
 
 # ---- applying --------------------------------------------------------------------------------------
@@ -109,7 +96,7 @@ def apply_planned(planned: Sequence[Planned], *, assume_yes: bool, confirm: Conf
 def apply_fixes(run: DoctorRun, settings: Settings, options: DoctorOptions, *, dry_run: bool = False,
                 assume_yes: bool = False, confirm: Confirm, out: IO[str], strict: bool = False) -> int:
     """`doctor --fix`: show the plan, apply it (unless dry_run), re-run the affected checks; the exit code."""
-    planned = plan_fixes(run, settings)
+    planned = plan_fixes(run)
 
     def say(text: str = "") -> None:
         out.write(printable(redact(text)) + "\n")

@@ -1,6 +1,7 @@
 """Facts about this machine that several checks read, each probed once per run: the memory snapshot
-(`MEMORY`), each GPU vendor's report (`GPU_NVIDIA`, `GPU_AMD`, `GPU_APPLE`, or `gpu_report(ctx, vendor)`),
-the free GPU memory a local model may use (`gpu_memory`), and whether a local model server is in use
+(`MEMORY`), the container runtime perspt runs in (`CONTAINER`), each GPU vendor's report (`GPU_NVIDIA`,
+`GPU_AMD`, `GPU_APPLE`, or `gpu_report(ctx, vendor)`), the free GPU memory a local model may use
+(`gpu_memory`), the name of a dedicated GPU (`dedicated_gpu`), and whether a local model server is in use
 at all (`local_runtime_in_scope`)."""
 
 from __future__ import annotations
@@ -22,6 +23,12 @@ async def _memory(ctx: CheckContext) -> MemorySnapshot:
     return await ctx.run_blocking(snapshot)
 
 
+async def _container(ctx: CheckContext) -> str | None:
+    from perspt_doctor.system.container import detect_container
+
+    return await ctx.run_blocking(detect_container)
+
+
 def _gpu(vendor: str) -> Callable[[CheckContext], Awaitable[GpuReport]]:
     async def probe(ctx: CheckContext) -> GpuReport:
         from perspt_doctor.system import gpu
@@ -34,6 +41,8 @@ def _gpu(vendor: str) -> Callable[[CheckContext], Awaitable[GpuReport]]:
 
 MEMORY: ServiceKey[MemorySnapshot] = ServiceKey("system.memory", _memory)
 """RAM and swap, honouring a container's memory limit."""
+CONTAINER: ServiceKey[str | None] = ServiceKey("system.container", _container)
+"""`docker`, `podman`, `kubernetes`, `wsl`, another runtime's name, or None (not in a container)."""
 GPU_NVIDIA: ServiceKey[GpuReport] = ServiceKey("system.gpu.nvidia", _gpu("nvidia"))
 GPU_AMD: ServiceKey[GpuReport] = ServiceKey("system.gpu.amd", _gpu("amd"))
 GPU_APPLE: ServiceKey[GpuReport] = ServiceKey("system.gpu.apple", _gpu("apple"))
@@ -55,6 +64,15 @@ async def gpu_memory(ctx: CheckContext) -> tuple[int, str | None, int | None]:
     if apple.devices and name is None:
         name = apple.devices[0].name
     return free, name, working_set
+
+
+async def dedicated_gpu(ctx: CheckContext) -> str | None:
+    """The name of a local NVIDIA or AMD GPU, if one was found."""
+    for vendor in (GPU_NVIDIA, GPU_AMD):
+        report = await ctx.service(vendor)
+        if report.devices:
+            return report.devices[0].name
+    return None
 
 
 def local_runtime_in_scope(ctx: CheckContext) -> bool | str:

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from perspt_doctor.api import CheckContext, Result, ServiceKey
+from perspt_doctor.api import CONTAINER, CheckContext, Result, ServiceKey
 from perspt_doctor.engine.model import CHECK_ATTRIBUTE, Check
-from perspt_doctor.engine.services import named
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gpu"
@@ -37,7 +36,7 @@ def make_ctx(settings: Settings, *, offline: bool = False, live: bool = False,
              services: Mapping[ServiceKey[Any], Any] | None = None, container: str | None = None) -> CheckContext:
     """A check context whose run already holds `services` (GPU reports, a memory snapshot, ...)."""
     ctx = CheckContext(settings=settings, provider=None, offline=offline, live=live)
-    ctx.stash.put(named("system.container"), container)  # checks/ollama.py's own cache, by name
+    ctx.stash.put(CONTAINER, container)
     for key, value in (services or {}).items():
         ctx.stash.put(key, value)
     return ctx

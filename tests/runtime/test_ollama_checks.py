@@ -14,7 +14,8 @@ import pytest
 from perspt_doctor.checks import ollama_config as cfg
 from perspt_doctor.checks import ollama_server as srv
 
-from perspt_doctor.api import GPU_AMD, GPU_NVIDIA, ServiceKey
+from perspt_doctor.api import GPU_AMD, GPU_NVIDIA, ServiceKey, parse_ollama_host, split_label
+from perspt_doctor.probes import ollama as ollama_probes
 from perspt_doctor.system import gpu
 from perspt_doctor.transport.classify import Kind, cause_of
 from tests.fakes.ollama_fake import CUDA_OOM_ERROR, FakeModel, Fault, ollama_fake
@@ -166,7 +167,7 @@ def test_daemon_refused_in_container(tmp_path: Path) -> None:
 
 
 def test_daemon_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(srv, "HTTP_BUDGET", 0.5)
+    monkeypatch.setattr(ollama_probes, "HTTP_BUDGET", 0.5)
     with ollama_fake() as fake:
         fake.hang("/api/version")
         result = run(srv.daemon_check, ctx_for(tmp_path, fake.host))
@@ -190,7 +191,7 @@ def test_daemon_tls_to_plain_http(tmp_path: Path) -> None:
 
 
 def test_dns_failure_hint() -> None:
-    host = cfg.parse_ollama_host("host.docker.internal:11434")
+    host = parse_ollama_host("host.docker.internal:11434")
     reply = srv.Reply(url="", cause=cause_of(Kind.DNS, "DNS lookup failed"))
     assert reply.failure == "dns"
     hint, _ = srv._unreachable_hint(None, host, reply, "docker")  # type: ignore[arg-type]
@@ -269,7 +270,8 @@ def test_models_configured_missing(tmp_path: Path) -> None:
         result = run(srv.models_check, ctx_for(tmp_path, fake.host, {"model": "llama3.2:8b"}))
     assert result.status == "fail" and "'llama3.2:8b' is not installed" in result.summary
     assert result.hint and result.hint.startswith("download it with `ollama pull llama3.2:8b`")
-    assert result.fix_commands == ["ollama pull llama3.2:8b"]
+    assert result.fix_commands == [] and all(fix.ask for fix in result.fixes)
+    assert result.commands() == [f"OLLAMA_HOST={fake.host} ollama pull llama3.2:8b"]
     assert any("installed: llama3.2:1b" in d for d in result.details)
 
 
@@ -278,7 +280,7 @@ def test_models_fallback_model_missing(tmp_path: Path) -> None:
     with ollama_fake(models=[]) as fake:
         result = run(srv.models_check, make_ctx(make_settings(tmp_path, config, {"OLLAMA_HOST": fake.host})))
     assert result.status == "fail" and "(no models installed)" in result.summary
-    assert result.fix_commands == ["ollama pull phi3:mini"]
+    assert result.commands() == [f"OLLAMA_HOST={fake.host} ollama pull phi3:mini"]
 
 
 def test_models_none_installed_nothing_configured(tmp_path: Path) -> None:
@@ -326,7 +328,7 @@ def test_loaded_split_warns(tmp_path: Path) -> None:
         fake.load("mistral:7b", size_vram=0)
         loaded = fake.load("llama3.2", size_vram=1_200_000_000)
         result = run(srv.loaded_check, ctx_for(tmp_path, fake.host, services=h100()))
-    assert srv.split_label(loaded.size, loaded.size_vram) == "48%/52% CPU/GPU"
+    assert split_label(loaded.size, loaded.size_vram) == "48%/52% CPU/GPU"
     assert result.status == "warn" and "runs 48%/52% CPU/GPU" in result.summary
     assert result.hint and "ollama stop mistral:7b" in result.hint
     assert result.fix_commands == ["ollama stop mistral:7b"]

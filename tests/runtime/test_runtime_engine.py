@@ -28,7 +28,7 @@ def test_missing_model_blocks_the_fit_estimate_offline(tmp_path: Path) -> None:
     by_id = {o.check.id: o.result for o in run.outcomes}
     assert by_id["ollama.daemon"].status == "ok"
     assert by_id["ollama.models"].status == "fail"
-    assert by_id["ollama.models"].fix_commands == ["ollama pull llama3.2"]
+    assert by_id["ollama.models"].commands() == [f"OLLAMA_HOST={fake.host} ollama pull llama3.2"]
     assert by_id["memory.fit"].status == "skip"
     assert by_id["ollama.load"].status == "skip"
     assert by_id["gpu.apple"].status == "skip"
