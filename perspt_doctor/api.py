@@ -97,8 +97,10 @@ from perspt_doctor.transport.probes import (
 from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
 from perspt_doctor.transport.route import Route, route_for
 from perspt_doctor.transport.trust import (
+    CA_VARIABLES,
     TransportConfigError,
     TrustSource,
+    ca_variable,
     context_for,
     ssl_context,
     trust_plan,
@@ -136,7 +138,7 @@ __all__ = [
     "Cause", "Kind", "classify", "proxy_reply", "resolver_failure",
     # transport: the route, and the probes of each network layer
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
-    "TrustSource", "address_class", "async_resolver", "build_async_client", "configured_servers", "context_for",
+    "CA_VARIABLES", "TrustSource", "address_class", "ca_variable", "async_resolver", "build_async_client", "configured_servers", "context_for",
     "flat_name", "insecure_context", "is_loopback_host", "lookup", "name_of", "proxy_exchange", "proxy_mounts",
     "proxy_table", "route_for", "safe_proxy_url", "ssl_context", "system_resolve", "tcp_connect",
     "tls_handshake", "trust_plan",

@@ -2,8 +2,11 @@
 `SSL_CERT_FILE`/`SSL_CERT_DIR` and `network.verify_tls`.
 
 Modes: `certifi` (Mozilla's list from certifi), `system` (the OS store: truststore on macOS/Windows), and
-`auto` (the default): `SSL_CERT_FILE`/`SSL_CERT_DIR` when set, replacing the defaults as httpx does;
+`auto` (the default): a CA variable when one is set, replacing the defaults as httpx and requests do;
 otherwise certifi plus the OS default store. `network.ca_bundle` is added in every mode.
+
+The CA variables, first set wins (`CA_VARIABLES`): `SSL_CERT_FILE` (OpenSSL, httpx), `REQUESTS_CA_BUNDLE`
+(requests, pip), `CURL_CA_BUNDLE` (curl, requests), then the directory `SSL_CERT_DIR`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from perspt_doctor.errors import TransportError
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Mapping
 
     from perspt_doctor.settings.resolve import Settings
 
@@ -32,8 +36,24 @@ class TransportConfigError(TransportError, ValueError):
 @dataclass(frozen=True)
 class TrustSource:
     name: str
-    """certifi, system, SSL_CERT_FILE, SSL_CERT_DIR, ca_bundle, none."""
+    """certifi, system, one of CA_VARIABLES, ca_bundle, none."""
     location: str | None = None
+
+    @property
+    def is_variable(self) -> bool:
+        return self.name in CA_VARIABLES
+
+
+CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR")
+"""The environment variables that name CA certificates, in precedence order (the first set one is used)."""
+
+
+def ca_variable(env: Mapping[str, str]) -> TrustSource | None:
+    """The CA variable in effect (first set of `CA_VARIABLES`), or None."""
+    for name in CA_VARIABLES:
+        if env.get(name):
+            return TrustSource(name, env[name])
+    return None
 
 
 @dataclass
@@ -41,6 +61,10 @@ class TrustPlan:
     mode: str
     verify: bool
     sources: list[TrustSource] = field(default_factory=list)
+
+    def variable(self) -> TrustSource | None:
+        """The CA variable this plan uses, if any."""
+        return next((s for s in self.sources if s.is_variable), None)
 
     def describe(self) -> str:
         if not self.verify:
@@ -55,16 +79,13 @@ def trust_plan(settings: Settings) -> TrustPlan:
     plan = TrustPlan(mode, verify)
     if not verify:
         return plan
-    cafile = settings.env.get("SSL_CERT_FILE") or None
-    capath = settings.env.get("SSL_CERT_DIR") or None
+    variable = ca_variable(settings.env)
     if mode == "system":
         plan.sources.append(TrustSource("system"))
     elif mode == "certifi":
         plan.sources.append(TrustSource("certifi"))
-    elif cafile:
-        plan.sources.append(TrustSource("SSL_CERT_FILE", cafile))
-    elif capath:
-        plan.sources.append(TrustSource("SSL_CERT_DIR", capath))
+    elif variable is not None:
+        plan.sources.append(variable)
     else:
         plan.sources.extend([TrustSource("certifi"), TrustSource("system")])
     bundle = settings.get("network.ca_bundle")
@@ -98,7 +119,7 @@ def _stamp(path: str | None) -> int | None:
 
 def _key(kind: str, *sources: TrustSource) -> tuple[Any, ...]:
     return (kind, *((s.name, s.location, _stamp(s.location)) for s in sources),
-            os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+            *(os.environ.get(name) for name in CA_VARIABLES))
 
 
 def context_for(source: TrustSource) -> ssl.SSLContext:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -110,11 +111,16 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._tls = False
 
     # ---- life cycle ---------------------------------------------------------------------------
-    def start(self, port: int = 0) -> FakeServer:
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> FakeServer:
+        """Serve on 127.0.0.1; with `tls`, serve HTTPS (then `root_url` is https://localhost:PORT)."""
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = _Server(("127.0.0.1", port), handler)
+        self._tls = tls is not None
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True, name=type(self).__name__)
         self._thread.start()
@@ -139,6 +145,8 @@ class FakeServer:
 
     @property
     def root_url(self) -> str:
+        if self._tls:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     @property
