@@ -215,3 +215,79 @@ def _client_context(plan: TrustPlan) -> ssl.SSLContext:
         else:
             _load(context, extra)
     return context
+
+
+# ---- the CA settings as local facts (no network) ---------------------------------------------------
+CA_READ_LIMIT = 64 * 1024 * 1024
+"""A CA bundle larger than this is not a CA bundle (certifi's is about 300 KB)."""
+
+
+def configured_ca_sources(settings: Settings) -> list[TrustSource]:
+    """Every CA variable that is set, in precedence order, then `network.ca_bundle`."""
+    out = [TrustSource(name, settings.env[name]) for name in CA_VARIABLES if settings.env.get(name)]
+    bundle = settings.get("network.ca_bundle")
+    if bundle:
+        out.append(TrustSource("ca_bundle", os.path.expanduser(str(bundle))))
+    return out
+
+
+def ca_source_problem(source: TrustSource) -> str | None:
+    """What is wrong with a CA file or directory, read from the disk only, or None when it holds
+    certificates: it does not exist, is a directory where a file is expected (or the reverse), cannot be
+    read, is empty, or holds no usable PEM certificate."""
+    import stat
+
+    path = source.location or ""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if source.name == "SSL_CERT_DIR":
+        if not stat.S_ISDIR(mode):
+            return "is not a directory (SSL_CERT_DIR names a directory of hashed certificates)"
+        try:
+            names = os.listdir(path)
+        except OSError as exc:
+            return f"cannot be listed ({exc.strerror or exc})"
+        import re
+
+        if not any(re.fullmatch(r"[0-9a-f]{8}\.r?\d+", name) for name in names):
+            return ("holds no hashed certificate files (name.0): run `openssl rehash` on it"
+                    if names else "is an empty directory")
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    text = _read_bounded(path)
+    if isinstance(text, Exception):
+        return f"cannot be read ({getattr(text, 'strerror', None) or text})"
+    if not text.strip():
+        return "is an empty file"
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return "holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block)"
+    import ssl
+
+    try:
+        bare_context().load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        return f"holds no usable PEM certificate ({exc})"
+    return None
+
+
+def _read_bounded(path: str) -> str | OSError:
+    """The file's text, opened without blocking (a FIFO swapped in after the stat never hangs)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return exc
+    try:
+        data = os.read(fd, CA_READ_LIMIT)
+    except OSError as exc:
+        return exc
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", errors="replace")
