@@ -78,7 +78,14 @@ from perspt_doctor.settings.writer import holds_secret
 from perspt_doctor.system.gpu import GpuDevice, GpuReport
 from perspt_doctor.system.install import Installation
 from perspt_doctor.system.install import detect as detect_installation
-from perspt_doctor.transport.classify import Cause, Kind, classify, proxy_reply, resolver_failure
+from perspt_doctor.transport.classify import (
+    Cause,
+    Kind,
+    classify,
+    proxy_own_reply,
+    proxy_reply,
+    resolver_failure,
+)
 from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
 from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.factory import build_async_client, proxy_mounts
@@ -137,7 +144,7 @@ __all__ = [
     "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
-    "Cause", "Kind", "classify", "proxy_reply", "resolver_failure",
+    "Cause", "Kind", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",
     # transport: the route, and the probes of each network layer
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
     "CA_VARIABLES", "TrustSource", "address_class", "ca_source_problem", "ca_variable",
