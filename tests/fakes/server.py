@@ -65,9 +65,9 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     after: int = 0
-    """Stream faults (reset, truncate, stream_error, invalid_json): events sent before it strikes."""
+    """Stream faults (reset, truncate, stream_error, invalid_json, pause): events sent before it strikes."""
     interval: float = 1.0
-    """drip: seconds between bytes."""
+    """drip: seconds between bytes; delay: seconds before the reply; pause: seconds the stream is quiet."""
     retry_after: float | None = None
     retry_after_ms: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -212,7 +212,11 @@ class FakeServer:
         if fault is not None and fault.kind == "reset" and not _is_stream_request(request):
             _reset(handler)
             return
-        if fault is not None and fault.kind not in ("reset", "truncate", "drip", "stream_error", "invalid_json"):
+        if fault is not None and fault.kind == "delay":  # nothing at all for `interval` seconds, then the reply
+            time.sleep(fault.interval)
+            fault = None
+        if fault is not None and fault.kind not in ("reset", "truncate", "drip", "stream_error", "invalid_json",
+                                                    "pause"):
             self._write(handler, self.error_reply(fault.kind, fault, request))
             return
         try:
@@ -269,6 +273,9 @@ class FakeServer:
                         break
                     if fault.kind == "invalid_json":
                         event = self.broken_event()
+                    if fault.kind == "pause":  # the stream goes quiet for `interval` seconds
+                        handler.wfile.flush()
+                        time.sleep(fault.interval)
                 if fault is not None and fault.kind == "drip":
                     for i in range(len(event)):
                         write(b"1\r\n%s\r\n" % event[i:i + 1])
