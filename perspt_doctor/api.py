@@ -81,6 +81,7 @@ from perspt_doctor.system.install import detect as detect_installation
 from perspt_doctor.transport.classify import (
     Cause,
     Kind,
+    cause_of,
     classify,
     proxy_own_reply,
     proxy_reply,
@@ -144,7 +145,7 @@ __all__ = [
     "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
-    "Cause", "Kind", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",
+    "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",
     # transport: the route, and the probes of each network layer
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
     "CA_VARIABLES", "TrustSource", "address_class", "ca_source_problem", "ca_variable",

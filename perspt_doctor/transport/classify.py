@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 class Kind(str, Enum):
     DNS = "dns"
+    NO_PUBLIC_DNS = "no_public_dns"
+    """Not one name's failure: this machine resolves no public name (no network, or DNS is filtered)."""
     REFUSED = "refused"
     UNREACHABLE = "unreachable"
     RESET = "reset"
@@ -74,7 +76,7 @@ LAYERS = ("config", "keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model
 Each is also the check category whose checks explain it (`perspt doctor --only 'LAYER.*'`)."""
 
 _LAYER = {
-    Kind.DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tls", Kind.CONNECT_TIMEOUT: "tcp",
+    Kind.DNS: "dns", Kind.NO_PUBLIC_DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tls", Kind.CONNECT_TIMEOUT: "tcp",
     Kind.READ_TIMEOUT: "http", Kind.WRITE_TIMEOUT: "http", Kind.POOL_TIMEOUT: "http", Kind.TIMEOUT: "http",
     Kind.PROXY_REFUSED: "proxy", Kind.PROXY_UNREACHABLE: "proxy", Kind.PROXY_AUTH: "proxy",
     Kind.PROXY_DENIED: "proxy", Kind.PROXY_FAILED: "proxy", Kind.PROXY_CONFIG: "proxy", Kind.CA_FILE: "tls",
