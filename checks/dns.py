@@ -84,7 +84,9 @@ async def dns_lookup(ctx: CheckContext) -> Result:
     fail: the name does not exist (NXDOMAIN), has no address records, the server fails (SERVFAIL/REFUSED),
       no answer comes in time, or resolution fails temporarily; `localhost` does not resolve. Fix: check
       the host in the base URL, connect the VPN for internal names, try another DNS server or set
-      `network.dns_servers`; restore `127.0.0.1 localhost` in `/etc/hosts`.
+      `network.dns_servers`; restore `127.0.0.1 localhost` in `/etc/hosts`. For the provider's built-in
+      host the row stays short (its spelling is right) and `dns.public` says whether any public name
+      resolves.
     skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
     """
     assert ctx.provider is not None
@@ -175,13 +177,25 @@ def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], syste
             f"{', '.join(py_addresses)}; the client uses the system resolver", details=details, docs=DOCS, facts=facts,
             hint=f"make the system use that DNS server (VPN or network DNS settings), or add `{py_addresses[0]} "
                  f"{host}` to the hosts file")
-    return _failure(host, server_label, system, a, aaaa, details, facts)
+    builtin = not facts.get("resolved_by_proxy") and route_for(ctx.settings, ctx.provider or "").endpoint.is_official_host
+    return _failure(host, server_label, system, a, aaaa, details, facts, builtin=builtin)
+
+
+SHORT = {"nxdomain": "NXDOMAIN", "noanswer": "no address records", "servfail": "SERVFAIL/REFUSED",
+         "timeout": "no answer in time", "temporary": "temporary failure"}
 
 
 def _failure(host: str, server_label: str, system: dict[str, Any], a: Lookup | None, aaaa: Lookup | None,
-             details: list[str], facts: dict[str, Any]) -> Result:
+             details: list[str], facts: dict[str, Any], *, builtin: bool = False) -> Result:
     outcome = a.outcome if a is not None else str(system.get("error"))
     facts["outcome"] = outcome
+    if builtin and outcome in SHORT:
+        # The provider's own built-in host: its spelling is right; whether this machine resolves any public
+        # name at all is the one conclusion dns.public draws across the providers.
+        facts["builtin_host"] = True
+        return Result.fail(f"{host} does not resolve ({SHORT[outcome]} from {server_label})", details=details,
+                           hint="this is the provider's built-in host; `perspt doctor --only 'dns.*'` says whether "
+                                "this machine resolves any public name (dns.public)", docs=DOCS, facts=facts)
     texts = {
         "nxdomain": (f"{host} does not exist (NXDOMAIN from {server_label})",
                      "check the spelling of the host in the base URL; if it is a company-internal name, connect "

@@ -20,6 +20,7 @@ from perspt_doctor.api import (
     is_loopback_host,
     proxy_exchange,
     proxy_mounts,
+    proxy_own_reply,
     proxy_reply,
     proxy_table,
     route_for,
@@ -259,6 +260,12 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
         facts["proxy_marker"] = marker
     request = f"CONNECT {endpoint.authority}" if tunnel else f"GET {endpoint.url}"
     has_credentials = route.decision.display is not None and ":***@" in route.decision.display
+    if reply.status >= 400 and not proxy_own_reply(reply.status, reply.headers, tunnel=tunnel):
+        # The origin's own answer, relayed: the proxy did its job; the answer itself is for http.*/auth.*.
+        facts["origin_status"] = reply.status
+        details.append(f"{request} through the proxy: the server answered {reply.status} {reply.reason} itself "
+                       f"(relayed by the proxy; its Server is {reply.headers.get('server', 'not named')!r})")
+        return None
     if reply.status in (401, 403, 407, 502, 503, 504) or tunnel and reply.status != 200:
         status = 407 if reply.status == 401 else reply.status
         facts["cause"] = proxy_reply(status, f"{reply.status} {reply.reason}", label).as_dict()

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import os
 
-from perspt_doctor.api import CheckContext, Fix, Result, Source, check, holds_secret, locate_config
+from perspt_doctor.api import (
+    CheckContext,
+    Fix,
+    Result,
+    Source,
+    ca_source_problem,
+    check,
+    configured_ca_sources,
+    holds_secret,
+    locate_config,
+    trust_plan,
+)
 
 DOCS = "docs/troubleshooting.md#security"
 
@@ -93,3 +104,44 @@ async def tls_verify(ctx: CheckContext) -> Result:
                                 "proxy, trust its CA instead: set network.ca_bundle to its PEM file",
                            facts={"settings": problems})
     return Result.ok("TLS certificates are verified")
+
+
+@check("security.ca_files", "The CA certificate files exist and hold certificates", "security", timeout=3,
+       docs=DOCS)
+async def ca_files(ctx: CheckContext) -> Result:
+    """Checks every CA certificate setting on the disk, without the network (it runs under `--offline`).
+
+    Reads `SSL_CERT_FILE`, `REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`, `SSL_CERT_DIR` and `network.ca_bundle`:
+    each must name an existing file (a directory for `SSL_CERT_DIR`) that is not empty and holds at least
+    one PEM certificate OpenSSL can load. The first CA variable set is the one the client uses.
+
+    ok: no CA setting is made, or every one holds certificates.
+    fail: the CA variable in effect or `network.ca_bundle` points at nothing, an empty file, a directory
+      where a file is expected (or a file for `SSL_CERT_DIR`), or a file with no PEM certificate: every
+      HTTPS request fails. Fix: correct the path the summary names, or unset the variable.
+    warn: a CA variable that another one overrides is broken (perspt does not use it, but other tools do).
+      Fix: correct or unset it.
+    """
+    sources = configured_ca_sources(ctx.settings)
+    if not sources:
+        return Result.ok("no CA variable or network.ca_bundle is set: the default certificates apply")
+    plan = trust_plan(ctx.settings)
+    used = {(s.name, s.location) for s in plan.sources} if plan.verify else set()
+    broken: list[tuple[bool, str]] = []
+    facts: dict[str, dict[str, object]] = {}
+    for source in sources:
+        label = "network.ca_bundle" if source.name == "ca_bundle" else source.name
+        problem = ca_source_problem(source)
+        in_effect = (source.name, source.location) in used
+        facts[label] = {"path": source.location, "problem": problem, "in_effect": in_effect}
+        if problem:
+            broken.append((in_effect, f"{label} points at {source.location}, which {problem}"))
+    if not broken:
+        return Result.ok(f"{', '.join(facts)}: certificates found", facts={"sources": facts})
+    fatal = [text for in_effect, text in broken if in_effect]
+    others = [text + " (not used by perspt: another CA setting wins)" for in_effect, text in broken
+              if not in_effect]
+    hint = "fix the path, or unset the variable (`unset NAME`) / remove `network.ca_bundle` to use the defaults"
+    if fatal:
+        return Result.fail("; ".join(fatal), details=others, hint=hint, facts={"sources": facts})
+    return Result.warn("; ".join(others), hint=hint, facts={"sources": facts})

@@ -17,6 +17,7 @@ from perspt_doctor.api import (
     TLSOutcome,
     TransportConfigError,
     TrustSource,
+    ca_variable,
     check,
     context_for,
     flat_name,
@@ -45,11 +46,9 @@ def _timeout(ctx: CheckContext) -> float:
 def _sources(ctx: CheckContext) -> list[TrustSource]:
     """Trust sources to compare: certifi, the OS store, and whatever the user configured."""
     out = [TrustSource("certifi"), TrustSource("system")]
-    env = ctx.settings.env
-    if env.get("SSL_CERT_FILE"):
-        out.append(TrustSource("SSL_CERT_FILE", env["SSL_CERT_FILE"]))
-    elif env.get("SSL_CERT_DIR"):
-        out.append(TrustSource("SSL_CERT_DIR", env["SSL_CERT_DIR"]))
+    variable = ca_variable(ctx.settings.env)
+    if variable is not None:
+        out.append(variable)
     bundle = ctx.settings.get("network.ca_bundle")
     if bundle:
         import os
@@ -65,8 +64,8 @@ async def tls_verify(ctx: CheckContext) -> Result:
     trust settings and, side by side, against certifi, the OS store and any configured bundle, to name the
     cause of a failure.
 
-    Uses the transport layer's trust plan (`network.trust_store`, `network.ca_bundle`, `SSL_CERT_FILE`,
-    `SSL_CERT_DIR`) and tunnels through an `http://` proxy when one applies. One extra handshake without
+    Uses the transport layer's trust plan (`network.trust_store`, `network.ca_bundle`, the CA variables
+    `SSL_CERT_FILE` > `REQUESTS_CA_BUNDLE` > `CURL_CA_BUNDLE` > `SSL_CERT_DIR`) and tunnels through an `http://` proxy when one applies. One extra handshake without
     verification captures the chain, so the report can name its issuer, a known inspection product
     (Zscaler, Netskope, ...) and its dates; for a date error the server's `Date` header shows clock skew.
 
@@ -102,6 +101,10 @@ async def tls_verify(ctx: CheckContext) -> Result:
         return Result.skip(f"plain {endpoint.scheme}:// endpoint: no TLS", docs=DOCS)
     plan = trust_plan(ctx.settings)
     facts: dict[str, Any] = {"host": endpoint.host, "port": endpoint.port, "trust": plan.describe()}
+    variable = ca_variable(ctx.settings.env)
+    if variable is not None:
+        in_effect = plan.variable() == variable
+        facts["ca_variable"] = {"name": variable.name, "path": variable.location, "in_effect": in_effect}
     try:
         client_context = ssl_context(ctx.settings)
     except TransportConfigError as exc:
@@ -192,9 +195,9 @@ def _self_signed(cert: dict[str, Any]) -> bool:
 
 
 def _cert_file_warning(ctx: CheckContext, sources: list[TrustSource]) -> tuple[str, str] | None:
-    """SSL_CERT_FILE replaces the defaults: a file with only a corporate root breaks every other host."""
+    """A CA file variable replaces the defaults: a file with only a corporate root breaks every other host."""
     first = sources[0] if sources else None
-    if first is None or first.name != "SSL_CERT_FILE" or not first.location:
+    if first is None or not first.is_variable or first.name == "SSL_CERT_DIR" or not first.location:
         return None
     try:
         with open(first.location, encoding="utf-8", errors="replace") as handle:
@@ -203,9 +206,9 @@ def _cert_file_warning(ctx: CheckContext, sources: list[TrustSource]) -> tuple[s
         return None
     if count >= 20:
         return None
-    return (f"SSL_CERT_FILE ({first.location}) holds only {count} certificate(s) and replaces the public CAs: "
+    return (f"{first.name} ({first.location}) holds only {count} certificate(s) and replaces the public CAs: "
             "hosts that are not intercepted will fail",
-            "point SSL_CERT_FILE at a full bundle (certifi's, from `python -m certifi`, plus your CA), or unset it "
+            f"point {first.name} at a full bundle (certifi's, from `python -m certifi`, plus your CA), or unset it "
             "and set `network.ca_bundle` to your CA file instead (it adds to the defaults)")
 
 

@@ -102,7 +102,15 @@ from perspt_doctor.suggest import did_you_mean
 from perspt_doctor.system.gpu import GpuDevice, GpuReport
 from perspt_doctor.system.install import Installation
 from perspt_doctor.system.install import detect as detect_installation
-from perspt_doctor.transport.classify import Cause, Kind, classify, proxy_reply, resolver_failure
+from perspt_doctor.transport.classify import (
+    Cause,
+    Kind,
+    cause_of,
+    classify,
+    proxy_own_reply,
+    proxy_reply,
+    resolver_failure,
+)
 from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
 from perspt_doctor.transport.endpoint import is_loopback_host
 from perspt_doctor.transport.factory import build_async_client, proxy_mounts
@@ -121,8 +129,12 @@ from perspt_doctor.transport.probes import (
 from perspt_doctor.transport.proxy import ProxyRule, ProxyTable, proxy_table, safe_proxy_url
 from perspt_doctor.transport.route import Route, route_for, route_to
 from perspt_doctor.transport.trust import (
+    CA_VARIABLES,
     TransportConfigError,
     TrustSource,
+    ca_source_problem,
+    ca_variable,
+    configured_ca_sources,
     context_for,
     ssl_context,
     trust_plan,
@@ -161,10 +173,11 @@ __all__ = [
     "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
-    "Cause", "Kind", "classify", "proxy_reply", "resolver_failure",
+    "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",
     # transport: the route, and the probes of each network layer
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
-    "TrustSource", "address_class", "async_resolver", "build_async_client", "configured_servers", "context_for",
+    "CA_VARIABLES", "TrustSource", "address_class", "ca_source_problem", "ca_variable",
+    "configured_ca_sources", "async_resolver", "build_async_client", "configured_servers", "context_for",
     "flat_name", "insecure_context", "is_loopback_host", "lookup", "name_of", "proxy_exchange", "proxy_mounts",
     "proxy_table", "route_for", "route_to", "safe_proxy_url", "ssl_context", "system_resolve", "tcp_connect",
     "tls_handshake", "trust_plan",

@@ -68,6 +68,26 @@ def _display(value: Any, secret: bool) -> str:
     return str(value)
 
 
+def _trust_row(settings: Any) -> dict[str, Any]:
+    """Which CA certificates the client trusts, and which setting or variable chose them."""
+    from perspt_doctor.transport.trust import CA_VARIABLES, TransportConfigError, trust_plan
+
+    try:
+        plan = trust_plan(settings)
+    except TransportConfigError as exc:  # pragma: no cover - trust_plan reads no file
+        return {"key": "CA certificates", "value": exc.message, "source": "error", "origin": "", "secret": False}
+    variable = plan.variable()
+    if variable is not None:
+        before = CA_VARIABLES[:CA_VARIABLES.index(variable.name)]
+        origin = f"environment variable {variable.name}" + (f" ({', '.join(before)} unset)" if before else "")
+        source = "env"
+    elif not plan.verify:
+        origin, source = "network.verify_tls", "config"
+    else:
+        origin, source = f"network.trust_store = {plan.mode}", "default" if plan.mode == "auto" else "config"
+    return {"key": "CA certificates", "value": plan.describe(), "source": source, "origin": origin, "secret": False}
+
+
 @config.command("show", help="Print every resolved setting and where it came from (keys masked).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @config_option
@@ -92,6 +112,7 @@ def show(app: AppContext, as_json: bool) -> None:
     base = settings.base_url_for(provider.value)
     rows.append({"key": f"base URL ({provider.value})", "value": base.value, "source": base.source.label,
                  "origin": base.origin, "secret": False})
+    rows.append(_trust_row(settings))
     keys: list[dict[str, Any]] = []
     for pid in settings.providers_in_scope() or [provider.value]:
         lookup = settings.key_lookup(pid)

@@ -124,12 +124,17 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
 @history.command("import", help="Add the conversations of a JSON export; ones already present are skipped.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_cmd(file: Path) -> None:
-    from perspt_doctor.client.history import HistoryError, load_export
+    from perspt_doctor.client.history import HistoryError, load_export, validate_export
 
     try:
         data = load_export(file)
     except HistoryError as exc:
         raise UsageError(str(exc)) from exc
+    try:
+        validate_export(data)  # the file's own problem, named before the history database is opened
+    except HistoryError as exc:
+        raise UsageError(f"{file}: {exc}", hint="the file is not a valid perspt history export; "
+                                                "`perspt history export` writes one") from exc
     with _store() as store:
         result = store.import_data(data)
     echo(f"Imported {result.imported} conversation{'s' if result.imported != 1 else ''} "

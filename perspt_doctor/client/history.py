@@ -386,6 +386,11 @@ def _export_conversation(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def validate_export(data: Any) -> list[Mapping[str, Any]]:
+    """The conversations of an export, or HistoryError naming the first thing wrong with it."""
+    return _validated_export(data)
+
+
 def _validated_export(data: Any) -> list[Mapping[str, Any]]:
     if not isinstance(data, Mapping) or data.get("format") != EXPORT_FORMAT:
         raise HistoryError(f"not a perspt history export (expected \"format\": \"{EXPORT_FORMAT}\")")

@@ -91,6 +91,9 @@ class Check:
     func: CheckFunc
     depends_on: tuple[str, ...] = ()
     """Check ids or globs (`dns.{provider}`, `config.*`). A failed dependency makes this check `skip`."""
+    after: tuple[str, ...] = ()
+    """Check ids or globs this check runs after, whatever their status (it is never skipped because of
+    them); their results are in `ctx.results`. For a conclusion drawn across checks (`dns.public`)."""
     timeout: float = 5.0
     needs_network: bool = False
     """Skipped under --offline, except when the provider's endpoint is on loopback."""
@@ -107,6 +110,7 @@ class Check:
             id=self.id.replace("{provider}", provider),
             title=self.title.replace("{provider}", provider),
             depends_on=tuple(d.replace("{provider}", provider) for d in self.depends_on),
+            after=tuple(d.replace("{provider}", provider) for d in self.after),
             docs=self.docs.replace("{provider}", provider) if self.docs else None,
             provider=provider,
             per_provider=False,
@@ -123,7 +127,7 @@ class CheckContext:
     live: bool = False
     verbose: bool = False
     results: Mapping[str, Result] = field(default_factory=dict)
-    """Results of the checks this one depends on, by id."""
+    """Results of the checks this one depends on or runs after, by id."""
     stash: Stash = field(default_factory=Stash)
     """The values shared by the checks of the run, by typed key (see `service`)."""
     deadline: float | None = None
@@ -209,6 +213,7 @@ def check(
     category: str,
     *,
     depends_on: tuple[str, ...] | list[str] = (),
+    after: tuple[str, ...] | list[str] = (),
     timeout: float = 5.0,
     needs_network: bool = False,
     per_provider: bool = False,
@@ -224,7 +229,7 @@ def check(
 
     def decorate(func: CheckFunc) -> CheckFunc:
         declared = Check(
-            id=id, title=title, category=category, func=func, depends_on=tuple(depends_on), timeout=timeout,
+            id=id, title=title, category=category, func=func, depends_on=tuple(depends_on), after=tuple(after), timeout=timeout,
             needs_network=needs_network, per_provider=per_provider, applies=applies, docs=docs,
         )
         setattr(func, CHECK_ATTRIBUTE, declared)

@@ -40,12 +40,13 @@ def unmatched(patterns: Sequence[str], checks: Sequence[Check]) -> list[str]:
     return [p for p in patterns if not any(matches(c.id, p) for c in checks)]
 
 
-def resolve_dependencies(check: Check, ids: Iterable[str]) -> tuple[str, ...]:
-    """Concrete ids this check waits for. Patterns match only checks in this run; a dependency
-    that is not part of the run (filtered out, or not applicable here) does not block."""
+def resolve_dependencies(check: Check, ids: Iterable[str], patterns: Sequence[str] | None = None) -> tuple[str, ...]:
+    """Concrete ids this check waits for (`depends_on`, or the `patterns` given, such as its `after`).
+    Patterns match only checks in this run; a dependency that is not part of the run (filtered out, or not
+    applicable here) does not block."""
     present = [i for i in ids if i != check.id]
     out: list[str] = []
-    for pattern in check.depends_on:
+    for pattern in check.depends_on if patterns is None else patterns:
         for candidate in present:
             if (candidate == pattern or fnmatch.fnmatchcase(candidate, pattern)) and candidate not in out:
                 out.append(candidate)

@@ -157,7 +157,9 @@ class _Run:
         self.budget = budget
         ids = [c.id for c in planned]
         self.deps = {c.id: plan.resolve_dependencies(c, ids) for c in planned}
-        self.cycles = plan.find_cycles(self.deps)
+        self.after = {c.id: tuple(d for d in plan.resolve_dependencies(c, ids, c.after) if d not in self.deps[c.id])
+                      for c in planned}
+        self.cycles = plan.find_cycles({i: (*d, *self.after[i]) for i, d in self.deps.items()})
         self.scope = tuple(settings.providers_in_scope(extra=list(options.providers)))
         self.stash = Stash()
         self.futures: dict[str, asyncio.Future[Outcome]] = {}
@@ -206,23 +208,25 @@ class _Run:
         offline = offline_reason(self.settings, check.provider) if check.needs_network and self.options.offline else None
         if offline:
             return Outcome(check, Result.skip(offline))
-        if deps:
-            waiting = [self.futures[d] for d in deps]
+        after = self.after.get(check.id, ())
+        if deps or after:
+            waiting = [self.futures[d] for d in (*deps, *after)]
             remaining = self._remaining()
             if remaining <= 0:
                 return Outcome(check, Result.skip("not started: the run budget ran out"))
             done, pending = await asyncio.wait(waiting, timeout=remaining)
             if pending:
-                names = ", ".join(d for d in deps if not self.futures[d].done())
+                names = ", ".join(d for d in (*deps, *after) if not self.futures[d].done())
                 return Outcome(check, Result.skip(f"not started: the run budget ran out while waiting for {names}"))
         dep_outcomes = {d: self.futures[d].result() for d in deps}
         blocker = _blocker(dep_outcomes)
         if blocker is not None:
             root_id, reason = blocker
             return Outcome(check, Result.skip(reason), blocked_by=root_id)
+        earlier = {d: self.futures[d].result().result for d in after}
         ctx = CheckContext(settings=self.settings, provider=check.provider, offline=self.options.offline,
                            live=self.options.live, verbose=self.options.verbose,
-                           results={d: o.result for d, o in dep_outcomes.items()}, stash=self.stash,
+                           results={**earlier, **{d: o.result for d, o in dep_outcomes.items()}}, stash=self.stash,
                            scope=self.scope)
         if check.applies is not None:
             try:

@@ -27,8 +27,15 @@ def hint_for(error: ErrorFacts, *, html: bool = False) -> str:
     kind = error.kind
     spec = catalog.PROVIDERS.get(error.provider)
     name = spec.display_name if spec else error.provider
+    elsewhere = _custom_host(error, spec)
+    fault = f"a fault at {name}"
+    if elsewhere:  # a base URL of the user's own: the party at fault is that server, not the provider
+        fault = f"a fault in the server at {elsewhere} (the base URL's server, not {name}'s API)"
+        name, spec = f"the server at {elsewhere}", None
     env = " or ".join(spec.key_env) if spec and spec.key_env else "the key variable"
     keys = f" (keys: {spec.keys_url})" if spec and spec.keys_url else ""
+    if elsewhere:
+        keys = ""
     status = f"; status page: {spec.status_url}" if spec and spec.status_url else ""
     if html and kind not in ("bad_response", "endpoint_not_found"):
         proxy = " (a proxy, firewall or captive portal answered instead of the API?)"
@@ -64,7 +71,7 @@ def hint_for(error: ErrorFacts, *, html: bool = False) -> str:
     if kind == "overloaded":
         return f"{name} is overloaded: retry in a minute, or set a `fallback_provider`{status}"
     if kind == "server_error":
-        return f"a fault at {name}{proxy}: retry later{status}"
+        return f"{fault}{proxy}: retry later{status}"
     if kind == "bad_response":
         if html:
             return ("an HTML page came back instead of the API's JSON: the base URL points at a web site, or "
@@ -76,3 +83,18 @@ def hint_for(error: ErrorFacts, *, html: bool = False) -> str:
         return "the provider refused a request parameter; check `temperature`, `max_tokens` and `top_p` " \
                "for this model"
     return "run `perspt doctor` for a diagnosis"
+
+
+def _custom_host(error: ErrorFacts, spec: catalog.ProviderSpec | None) -> str | None:
+    """The host:port the failed request went to, when it is not the provider's own API host."""
+    from urllib.parse import urlsplit
+
+    from perspt_doctor.transport.classify import authority
+
+    cause = getattr(error, "cause", None)  # the classifier's Cause, when the error has one
+    host = getattr(cause, "host", None)
+    if not host or spec is None or not spec.base_url or spec.is_loopback_default:
+        return None  # a local runtime (Ollama) keeps its own name wherever it runs
+    if host in (urlsplit(spec.base_url).hostname, authority(spec.base_url)):
+        return None
+    return host

@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import aclosing
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
@@ -27,6 +27,9 @@ from perspt_doctor.providers.ratelimit import RateLimiter
 from perspt_doctor.providers.retry import RetryPolicy, RetryWait, Waiter, call_with_retries, plain_wait
 from perspt_doctor.providers.sse import LineDecoder, SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
+
+if TYPE_CHECKING:
+    from perspt_doctor.transport.factory import StreamWaits
 
 E = TypeVar("E")
 
@@ -108,6 +111,8 @@ class HTTPAdapter:
         """The proxy URL this adapter's requests go through (set by the registry from the route)."""
         self.wait: Waiter = plain_wait
         """Sleeps out each wait before a retry; the client sets one that shows it."""
+        self.stream_waits: StreamWaits | None = None
+        """A streamed reply's bounds: the first byte within `timeout`, each gap within `stream_timeout`."""
         client.headers.update(auth_headers(spec, key))
 
     @staticmethod
@@ -263,8 +268,21 @@ class HTTPAdapter:
         """POST and yield what `decoder` makes of each network read, then its flush at EOF."""
         if self.limiter is not None:
             await self.limiter.acquire()
+        waits = self.stream_waits
+        options: dict[str, Any] = {}
+        if waits is not None:
+            limits = self.client.timeout
+            options["timeout"] = httpx.Timeout(connect=limits.connect, read=waits.first, write=limits.write,
+                                               pool=limits.pool)
+        began = False
         try:
-            async with self.client.stream("POST", self.url(path), json=body) as response:
+            async with self.client.stream("POST", self.url(path), json=body, **options) as response:
+                began = True
+                if waits is not None:
+                    # The reply has begun: httpcore reads the read limit again for the body, from this dict.
+                    limits_now = response.request.extensions.get("timeout")
+                    if isinstance(limits_now, dict):
+                        limits_now["read"] = waits.gap
                 self.last_headers = dict(response.headers)
                 if response.status_code >= 400:
                     raw = await response.aread()
@@ -285,8 +303,28 @@ class HTTPAdapter:
                 tail = decoder.flush()
                 if tail:
                     yield tail
+        except httpx.ReadTimeout as exc:
+            raise self.stream_wait_error(self.network_error(exc), began) from exc
         except httpx.HTTPError as exc:
             raise self.network_error(exc) from exc
+
+    def stream_wait_error(self, error: NetworkError, began: bool) -> NetworkError:
+        """A streamed reply's read timeout, naming the bound that ran out and the setting behind it."""
+        waits = self.stream_waits
+        if waits is None:
+            return error
+        if not began:
+            message = (f"no reply began within {waits.first:g} s (`{waits.first_setting}`): the server accepted "
+                       "the request but sent nothing back")
+            hint = (f"the model may be slow to start (a large model loading, a long prompt): raise "
+                    f"`{waits.first_setting}`" + (" (or pass --timeout)" if waits.first_setting == "timeout" else "")
+                    + f"; `perspt doctor --provider {self.provider_id} --live` times a real request")
+        else:
+            message = (f"the stream stalled: nothing arrived for {waits.gap:g} s (`{waits.gap_setting}`) after the "
+                       "reply had begun")
+            hint = (f"raise `{waits.gap_setting}` for a model that pauses long between tokens, or use `--no-stream`; "
+                    f"`perspt doctor --provider {self.provider_id} --live` tests the stream end to end")
+        return NetworkError(message, provider=self.provider_id, status=error.status, hint=hint, cause=error.cause)
 
     async def stream_events(self, path: str, body: Any, mapper: StreamMapper) -> AsyncIterator[ChatChunk]:
         """The one streaming loop of every adapter: POST, decode, parse each event, let `mapper` read it."""

@@ -44,7 +44,10 @@ class OllamaAdapter(HTTPAdapter):
         return url
 
     def network_error(self, exc: BaseException) -> NetworkError:
+        from urllib.parse import urlsplit
+
         from perspt_doctor.transport.classify import Kind
+        from perspt_doctor.transport.endpoint import is_loopback_host
 
         error = super().network_error(exc)
         if error.cause is not None and error.cause.kind in (Kind.OLLAMA_NOT_RUNNING, Kind.CONNECT_TIMEOUT,
@@ -52,6 +55,14 @@ class OllamaAdapter(HTTPAdapter):
             error.hint = (f"is Ollama running at {self.base_url}? Start it with `ollama serve`, or point OLLAMA_HOST "
                           "at the address it listens on; `perspt doctor --provider ollama --only 'ollama.*'` "
                           "checks it")
+            runtime = _container_runtime()
+            if runtime and is_loopback_host(urlsplit(self.base_url).hostname or ""):
+                error.hint = (f"perspt runs inside a {runtime} container, where {self.base_url} is the container "
+                              "itself: if Ollama runs on the host, make it listen on 0.0.0.0 there "
+                              "(`OLLAMA_HOST=0.0.0.0 ollama serve`) and set OLLAMA_HOST=http://host.docker.internal:"
+                              "11434 here (Linux: `docker run --add-host=host.docker.internal:host-gateway`); if it "
+                              "runs in this container, start it with `ollama serve`; "
+                              "`perspt doctor --provider ollama --only 'ollama.*'` checks it")
         return error
 
     # ---- the daemon's own questions (for the doctor): one request each, no retries, never raising ----
@@ -151,3 +162,11 @@ class OllamaEvents(StreamMapper):
         if self.final is None:
             raise self.adapter.truncated()
         return ChatChunk(finish_reason=self.final.get("done_reason"), usage=_usage(self.final))
+
+
+def _container_runtime() -> str | None:
+    """The container perspt runs in (not WSL, where localhost reaches Windows), or None."""
+    from perspt_doctor.system.container import detect_container
+
+    runtime = detect_container()
+    return runtime if runtime and runtime != "wsl" else None

@@ -39,7 +39,7 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     """
     from perspt_doctor.providers.ratelimit import limiter_for
     from perspt_doctor.providers.retry import RetryPolicy
-    from perspt_doctor.transport.factory import build_async_client
+    from perspt_doctor.transport.factory import build_async_client, stream_waits
     from perspt_doctor.transport.route import route_to
 
     pid = catalog.resolve_provider(provider_id)
@@ -51,6 +51,8 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     adapter = adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
                                            limiter=limiter_for(settings, pid), deadline=policy.deadline,
                                            require_key=require_key)
+    if streaming and total_timeout is None:
+        adapter.stream_waits = stream_waits(settings)
     try:
         adapter.proxy = route_to(settings, adapter.base_url, pid).proxy_url
     except ValueError:  # a base URL httpx cannot parse: the first request says so

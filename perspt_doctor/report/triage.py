@@ -95,6 +95,7 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
     another failure is listed after the roots of its layer and names what it follows from."""
     checks = [c for c in document.get("checks") or [] if isinstance(c, (dict, Mapping))]
     failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
+    conclusion = _conclusion(checks)
     ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
     for position, item in enumerate(checks):
         status = str(item.get("status", ""))
@@ -104,6 +105,9 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
         check_id = str(item.get("id", "?"))
         depends = [str(d) for d in item.get("depends_on") or [] if isinstance(d, str)]
         cause = next((d for d in depends if d in failing), None) if status != "warn" else None
+        if cause is None and conclusion and check_id != conclusion[0] and status == "fail" \
+                and layer == conclusion[1]:
+            cause = conclusion[0]  # one conclusion drawn across checks explains each row of its layer
         provider = item.get("provider") if isinstance(item.get("provider"), str) else None
         docs = str(item.get("docs") or "") or f"docs/checks.md#{check_anchor(check_id, provider)}"
         finding = Finding(
@@ -121,6 +125,19 @@ def _cause_kind(item: Mapping[str, Any]) -> str | None:
     cause = facts.get("cause") if isinstance(facts, Mapping) else None
     kind = cause.get("kind") if isinstance(cause, Mapping) else None
     return kind if isinstance(kind, str) else None
+
+
+CONCLUSIONS = ("no_public_dns",)
+"""Causes that a check concludes across other checks of its layer (`dns.public`: no public name resolves);
+such a check is the root of its layer, and the per-provider rows it explains are its consequences."""
+
+
+def _conclusion(checks: Iterable[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """(check id, layer) of a failing check whose cause is a conclusion across checks, if any."""
+    for item in checks:
+        if item.get("status") == "fail" and _cause_kind(item) in CONCLUSIONS:
+            return str(item.get("id")), check_layer(item)[1]
+    return None
 
 
 def root_cause(findings: Iterable[Finding]) -> Finding | None:

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 
 class Kind(str, Enum):
     DNS = "dns"
+    NO_PUBLIC_DNS = "no_public_dns"
+    """Not one name's failure: this machine resolves no public name (no network, or DNS is filtered)."""
     REFUSED = "refused"
     UNREACHABLE = "unreachable"
     RESET = "reset"
@@ -74,7 +76,7 @@ LAYERS = ("config", "keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model
 Each is also the check category whose checks explain it (`perspt doctor --only 'LAYER.*'`)."""
 
 _LAYER = {
-    Kind.DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tls", Kind.CONNECT_TIMEOUT: "tcp",
+    Kind.DNS: "dns", Kind.NO_PUBLIC_DNS: "dns", Kind.REFUSED: "tcp", Kind.UNREACHABLE: "tcp", Kind.RESET: "tls", Kind.CONNECT_TIMEOUT: "tcp",
     Kind.READ_TIMEOUT: "http", Kind.WRITE_TIMEOUT: "http", Kind.POOL_TIMEOUT: "http", Kind.TIMEOUT: "http",
     Kind.PROXY_REFUSED: "proxy", Kind.PROXY_UNREACHABLE: "proxy", Kind.PROXY_AUTH: "proxy",
     Kind.PROXY_DENIED: "proxy", Kind.PROXY_FAILED: "proxy", Kind.PROXY_CONFIG: "proxy", Kind.CA_FILE: "tls",
@@ -457,6 +459,25 @@ def from_proxy(status: int, headers: Mapping[str, str], not_json: bool) -> bool:
     lower = {k.lower(): v for k, v in headers.items()}
     server = lower.get("server", "").lower()
     return "via" in lower or "x-squid-error" in lower or any(name in server for name in _PROXY_SERVERS)
+
+
+def proxy_own_reply(status: int, headers: Mapping[str, str], *, tunnel: bool, not_json: bool = True) -> bool:
+    """Whether the answer to a request sent to a proxy is the proxy's own, rather than the origin's reply
+    relayed through it. Every answer to CONNECT is the proxy's (the origin is reached only after a 200). A
+    relayed request's answer is the proxy's when it is a 407, carries `Proxy-Authenticate`, or is a 401
+    without the origin's `WWW-Authenticate` whose `Server` is a proxy product; other statuses as `from_proxy`.
+    A 401 whose `Server` is the origin's is the origin asking for its API key: never a proxy verdict."""
+    if status == 407:
+        return True
+    if tunnel:
+        return status != 200
+    lower = {k.lower(): v for k, v in headers.items()}
+    if "proxy-authenticate" in lower:
+        return True
+    if status == 401:
+        server = lower.get("server", "").lower()
+        return "www-authenticate" not in lower and any(name in server for name in _PROXY_SERVERS)
+    return from_proxy(status, headers, not_json)
 
 
 def classify_reply(status: int, raw: bytes = b"", headers: Mapping[str, str] | None = None, *, protocol: str = "",

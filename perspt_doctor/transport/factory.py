@@ -49,6 +49,25 @@ def timeouts_from(settings: Settings, *, streaming: bool = False, total: float |
     return values
 
 
+@dataclass(frozen=True)
+class StreamWaits:
+    """How long a streamed reply may keep the client waiting, and the setting behind each bound: the
+    first byte of the reply (its status line) within `timeout`, then each gap within `stream_timeout`;
+    `network.read_timeout`, when set, bounds both."""
+
+    first: float
+    first_setting: str
+    gap: float
+    gap_setting: str
+
+
+def stream_waits(settings: Settings) -> StreamWaits:
+    read = settings.get("network.read_timeout")
+    if read is not None:
+        return StreamWaits(float(read), "network.read_timeout", float(read), "network.read_timeout")
+    return StreamWaits(settings.number("timeout"), "timeout", settings.number("stream_timeout"), "stream_timeout")
+
+
 def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
                  limits: Any = None) -> dict[str, Any]:
     """httpx mounts for every proxy rule (`proxy_table`): a proxy transport, or None for "direct".

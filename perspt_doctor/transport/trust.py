@@ -2,8 +2,11 @@
 `SSL_CERT_FILE`/`SSL_CERT_DIR` and `network.verify_tls`.
 
 Modes: `certifi` (Mozilla's list from certifi), `system` (the OS store: truststore on macOS/Windows), and
-`auto` (the default): `SSL_CERT_FILE`/`SSL_CERT_DIR` when set, replacing the defaults as httpx does;
+`auto` (the default): a CA variable when one is set, replacing the defaults as httpx and requests do;
 otherwise certifi plus the OS default store. `network.ca_bundle` is added in every mode.
+
+The CA variables, first set wins (`CA_VARIABLES`): `SSL_CERT_FILE` (OpenSSL, httpx), `REQUESTS_CA_BUNDLE`
+(requests, pip), `CURL_CA_BUNDLE` (curl, requests), then the directory `SSL_CERT_DIR`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from perspt_doctor.errors import TransportError
 
 if TYPE_CHECKING:
     import ssl
+    from collections.abc import Mapping
 
     from perspt_doctor.settings.resolve import Settings
 
@@ -32,8 +36,24 @@ class TransportConfigError(TransportError, ValueError):
 @dataclass(frozen=True)
 class TrustSource:
     name: str
-    """certifi, system, SSL_CERT_FILE, SSL_CERT_DIR, ca_bundle, none."""
+    """certifi, system, one of CA_VARIABLES, ca_bundle, none."""
     location: str | None = None
+
+    @property
+    def is_variable(self) -> bool:
+        return self.name in CA_VARIABLES
+
+
+CA_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_DIR")
+"""The environment variables that name CA certificates, in precedence order (the first set one is used)."""
+
+
+def ca_variable(env: Mapping[str, str]) -> TrustSource | None:
+    """The CA variable in effect (first set of `CA_VARIABLES`), or None."""
+    for name in CA_VARIABLES:
+        if env.get(name):
+            return TrustSource(name, env[name])
+    return None
 
 
 @dataclass
@@ -41,6 +61,10 @@ class TrustPlan:
     mode: str
     verify: bool
     sources: list[TrustSource] = field(default_factory=list)
+
+    def variable(self) -> TrustSource | None:
+        """The CA variable this plan uses, if any."""
+        return next((s for s in self.sources if s.is_variable), None)
 
     def describe(self) -> str:
         if not self.verify:
@@ -55,16 +79,13 @@ def trust_plan(settings: Settings) -> TrustPlan:
     plan = TrustPlan(mode, verify)
     if not verify:
         return plan
-    cafile = settings.env.get("SSL_CERT_FILE") or None
-    capath = settings.env.get("SSL_CERT_DIR") or None
+    variable = ca_variable(settings.env)
     if mode == "system":
         plan.sources.append(TrustSource("system"))
     elif mode == "certifi":
         plan.sources.append(TrustSource("certifi"))
-    elif cafile:
-        plan.sources.append(TrustSource("SSL_CERT_FILE", cafile))
-    elif capath:
-        plan.sources.append(TrustSource("SSL_CERT_DIR", capath))
+    elif variable is not None:
+        plan.sources.append(variable)
     else:
         plan.sources.extend([TrustSource("certifi"), TrustSource("system")])
     bundle = settings.get("network.ca_bundle")
@@ -98,7 +119,7 @@ def _stamp(path: str | None) -> int | None:
 
 def _key(kind: str, *sources: TrustSource) -> tuple[Any, ...]:
     return (kind, *((s.name, s.location, _stamp(s.location)) for s in sources),
-            os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+            *(os.environ.get(name) for name in CA_VARIABLES))
 
 
 def context_for(source: TrustSource) -> ssl.SSLContext:
@@ -194,3 +215,79 @@ def _client_context(plan: TrustPlan) -> ssl.SSLContext:
         else:
             _load(context, extra)
     return context
+
+
+# ---- the CA settings as local facts (no network) ---------------------------------------------------
+CA_READ_LIMIT = 64 * 1024 * 1024
+"""A CA bundle larger than this is not a CA bundle (certifi's is about 300 KB)."""
+
+
+def configured_ca_sources(settings: Settings) -> list[TrustSource]:
+    """Every CA variable that is set, in precedence order, then `network.ca_bundle`."""
+    out = [TrustSource(name, settings.env[name]) for name in CA_VARIABLES if settings.env.get(name)]
+    bundle = settings.get("network.ca_bundle")
+    if bundle:
+        out.append(TrustSource("ca_bundle", os.path.expanduser(str(bundle))))
+    return out
+
+
+def ca_source_problem(source: TrustSource) -> str | None:
+    """What is wrong with a CA file or directory, read from the disk only, or None when it holds
+    certificates: it does not exist, is a directory where a file is expected (or the reverse), cannot be
+    read, is empty, or holds no usable PEM certificate."""
+    import stat
+
+    path = source.location or ""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "does not exist"
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    if source.name == "SSL_CERT_DIR":
+        if not stat.S_ISDIR(mode):
+            return "is not a directory (SSL_CERT_DIR names a directory of hashed certificates)"
+        try:
+            names = os.listdir(path)
+        except OSError as exc:
+            return f"cannot be listed ({exc.strerror or exc})"
+        import re
+
+        if not any(re.fullmatch(r"[0-9a-f]{8}\.r?\d+", name) for name in names):
+            return ("holds no hashed certificate files (name.0): run `openssl rehash` on it"
+                    if names else "is an empty directory")
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    text = _read_bounded(path)
+    if isinstance(text, Exception):
+        return f"cannot be read ({getattr(text, 'strerror', None) or text})"
+    if not text.strip():
+        return "is an empty file"
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        return "holds no PEM certificate (no `-----BEGIN CERTIFICATE-----` block)"
+    import ssl
+
+    try:
+        bare_context().load_verify_locations(cadata=text)
+    except (ssl.SSLError, ValueError) as exc:
+        return f"holds no usable PEM certificate ({exc})"
+    return None
+
+
+def _read_bounded(path: str) -> str | OSError:
+    """The file's text, opened without blocking (a FIFO swapped in after the stat never hangs)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        return exc
+    try:
+        data = os.read(fd, CA_READ_LIMIT)
+    except OSError as exc:
+        return exc
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", errors="replace")

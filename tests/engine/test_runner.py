@@ -328,3 +328,23 @@ def test_a_check_knows_its_deadline_and_can_report_before_it() -> None:
 def test_bounded_outside_the_engine_is_the_plain_value() -> None:
     settings = load_settings(Flags(), env={})
     assert CheckContext(settings=settings, provider=None, offline=False).bounded(7.5) == 7.5
+
+
+def test_a_check_declared_after_others_waits_for_them_is_never_skipped_and_reads_them() -> None:
+    @check("dns.a", "dns", "dns")
+    async def first(ctx: CheckContext) -> Result:
+        await asyncio.sleep(0.05)
+        return Result.fail("NXDOMAIN")
+
+    @check("dns.b", "dns", "dns")
+    async def second(ctx: CheckContext) -> Result:
+        return Result.fail("NXDOMAIN")
+
+    @check("dns.summary", "summary", "dns", after=("dns.*",))
+    async def summary(ctx: CheckContext) -> Result:
+        return Result.fail(f"{len(ctx.results)} failed: {', '.join(sorted(ctx.results))}")
+
+    by_id = run([declared(f) for f in (summary, first, second)]).by_id()
+    assert by_id["dns.summary"].status is Status.FAIL
+    assert by_id["dns.summary"].result.summary == "2 failed: dns.a, dns.b"
+    assert by_id["dns.summary"].blocked_by is None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -64,9 +65,9 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     after: int = 0
-    """Stream faults (reset, truncate, stream_error, invalid_json): events sent before it strikes."""
+    """Stream faults (reset, truncate, stream_error, invalid_json, pause): events sent before it strikes."""
     interval: float = 1.0
-    """drip: seconds between bytes."""
+    """drip: seconds between bytes; delay: seconds before the reply; pause: seconds the stream is quiet."""
     retry_after: float | None = None
     retry_after_ms: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
@@ -110,11 +111,16 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._tls = False
 
     # ---- life cycle ---------------------------------------------------------------------------
-    def start(self, port: int = 0) -> FakeServer:
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> FakeServer:
+        """Serve on 127.0.0.1; with `tls`, serve HTTPS (then `root_url` is https://localhost:PORT)."""
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = _Server(("127.0.0.1", port), handler)
+        self._tls = tls is not None
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True, name=type(self).__name__)
         self._thread.start()
@@ -139,6 +145,8 @@ class FakeServer:
 
     @property
     def root_url(self) -> str:
+        if self._tls:
+            return f"https://localhost:{self.port}"
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -204,7 +212,11 @@ class FakeServer:
         if fault is not None and fault.kind == "reset" and not _is_stream_request(request):
             _reset(handler)
             return
-        if fault is not None and fault.kind not in ("reset", "truncate", "drip", "stream_error", "invalid_json"):
+        if fault is not None and fault.kind == "delay":  # nothing at all for `interval` seconds, then the reply
+            time.sleep(fault.interval)
+            fault = None
+        if fault is not None and fault.kind not in ("reset", "truncate", "drip", "stream_error", "invalid_json",
+                                                    "pause"):
             self._write(handler, self.error_reply(fault.kind, fault, request))
             return
         try:
@@ -261,6 +273,9 @@ class FakeServer:
                         break
                     if fault.kind == "invalid_json":
                         event = self.broken_event()
+                    if fault.kind == "pause":  # the stream goes quiet for `interval` seconds
+                        handler.wfile.flush()
+                        time.sleep(fault.interval)
                 if fault is not None and fault.kind == "drip":
                     for i in range(len(event)):
                         write(b"1\r\n%s\r\n" % event[i:i + 1])

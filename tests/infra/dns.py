@@ -127,17 +127,19 @@ def _is_local(host: str) -> bool:
 class GuardedResolver:
     """Replaces socket.getaddrinfo: invented names go to `server` (None: they do not exist)."""
 
-    def __init__(self, real: Any, server: DnsServer | None, timeout: float = 2.0) -> None:
+    def __init__(self, real: Any, server: DnsServer | None, timeout: float = 2.0, every_name: bool = False) -> None:
         self.real = real
         self.server = server
         self.timeout = timeout
+        self.every_name = every_name and server is not None
+        """Real names too go to the loopback `server` (a machine whose resolver answers nothing public)."""
 
     def __call__(self, host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
                  flags: int = 0) -> list[Any]:
         name = host.decode() if isinstance(host, bytes) else str(host) if host is not None else None
         if name is None or _is_local(name):
             return self.real(host, port, family, type, proto, flags)
-        if not _is_invented(name):
+        if not _is_invented(name) and not self.every_name:
             raise AssertionError(f"a test tried to resolve the real name {name!r}; use an invented *.invalid name")
         if self.server is None:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
@@ -176,10 +178,11 @@ class GuardedResolver:
 
 
 @contextmanager
-def system_resolver(server: DnsServer | None) -> Iterator[GuardedResolver]:
-    """Make getaddrinfo answer invented names from `server` for the duration (see the module doc)."""
+def system_resolver(server: DnsServer | None, *, every_name: bool = False) -> Iterator[GuardedResolver]:
+    """Make getaddrinfo answer invented names (with `every_name`, every name) from the loopback `server`
+    for the duration (see the module doc)."""
     real = socket.getaddrinfo
-    guard = GuardedResolver(getattr(real, "real", real), server)
+    guard = GuardedResolver(getattr(real, "real", real), server, every_name=every_name)
     socket.getaddrinfo = guard  # type: ignore[assignment]
     try:
         yield guard

@@ -190,3 +190,44 @@ def test_a_proxy_that_accepts_but_never_answers_is_said_in_words(make_settings: 
     assert "accepted the connection but did not answer a request (timed out)" in result.summary, result.summary
     assert not re.search(r"\b[A-Z][a-z]+(Error|Exception)\b|Errno|gaierror", result.summary)
     assert "Timeout" in str(result.facts["exception"])
+
+
+def test_the_origins_401_relayed_by_the_proxy_is_not_the_proxys_verdict(make_settings: Any,
+                                                                       tinyproxy_auth: proxies.Proxy) -> None:
+    # Right proxy credentials, a plain-http endpoint that wants an API key: tinyproxy relays the origin's 401.
+    from tests.client.test_e2e import perspt
+    from tests.fakes.openai_fake import openai_fake
+
+    proxy = tinyproxy_auth.url_with("alice", "s3cret")
+    with openai_fake() as fake:
+        env = {"HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "NO_PROXY": ""}
+        result = _check(make_settings, env, url=fake.base_url)
+        client = perspt("-q", "hi", env={**env, "OPENAI_API_KEY": "test-key", "OPENAI_BASE_URL": fake.base_url})
+        relayed = [r for r in fake.requests if "proxy-authorization" not in r.headers]
+        port = fake.port
+    assert client.returncode == 0, client.stderr  # the client works through this proxy
+    assert relayed, "the requests reached the fake through the proxy"
+    assert result.status is Status.WARN, result
+    assert "rejected the user name or password" not in result.summary
+    assert f"this local endpoint (127.0.0.1:{port}) is sent to the proxy" in result.summary
+    assert "the proxy forwards it" in result.summary
+    assert result.facts["origin_status"] == 401 and "cause" not in result.facts
+    assert any("the server answered 401" in d and "relayed by the proxy" in d for d in result.details)
+    assert result.hint and "NO_PROXY=localhost,127.0.0.1,::1" in result.hint
+
+
+@pytest.mark.parametrize(("status", "headers", "tunnel", "own"), [
+    (401, {"server": "BaseHTTP/0.6 Python/3.11"}, False, False),  # the origin wants its API key
+    (401, {"www-authenticate": "Bearer", "server": "tinyproxy/1.11"}, False, False),
+    (401, {"proxy-authenticate": "Basic realm=\"proxy\""}, False, True),
+    (401, {"server": "tinyproxy/1.11.1"}, False, True),
+    (407, {}, False, True),
+    (401, {}, True, True),  # any refusal of CONNECT is the proxy's
+    (403, {"content-type": "application/json", "server": "cloudflare"}, False, False),
+    (403, {"x-squid-error": "ERR_ACCESS_DENIED 0"}, False, True),
+])
+def test_whose_answer_a_reply_to_a_proxy_request_is(status: int, headers: dict[str, str], tunnel: bool,
+                                                    own: bool) -> None:
+    from perspt_doctor.api import proxy_own_reply
+
+    assert proxy_own_reply(status, headers, tunnel=tunnel, not_json="json" not in str(headers)) is own
