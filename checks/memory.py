@@ -155,7 +155,7 @@ def layer_count(model_info: dict[str, Any] | None) -> int | None:
 
 def gpu_layers(ctx: CheckContext) -> int | None:
     """`options.num_gpu` (model layers offloaded to the GPU; 0 = all on the CPU), None when unset or invalid."""
-    value = ollama_config.options(ctx).get("num_gpu")
+    value = ollama_options(ctx).get("num_gpu")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None

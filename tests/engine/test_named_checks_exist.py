@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from perspt_doctor.catalog import all_ids
 from perspt_doctor.engine.runner import DoctorOptions, UnknownPattern, load_checks, plan_checks
-from perspt_doctor.providers.catalog import all_ids
 from perspt_doctor.transport.classify import Kind, cause_of
 from tests.runtime.conftest import make_settings
 
