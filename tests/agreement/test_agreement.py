@@ -200,8 +200,7 @@ SITUATIONS = [
     # healthy
     Situation("healthy openai", fake_with(None), None),
     Situation("healthy ollama", ollama(), None),
-    Situation("healthy through a proxy", via_proxy(lambda w: w.proxy.url), None,
-              disagrees="proxy.openai fails a local endpoint the proxy reaches (issue 13 item 2, branch i13a)"),
+    Situation("healthy through a proxy", via_proxy(lambda w: w.proxy.url), None),
     Situation("healthy tls with the CA configured", tls(lambda w: w.tls_ok), None),
     # tcp / proxy / dns
     Situation("refused port", lambda w: openai_at(f"http://127.0.0.1:{w.refused_port}/v1")(w), "refused", "tcp"),
