@@ -7,17 +7,26 @@ from perspt_doctor.api import (
     CheckContext,
     ConfigError,
     Diagnostic,
+    Fix,
     LoadedConfig,
     Result,
     all_ids,
     canonical_id,
     check,
+    config_fixes,
     locate_config,
     read_config,
     validate_loaded,
 )
 
 DOCS = "docs/troubleshooting.md#configuration"
+
+
+def _content_fixes(loaded: LoadedConfig) -> list[Fix]:
+    """The config file's own fixes (legacy keys renamed, the byte-order mark dropped, a plain-text key moved
+    into the keyring, the file made private): the ones `perspt config validate --fix-issues` applies, so that
+    `perspt doctor --fix` applies them too."""
+    return config_fixes(loaded, lambda _line: None)
 
 
 def _read(ctx: CheckContext) -> LoadedConfig:
@@ -38,13 +47,14 @@ async def config_file(ctx: CheckContext) -> Result:
 
     ok: no file at the default location, or the file parses; the summary names the path and what chose it.
     warn: the file parses but starts with a UTF-8 byte-order mark.
-      Fix: save it without the BOM (other JSON tools reject it).
+      Fix: `perspt doctor --fix` (or `perspt config validate --fix-issues`) rewrites it without the BOM, with
+      a dated backup (other JSON tools reject it).
     fail: the file named by `--config` or `PERSPT_CONFIG` does not exist.
       Fix: `perspt config create`, or correct the path.
     fail: the file cannot be read, is a directory, is too large, empty, binary, UTF-16 or not valid UTF-8,
       looks like YAML or TOML, has a JSON syntax error or a duplicate key, or is not one JSON object.
-      Fix: the hint names the line and what to change; `perspt config validate` shows it again, and
-      `perspt config create` starts over (keeping a dated backup).
+      Fix: the hint names the line and what to change (no command can guess it); `perspt config create`
+      starts over (keeping a dated backup).
     skip: `--no-config` was given, so the file is not read.
     """
     if ctx.settings.flags.no_config:
@@ -56,7 +66,7 @@ async def config_file(ctx: CheckContext) -> Result:
     except ConfigError as exc:
         diag = exc.diagnostic
         facts.update({"code": diag.code, "line": diag.line, "column": diag.column})
-        fixes = ["perspt config create"] if diag.code == "not-found" else ["perspt config validate"]
+        fixes = ["perspt config create"] if diag.code == "not-found" else []
         return Result.fail(f"{diag.location}: {diag.message}", facts=facts, fix_commands=fixes,
                            hint=diag.hint or "fix the file, or start again with `perspt config create` "
                                              "(it keeps a dated backup)")
@@ -69,7 +79,7 @@ async def config_file(ctx: CheckContext) -> Result:
     if notes:
         first = notes[0]
         return Result.warn(f"{first.location}: {first.message}", hint=first.hint, facts=facts,
-                           details=[d.one_line() for d in notes])
+                           details=[d.one_line() for d in notes], fixes=_content_fixes(loaded))
     return Result.ok(f"{where.path} ({where.reason}), {len(loaded.data)} settings", facts=facts)
 
 
@@ -84,18 +94,21 @@ async def config_schema(ctx: CheckContext) -> Result:
 
     ok: no config file and the required settings are present, or every setting in the file is valid.
     warn: an unknown key (ignored; the summary suggests the likely spelling) or an old key name.
-      Fix: rename or remove the key; for old spellings, `perspt config migrate` renames them with a backup.
+      Fix: rename or remove the key; old spellings are renamed (with a backup) by `perspt doctor --fix`,
+      `perspt config validate --fix-issues` or `perspt config migrate`.
     fail: a value has the wrong type, is null, is not one of the allowed choices or is out of range; the
       provider is unknown; or the provider has no default model and `model` is not set.
       Fix: correct the value the summary names (with its line); `perspt config validate` lists all of them.
     """
     problems: list[Diagnostic] = []
     settings_count = 0
+    fixes: list[Fix] = []
     if not ctx.settings.flags.no_config:
         loaded = await ctx.run_blocking(_read, ctx)
         if loaded.exists:
             problems = validate_loaded(loaded)
             settings_count = len(loaded.data)
+            fixes = _content_fixes(loaded)
     problems.extend(_required(ctx))
     errors = [d for d in problems if d.severity == "error"]
     warnings = [d for d in problems if d.severity == "warning"]
@@ -106,14 +119,14 @@ async def config_schema(ctx: CheckContext) -> Result:
         more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
         return Result.fail(f"{_line(first)}{more}", details=details, facts=facts,
                            hint=first.hint or "fix the value; `perspt config validate` lists every problem",
-                           fix_commands=["perspt config validate"])
+                           fixes=fixes if any(d.code == "legacy-key" for d in warnings) else [])
     if warnings:
         first = warnings[0]
         more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
         legacy = any(d.code == "legacy-key" for d in warnings)
         return Result.warn(f"{_line(first)}{more}", details=details, facts=facts,
                            hint=first.hint or "these settings are ignored; remove or rename them",
-                           fix_commands=["perspt config migrate"] if legacy else [])
+                           fixes=fixes if legacy else [])
     if not settings_count:
         return Result.ok("nothing to validate: no config file; the required settings are present", facts=facts)
     return Result.ok(f"{settings_count} settings, all valid", facts=facts)

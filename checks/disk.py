@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from perspt_doctor.api import CheckContext, Fix, Result, check, data_dir, doctor_runs_dir, log_dir
+from perspt_doctor.api import CheckContext, Fix, Result, Status, check, data_dir, doctor_runs_dir, log_dir
 
 DOCS = "docs/troubleshooting.md#disk-space"
 FAIL_BELOW = 50 * 1024 * 1024
@@ -88,6 +88,7 @@ async def space(ctx: CheckContext) -> Result:
     targets = {"history": data_dir(), "logs": log_dir(), "doctor runs": doctor_runs_dir()}
     places = await ctx.run_blocking(survey, targets)
     result = assess_places(places)
-    result.fixes = [Fix.mkdir(p.path, description=f"create the missing {p.purpose} directory {p.path}")
-                    for p in places if p.path != p.existing]
+    if result.status is not Status.OK:  # a directory not made yet is normal: perspt makes it on first use
+        result.fixes = [Fix.mkdir(p.path, description=f"create the missing {p.purpose} directory {p.path}")
+                        for p in places if p.path != p.existing]
     return result

@@ -145,6 +145,33 @@ def kv_bytes_per_token(model_info: dict[str, Any] | None) -> int | None:
     return int(layers * kv_heads * (key + value) * 2)
 
 
+def layer_count(model_info: dict[str, Any] | None) -> int | None:
+    """The model's layer (block) count from `/api/show` model_info; None when it does not say."""
+    if not isinstance(model_info, dict) or not isinstance(model_info.get("general.architecture"), str):
+        return None
+    layers = _number(model_info.get(f"{model_info['general.architecture']}.block_count"))
+    return int(layers) if layers else None
+
+
+def gpu_layers(ctx: CheckContext) -> int | None:
+    """`options.num_gpu` (model layers offloaded to the GPU; 0 = all on the CPU), None when unset or invalid."""
+    value = ollama_options(ctx).get("num_gpu")
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def gpu_share(num_gpu: int | None, layers: int | None) -> float | None:
+    """The part of the model on the GPU that `options.num_gpu` asks for; None when the server decides."""
+    if num_gpu is None:
+        return None
+    if num_gpu == 0:
+        return 0.0
+    if not layers:
+        return None
+    return min(1.0, num_gpu / layers)
+
+
 def approximate_kv_per_token(model_size: int) -> int:
     return int(160 * KIB * math.sqrt(max(model_size, 1) / 5e9))
 
@@ -224,13 +251,19 @@ async def fit_check(ctx: CheckContext) -> Result:
     else `OLLAMA_CONTEXT_LENGTH`, else 4096), computed from the model's layers and heads as
     `/api/show` reports them (approximated from the file size when it does not), scaled by
     `OLLAMA_NUM_PARALLEL` and `OLLAMA_KV_CACHE_TYPE`. It is set against available RAM plus free GPU
-    memory (NVIDIA, AMD), and against the GPU working set on Apple Silicon.
+    memory (NVIDIA, AMD), and against the GPU working set on Apple Silicon. With `options.num_gpu` set
+    (model layers on the GPU; 0: all on the CPU) the need is split by that share of the model's layers,
+    and the CPU part is set against the RAM alone.
 
     ok: the model is already loaded; or it fits in free GPU memory; or it fits in RAM or unified memory.
     warn: it needs more than the free GPU memory: part runs on the CPU, much slower. Fix: a smaller tag or
       quantization, or a lower `options.num_ctx`.
     warn: on Apple Silicon it needs more than macOS lets the GPU use. Fix: a smaller model, or raise the
       limit with `sudo sysctl iogpu.wired_limit_mb=N` (until reboot).
+    ok: with `options.num_gpu`, the CPU part fits in RAM and the GPU part in free GPU memory.
+    warn: with `options.num_gpu`, the GPU part exceeds the free GPU memory. Fix: lower or remove it.
+    fail: with `options.num_gpu` (0: CPU only), the CPU part needs more than the available RAM. Fix: raise
+      or remove `options.num_gpu`, a smaller model, or a lower `options.num_ctx`.
     fail: it needs more than RAM and GPU memory together. Fix: a smaller model or quantization, a lower
       `options.num_ctx` (the details say how much each saves), or installed models that fit.
     skip: Ollama runs on another machine; the model is not installed (see `ollama.models`); it is a
@@ -266,6 +299,11 @@ async def fit_check(ctx: CheckContext) -> Result:
            f"{est.num_ctx} tokens ({est.num_ctx_source}"
            + (", KV size approximated" if est.kv_method == "approximate" else "") + ")")
     others = [m for m in models if m is not entry and int(m.get("size") or 0) < est.model_bytes]
+    facts["num_gpu"] = gpu_layers(ctx)
+    share = gpu_share(facts["num_gpu"], layer_count((show.data or {}).get("model_info")
+                                                    if isinstance(show.data, dict) else None))
+    if share is not None:
+        return _fit_with_num_gpu(est, entry, model, share, ram, vram, device, how, others, facts)
     if need > ram + vram:
         advice = _advice(est, entry, model, ram + vram, others)
         return Result.fail(f"{model} needs about {gib(need)} but only {gib(ram + vram)} is free "
@@ -292,4 +330,29 @@ async def fit_check(ctx: CheckContext) -> Result:
                          details=[how], facts=facts)
     where = "unified memory" if working_set else "RAM (no GPU found: it runs on the CPU)"
     return Result.ok(f"{model} fits in {where}: needs about {gib(need)}, {gib(ram)} available",
+                     details=[how], facts=facts)
+
+
+def _fit_with_num_gpu(est: Estimate, entry: dict[str, Any], model: str, share: float, ram: int, vram: int,
+                      device: str | None, how: str, others: list[dict[str, Any]], facts: dict[str, Any]) -> Result:
+    """The verdict when `options.num_gpu` fixes how much of the model goes to the GPU (0: none)."""
+    need = est.need()
+    on_gpu = int(need * share) if vram else 0
+    on_cpu = need - on_gpu
+    facts.update({"num_gpu_share": share if vram else 0.0, "need_ram": on_cpu, "need_vram": on_gpu})
+    split = ("options.num_gpu is 0: all of it runs on the CPU" if share == 0 or not vram
+             else f"options.num_gpu puts about {round(100 * share)}% of it on the {device}")
+    if on_cpu > ram:
+        advice = _advice(est, entry, model, ram, others)
+        return Result.fail(f"{model} needs about {gib(on_cpu)} of RAM ({split}) but only {gib(ram)} is available",
+                           details=[how, *advice], hint="raise options.num_gpu (or remove it) to use the GPU, "
+                           "use a smaller model or quantization, or lower options.num_ctx",
+                           facts=facts, docs=DOCS)
+    if on_gpu > vram:
+        return Result.warn(f"{model}: {split}, about {gib(on_gpu)}, but only {gib(vram)} is free there; "
+                           "Ollama may fail to load it", details=[how],
+                           hint="lower options.num_gpu, or remove it and let the server decide",
+                           facts=facts, docs=DOCS)
+    return Result.ok(f"{model} fits: {split}; needs about {gib(on_cpu)} of RAM ({gib(ram)} available)"
+                     + (f" and {gib(on_gpu)} on the GPU ({gib(vram)} free)" if on_gpu else ""),
                      details=[how], facts=facts)

@@ -21,6 +21,8 @@ from perspt_doctor.api import (
     check,
     classify,
     detect_installation,
+    tls_library_fault,
+    tls_library_result,
 )
 
 DOCS = "docs/troubleshooting.md#installation"
@@ -59,12 +61,11 @@ async def python_version(ctx: CheckContext) -> Result:
     """
     where = f"{platform.system()} {platform.release()} {platform.machine()}".strip()
     info = sys.version_info
-    try:
-        import ssl
-    except ImportError as exc:
-        return Result.fail(f"Python cannot load its TLS library: {exc}", facts={"python": sys.version.split()[0]},
-                           hint="install your distribution's OpenSSL package (libssl3 on Debian and Ubuntu, "
-                                "openssl-libs on Fedora), or reinstall perspt with the distribution's Python")
+    broken = tls_library_fault()
+    if broken is not None:
+        return tls_library_result(broken)
+    import ssl
+
     result = assess_python((info.major, info.minor, info.micro), info.releaselevel,
                            platform.python_implementation(), where)
     result.facts["openssl"] = ssl.OPENSSL_VERSION

@@ -23,6 +23,7 @@ from perspt_doctor.catalog import PROVIDERS, KeyShape, ProviderSpec, all_ids, ca
 from perspt_doctor.categories import BUILTIN_NAMES as CATEGORIES
 from perspt_doctor.categories import Category
 from perspt_doctor.colour import colour_choice, is_tty
+from perspt_doctor.engine.broken_python import tls_library_fault, tls_library_result
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
 from perspt_doctor.engine.services import ServiceKey, Stash
 from perspt_doctor.fix import Fix
@@ -93,6 +94,7 @@ from perspt_doctor.providers.ollama_host import OllamaHost, parse_ollama_host
 from perspt_doctor.providers.ollama_reply import OllamaReply
 from perspt_doctor.providers.registry import make_adapter
 from perspt_doctor.redact import mask, redact
+from perspt_doctor.settings.config_fixes import config_fixes
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.keystore import backend_info
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
@@ -148,7 +150,7 @@ declare_category = _categories.declare
 __all__ = [
     # the check model
     "CATEGORIES", "Category", "Check", "CheckContext", "ENTRY_POINT_GROUP", "Fix", "Result", "ServiceKey",
-    "Stash", "Status", "__version__", "check", "declare_category",
+    "Stash", "Status", "__version__", "check", "declare_category", "tls_library_fault", "tls_library_result",
     # services (`await ctx.service(KEY)`) and what the checks share about them
     "GPU", "GPU_AMD", "GPU_APPLE", "GPU_NVIDIA", "MEMORY", "MODELS", "PROBE_TIMEOUT", "GpuDevice", "GpuReport",
     "ModelsProbe", "Wanted", "auth_verdict", "display_name", "gpu_memory", "gpu_report", "local_runtime_in_scope",
@@ -169,7 +171,7 @@ __all__ = [
     # how perspt itself was installed
     "Installation", "detect_installation",
     # settings and files
-    "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
+    "ConfigError", "Diagnostic", "LoadedConfig", "config_fixes", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
     "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures

@@ -93,8 +93,17 @@ def doctor(ctx: click.Context, app: AppContext, as_json: bool, only: tuple[str, 
 
 def _warm_keyring() -> None:
     """Start the keyring's backend detection (slow: it probes every backend, some via subprocesses)
-    in the background, so that it overlaps with loading the checks instead of following it."""
+    in the background, so that it overlaps with loading the checks instead of following it.
+
+    What the run needs is imported here first, before the thread starts: two threads importing asyncio while
+    `ssl` fails to load race (a half-imported module, `ssl` with no `SSLWantReadError`)."""
+    import asyncio  # noqa: F401
     import threading
+
+    from perspt_doctor.transport.classify import tls_library_fault
+
+    if tls_library_fault() is not None:
+        return  # Python is broken: runtime.python says so, and nothing needs the keyring
 
     def detect() -> None:
         try:

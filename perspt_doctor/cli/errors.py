@@ -68,11 +68,26 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             _emit(traceback.format_exc())
+        if isinstance(exc, ImportError):
+            _broken_python(exc)
         _emit(f"Error: internal error: {type(exc).__name__}: {exc}")
         _emit("Hint: run again with --debug for details, and `perspt report` to file a bug")
         raise SystemExit(ExitCode.INTERNAL) from None
     # With standalone_mode=False, click returns ctx.exit(code)'s code instead of raising.
     raise SystemExit(int(returned) if isinstance(returned, int) else ExitCode.OK)
+
+
+def _broken_python(exc: ImportError) -> None:
+    """An import that failed because Python itself is broken (its TLS library does not load) is no bug of
+    perspt's: say so, and name the doctor check that explains it."""
+    from perspt_doctor.client.failures import describe
+    from perspt_doctor.transport.classify import tls_library_fault
+
+    if tls_library_fault() is None:
+        return
+    for line in describe(exc).lines():
+        _emit(line)
+    raise SystemExit(1) from None
 
 
 def _click_message(exc: Any) -> str:

@@ -47,8 +47,13 @@ class Failure:
 def describe(exc: BaseException, provider: str | None = None) -> Failure:
     """The failure in one line. What failed and which check explains it come from the transport's one
     classifier (`transport/classify.py`), so this line, `--test-connection` and the doctor agree."""
+    from perspt_doctor.transport.classify import TLS_LIBRARY_HINT, Kind, classify, tls_library_fault
+
+    if tls_library_fault() is not None:  # nothing below can even be imported: the cause is Python itself
+        cause = classify(exc)
+        return Failure("runtime", provider, cause.message, None, cause.doctor_command(), TLS_LIBRARY_HINT,
+                       cause.layer)
     from perspt_doctor.providers.errors import ModelNotFoundError, NetworkError, ProviderError
-    from perspt_doctor.transport.classify import Kind, classify
     from perspt_doctor.transport.trust import TransportConfigError
 
     if isinstance(exc, ProviderError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
+from perspt_doctor.client.request_log import endpoint_of, log_failure
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
@@ -149,6 +151,7 @@ class ChatSession:
         routes = self.routes()
         for index, route in enumerate(routes):
             pieces: list[str] = []
+            started = time.monotonic()
             try:
                 usage = await self._run(route, sink, pieces)
             except asyncio.CancelledError:
@@ -158,6 +161,11 @@ class ChatSession:
                 failure = await self._describe(exc, route)
                 partial = "".join(pieces)
                 has_next = index + 1 < len(routes)
+                adapter = self._adapters.get(route.provider)
+                log_failure(failure, exc, provider=route.provider, model=route.model,
+                            endpoint=endpoint_of(exc, getattr(adapter, "base_url", None)),
+                            seconds=time.monotonic() - started,
+                            final=bool(partial) or route.on_failure == "fail" or not has_next)
                 if partial or route.on_failure == "fail" or not has_next:
                     self._finish(TurnResult(partial, "error", route, failure=failure, error=exc,
                                             skipped=result.skipped))

@@ -52,9 +52,14 @@ class FixReport:
 # ---- planning --------------------------------------------------------------------------------------
 def plan_fixes(run: DoctorRun) -> list[Planned]:
     """Every fix the run's results declare, in report order, each command once (two checks may offer the
-    same chmod); advice-only fixes are left to the report."""
+    same chmod); advice-only fixes are left to the report. A row that is ok needs no fix, whatever it
+    declares."""
+    from perspt_doctor.engine.model import Status
+
     planned: dict[str, Planned] = {}
     for outcome in run.outcomes:
+        if outcome.status in (Status.OK, Status.SKIP):
+            continue
         for fix in outcome.result.fixes:
             if fix.apply is not None:
                 planned.setdefault(fix.command, Planned(outcome.id, fix))
@@ -134,7 +139,21 @@ def apply_fixes(run: DoctorRun, settings: Settings, options: DoctorOptions, *, d
 
 
 def _rerun(settings: Settings, options: DoctorOptions, check_ids: list[str]) -> DoctorRun:
-    """The run's own options (its providers, plugins, --offline), narrowed to the checks that changed."""
+    """The run's own options (its providers, plugins, --offline), narrowed to the checks that changed, on the
+    settings read again: a fix may have rewritten the config file the first run read."""
     from perspt_doctor.engine.runner import run_doctor
 
-    return run_doctor(settings, replace(options, only=tuple(check_ids), skip=(), progress=None))
+    return run_doctor(_reread(settings), replace(options, only=tuple(check_ids), skip=(), progress=None))
+
+
+def _reread(settings: Settings) -> Settings:
+    """The settings as the config file now says (the old ones when it cannot be read as valid)."""
+    from perspt_doctor.settings.diagnostics import ConfigError
+    from perspt_doctor.settings.resolve import load_settings
+
+    if settings.flags.no_config:
+        return settings
+    try:
+        return load_settings(settings.flags, env=settings.env, use_keyring=settings._keyring_lookup is not None)
+    except (ConfigError, OSError):
+        return settings

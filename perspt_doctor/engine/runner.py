@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from perspt_doctor.engine import plan
+from perspt_doctor.engine import broken_python, plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
@@ -73,7 +73,15 @@ def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check]
     """Discovered checks (declared form) plus a synthetic error check per source that failed to load."""
     found = discover(env=settings.env, checks_dirs=options.checks_dirs, user_dir=options.user_checks_dir,
                      builtins=options.builtins)
-    declared = list(found.checks) + [_problem_check(p, i) for i, p in enumerate(found.problems)]
+    problems = found.problems
+    declared = list(found.checks)
+    broken = broken_python.tls_library_fault()
+    if broken is not None and not any(c.id == "runtime.python" for c in declared):
+        # Python itself is broken: the built-in modules failed for that one reason, which runtime.python says.
+        unloaded = [p.name for p in problems if p.origin == "builtin"]
+        problems = [p for p in problems if p.origin != "builtin"]
+        declared.append(broken_python.stand_in(broken, unloaded))
+    declared += [_problem_check(p, i) for i, p in enumerate(problems)]
     return declared, found
 
 

@@ -38,7 +38,7 @@ def config_fixes(loaded: LoadedConfig, say: Say) -> list[Fix]:
     from perspt_doctor.settings.writer import holds_secret, plaintext_keys
 
     migration = migrate(loaded.data)
-    rewrite = list(migration.changes)
+    rewrite = list(migration.steps)
     if loaded.has_bom:
         rewrite.append("remove the UTF-8 byte-order mark")
     loose = loaded.mode is not None and bool(loaded.mode & 0o077)
@@ -101,7 +101,8 @@ def _rewrite_fix(plan: _Plan) -> Fix:
     else:
         keys = ", ".join(key_path for _pid, key_path, _value in plan.to_keyring)
         what = command = f"remove {keys} once in the keyring"
-    return Fix(f"rewrite {plan.path}: {what}", command, apply, dry_run=f"would rewrite the file: {what}")
+    return Fix(f"rewrite {plan.path}: {what}", command, apply,
+               dry_run=f"would {what} (one rewrite of {plan.path}, with a dated backup)")
 
 
 def _tighten(plan: _Plan) -> Callable[[], str | None]:

@@ -386,12 +386,20 @@ def _type_hint(spec: Field, value: Any) -> str | None:
 class Migration:
     data: dict[str, Any]
     changes: list[str] = field(default_factory=list)
+    """What was done, in the past tense (`renamed `a` to `b``), for after the file is written."""
+    steps: list[str] = field(default_factory=list)
+    """The same changes as steps still to take (`rename `a` to `b``), for plans and dry runs."""
 
 
 def migrate(data: Mapping[str, Any]) -> Migration:
     """Rename legacy keys to their current spelling. The newer key wins where both exist."""
     result: dict[str, Any] = {}
-    changes: list[str] = []
+    out = Migration(result)
+
+    def change(done: str, step: str) -> None:
+        out.changes.append(done)
+        out.steps.append(step)
+
     for key, value in data.items():
         target = LEGACY_KEYS.get(key)
         if target is None:
@@ -399,14 +407,15 @@ def migrate(data: Mapping[str, Any]) -> Migration:
             continue
         winner = next((k for k in (target, *_LEGACY_ORDER.get(target, ())) if k in data), key)
         if winner != key:
-            changes.append(f"removed `{key}` (already set as `{winner}`)")
+            change(f"removed `{key}` (already set as `{winner}`)", f"remove `{key}` (already set as `{winner}`)")
             continue
         if key == "providers" and not isinstance(value, Mapping):
-            changes.append("removed `providers` (not a map of provider -> URL)")
+            change("removed `providers` (not a map of provider -> URL)",
+                   "remove `providers` (not a map of provider -> URL)")
             continue
         result[target] = value
-        changes.append(f"renamed `{key}` to `{target}`")
-    return Migration(result, changes)
+        change(f"renamed `{key}` to `{target}`", f"rename `{key}` to `{target}`")
+    return out
 
 
 JSON_SCHEMA_ID = "urn:perspt:config-schema:1"

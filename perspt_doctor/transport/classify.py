@@ -64,13 +64,15 @@ class Kind(str, Enum):
     OUT_OF_MEMORY = "out_of_memory"
     OLLAMA_NOT_RUNNING = "ollama_not_running"
     OLLAMA_CONFIG = "ollama_config"
+    PYTHON_TLS = "python_tls"
+    """Python itself cannot load its TLS library (`import ssl` fails): no request can be made at all."""
     UNKNOWN = "unknown"
 
     def __str__(self) -> str:
         return self.value
 
 
-LAYERS = ("config", "keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model", "ratelimit", "live",
+LAYERS = ("runtime", "config", "keys", "proxy", "dns", "tcp", "tls", "http", "auth", "model", "ratelimit", "live",
           "ollama", "memory")
 """Every layer a cause can belong to, earliest first: the order in which one failure explains the next.
 Each is also the check category whose checks explain it (`perspt doctor --only 'LAYER.*'`)."""
@@ -86,10 +88,10 @@ _LAYER = {
     Kind.RATE_LIMIT: "ratelimit", Kind.MODEL_NOT_FOUND: "model", Kind.CONTEXT_TOO_LONG: "model",
     Kind.ENDPOINT_NOT_FOUND: "http", Kind.BAD_REQUEST: "http", Kind.BAD_RESPONSE: "http", Kind.SERVER: "http",
     Kind.OVERLOADED: "http", Kind.OUT_OF_MEMORY: "memory", Kind.OLLAMA_NOT_RUNNING: "tcp",
-    Kind.OLLAMA_CONFIG: "ollama", Kind.UNKNOWN: "http",
+    Kind.OLLAMA_CONFIG: "ollama", Kind.PYTHON_TLS: "runtime", Kind.UNKNOWN: "http",
 }
 _NETWORK_LAYERS = ("dns", "tcp", "tls", "http")
-_UNSCOPED_LAYERS = ("proxy", "keys")
+_UNSCOPED_LAYERS = ("proxy", "keys", "runtime")
 """Doctor commands for these layers check every provider: the proxy and the keys are shared settings."""
 
 
@@ -192,6 +194,20 @@ _HOSTNAME_CODES = {62}
 """X509_V_ERR_HOSTNAME_MISMATCH."""
 
 
+TLS_LIBRARY_HINT = ("install your distribution's OpenSSL package (libssl3 on Debian and Ubuntu, openssl-libs on "
+                    "Fedora), or reinstall perspt with the distribution's Python")
+
+
+def tls_library_fault() -> str | None:
+    """Why `import ssl` fails (e.g. `libssl.so.3` missing), None when Python's TLS library loads. Nothing
+    that sends a request can work then; the doctor reports it as `runtime.python`."""
+    try:
+        import ssl  # noqa: F401
+    except ImportError as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
 def chain_of(exc: BaseException) -> list[BaseException]:
     """The exception and everything beneath it (`__cause__`, else `__context__`), outermost first."""
     seen: list[BaseException] = []
@@ -233,8 +249,6 @@ def authority(url: str | None) -> str | None:
 def classify(exc: BaseException, *, proxy: str | None = None, provider: str | None = None) -> Cause:
     """The cause of a failed request. `proxy` is the proxy URL the request went through (None: direct),
     so that a failure to reach the first hop is named as the proxy's."""
-    import ssl
-
     from perspt_doctor import redact
 
     chain = chain_of(exc)
@@ -249,6 +263,11 @@ def classify(exc: BaseException, *, proxy: str | None = None, provider: str | No
             kind = Kind.OLLAMA_NOT_RUNNING
         return Cause(kind, redact.redact(message), host or endpoint, detail, url=url,
                      provider=provider, via=proxy_host, **kw)
+
+    broken = tls_library_fault()
+    if broken is not None:
+        return made(Kind.PYTHON_TLS, f"Python cannot load its TLS library (import ssl fails: {broken})")
+    import ssl
 
     for item in reversed(chain):
         if isinstance(item, ssl.SSLCertVerificationError):

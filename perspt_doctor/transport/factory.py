@@ -113,10 +113,46 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
         # Proxies come from `proxy_table` (the settings' environment), never from os.environ again.
         "trust_env": False,
         "mounts": proxy_mounts(settings, sync=sync, verify=verify, limits=limits),
+        "event_hooks": trace_hooks(sync=sync),
     }
     if base_url:
         kwargs["base_url"] = base_url
     return kwargs
+
+
+def trace_hooks(*, sync: bool) -> dict[str, list[Any]]:
+    """At log level `trace`, one record per API call: method, URL (without its query, which may hold a
+    key), status and the time to the reply's headers. No headers, no bodies."""
+    import time
+    import weakref
+
+    from perspt_doctor.logs import LEVELS, get_logger
+
+    log = get_logger("http")
+    started: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def on_request(request: Any) -> None:
+        if log.isEnabledFor(LEVELS["trace"]):
+            started[request] = time.monotonic()
+
+    def on_response(response: Any) -> None:
+        request = response.request
+        begun = started.pop(request, None)
+        if begun is None:
+            return
+        log.log(LEVELS["trace"], "api call: %s %s -> %s in %.3fs", request.method, request.url.copy_with(query=None),
+                response.status_code, time.monotonic() - begun)
+
+    if sync:
+        return {"request": [on_request], "response": [on_response]}
+
+    async def on_request_async(request: Any) -> None:
+        on_request(request)
+
+    async def on_response_async(response: Any) -> None:
+        on_response(response)
+
+    return {"request": [on_request_async], "response": [on_response_async]}
 
 
 def build_async_client(settings: Settings, *, streaming: bool = False, total_timeout: float | None = None,

@@ -201,6 +201,10 @@ class OllamaFake:
     def fail(self, path: str, status: int, error: str, *, times: int | None = None) -> None:
         self.fault(path, Fault(status=status, error=error, times=times))
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def busy(self, path: str = "/api/chat", *, times: int | None = None) -> None:
         self.fail(path, 503, BUSY_ERROR, times=times)
 

@@ -214,3 +214,54 @@ def test_fit_in_unified_memory(tmp_path: Path) -> None:
         ctx.stash[GPU_APPLE] = apple
         result = run(mc.fit_check, ctx)
     assert result.status == "ok" and "fits in unified memory" in result.summary and result.hint is None
+
+
+# ---- memory.fit with options.num_gpu (issue 13 item 5) ------------------------------------------
+def h200() -> dict[ServiceKey[Any], Any]:
+    rows = gpu.parse_query_csv((FIXTURES / "nvidia-h200" / "nvidia-smi-query.csv").read_text())
+    return {**NO_GPU, GPU_NVIDIA: gpu.GpuReport("nvidia", "nvidia-smi", tuple(gpu.devices_from_query(rows)))}
+
+
+BIG49 = FakeModel("llama3.3:70b", size=int(49 * GIB), parameter_size="70.6B", quantization_level="Q5_K_M",
+                  model_info={"general.architecture": "llama", "llama.block_count": 80,
+                              "llama.embedding_length": 8192, "llama.attention.head_count": 64,
+                              "llama.attention.head_count_kv": 8})
+
+
+def fit_with(tmp_path: Path, options: dict[str, Any] | None, ram: float = 22.7) -> Any:
+    with ollama_fake(models=[BIG49]) as fake:
+        config: dict[str, Any] = {"model": "llama3.3:70b", **({"options": options} if options else {})}
+        return run(mc.fit_check, ctx_with(tmp_path, mem(ram, total=64), config, gpus=h200(),
+                                          env={"OLLAMA_HOST": fake.host}))
+
+
+def test_fit_num_gpu_zero_counts_only_ram(tmp_path: Path) -> None:
+    """num_gpu 0 keeps the whole model on the CPU: a GPU with room does not make a 49 GiB model fit."""
+    result = fit_with(tmp_path, {"num_gpu": 0})
+    assert result.status == "fail", result.summary
+    assert "fits in GPU memory" not in result.summary
+    assert "options.num_gpu is 0: all of it runs on the CPU" in result.summary and "22.7 GiB" in result.summary
+    assert result.facts["num_gpu"] == 0 and result.facts["need_vram"] == 0
+    assert result.hint and "options.num_gpu" in result.hint
+
+
+def test_fit_without_num_gpu_still_fits_the_gpu(tmp_path: Path) -> None:
+    result = fit_with(tmp_path, None)
+    assert result.status == "ok" and "fits in GPU memory" in result.summary and "NVIDIA H200" in result.summary
+
+
+def test_fit_partial_num_gpu_splits(tmp_path: Path) -> None:
+    """40 of 80 layers on the GPU: half the need stays in RAM, which 22.7 GiB cannot hold; 70 of 80 can."""
+    half = fit_with(tmp_path, {"num_gpu": 40})
+    assert half.status == "fail" and "about 50% of it on the NVIDIA H200" in half.summary
+    most = fit_with(tmp_path, {"num_gpu": 70})
+    assert most.status == "ok" and "about 88% of it on the NVIDIA H200" in most.summary
+    assert 0 < most.facts["need_ram"] < 22.7 * GIB and most.facts["need_vram"] > 0
+
+
+def test_fit_num_ctx_grows_the_need(tmp_path: Path) -> None:
+    """num_ctx is in the estimate: a long context alone tips a CPU-only model over the RAM."""
+    small = fit_with(tmp_path, {"num_gpu": 0, "num_ctx": 2048}, ram=62)
+    large = fit_with(tmp_path, {"num_gpu": 0, "num_ctx": 131072}, ram=62)
+    assert small.status == "ok" and large.status == "fail"
+    assert large.facts["kv_bytes"] == 64 * small.facts["kv_bytes"]

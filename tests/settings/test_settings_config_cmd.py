@@ -81,9 +81,10 @@ def test_validate_fix_issues_dry_run_then_apply(perspt: Callable[..., object], t
     path.chmod(0o644)
     dry = perspt(["--config", str(path), "--validate-config", "--fix-issues", "--dry-run"])
     assert dry.code == 0, dry.output
-    for step in ("renamed `provider_type` to `provider`", "move the mistral key (api_key) into the OS keyring",
-                 "set the file mode to 600"):
+    for step in ("would rename `provider_type` to `provider`", "would move the mistral key (api_key) into the OS keyring",
+                 "would set the file mode to 600"):
         assert step in dry.stdout
+    assert "renamed" not in dry.stdout and "removed" not in dry.stdout
     assert path.read_text() == original and _mode(path) == 0o644
     declined = perspt(["--config", str(path), "config", "validate", "--fix-issues"], input="n\n")
     assert "keys left in the file" in declined.stdout
