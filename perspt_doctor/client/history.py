@@ -196,7 +196,8 @@ class HistoryStore:
             if message.role == "user":
                 updates.append("title = CASE WHEN title = '' THEN ? ELSE title END")
                 values.append(_title_from(message.content))
-            if message.role == "assistant" and message.model:
+            if message.role == "assistant" and message.model and message.status != "error":
+                # labelled by the provider that last answered, not by one that failed
                 updates.extend(["provider = ?", "model = ?"])
                 values.extend([message.provider, message.model])
             conn.execute(f"UPDATE conversations SET {', '.join(updates)} WHERE id = ?", (*values, conversation_id))
