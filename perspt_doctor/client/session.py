@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
-from perspt_doctor.client.fallback import Route, build_routes, default_model
+from perspt_doctor.client.fallback import Cooldown, Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
@@ -62,7 +62,8 @@ class TurnFailed(Exception):
 class ChatSession:
     def __init__(self, settings: Any, *, streaming: bool, store: Any | None = None,
                  adapter_factory: AdapterFactory = registry_factory,
-                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None,
+                 cooldown: Cooldown | None = None) -> None:
         self.settings = settings
         self.streaming = streaming
         self.store = store
@@ -81,6 +82,8 @@ class ChatSession:
         """This session's token usage (the REPL's `/usage`)."""
         self.show_usage = False
         """`--usage`: each turn says what it cost, on stderr."""
+        self.cooldown = cooldown or Cooldown()
+        self._after_reply: list[str] = []
 
     # ---- providers -------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
@@ -146,7 +149,7 @@ class ChatSession:
         self.conversation.add("user", text)
         self._record(StoredMessage("user", text))
         result = TurnResult(text="", status="error")
-        routes = self.routes()
+        routes = self.cooldown.usable(self.routes())
         for index, route in enumerate(routes):
             pieces: list[str] = []
             try:
@@ -163,17 +166,29 @@ class ChatSession:
                                             skipped=result.skipped))
                     raise TurnFailed(self.last or result) from exc
                 result.skipped.append(Skipped(route, failure))
+                self.cooldown.failed(route)
                 following = routes[index + 1]
                 self._notify(f"{route.provider}/{route.model} failed ({failure.summary()}); trying "
                              f"{following.provider}/{following.model} ({following.origin})")
                 continue
             done = TurnResult("".join(pieces), "complete", route, usage, skipped=result.skipped)
+            self.cooldown.answered(route)
             if result.skipped:
                 reasons = "; ".join(f"{s.route.provider} skipped: {s.failure.kind}" for s in result.skipped)
-                self._notify(f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}")
+                # said after the reply is shown, on its own line, not into the live region
+                self._after_reply.append(
+                    f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}; this session "
+                    f"uses the fallback for {self.cooldown.seconds:.0f} s before trying "
+                    f"{', '.join(s.route.provider for s in result.skipped)} again")
             self._finish(done)
             return done
         raise AssertionError("unreachable: the last route always fails hard")
+
+    def say_pending(self) -> None:
+        """The notices held back while a reply was shown: called once the reply is finished."""
+        pending, self._after_reply = self._after_reply, []
+        for line in pending:
+            self._notify(line)
 
     async def _run(self, route: Route, sink: Sink, pieces: list[str]) -> Usage | None:
         adapter = self.adapter(route.provider)

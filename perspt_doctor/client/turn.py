@@ -38,6 +38,7 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
             report_failure(exc, debug=debug)
             return ExitCode.FAILURE
     sink.finish()
+    session.say_pending()
     if session.show_usage and session.last is not None:
         from perspt_doctor.client.usage import reply_line
 
