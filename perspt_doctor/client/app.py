@@ -44,12 +44,16 @@ def open_store() -> HistoryStore | None:
 
 def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSession:
     """The session, going on with a stored conversation when `options.resume` says so."""
+    from perspt_doctor.client.roles import find_role
     from perspt_doctor.client.session import ChatSession
     from perspt_doctor.client.waiting import RetryDisplay
 
+    role = find_role(options.settings, options.role) if options.role else None
     session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice,
                           retry_wait=RetryDisplay().wait)
     session.show_usage = options.show_usage
+    if role is not None:
+        session.apply_role(role, flags_win=True)
     if options.resume is not None:
         from perspt_doctor.client import continuation
 
@@ -68,6 +72,10 @@ def run_chat(options: ChatOptions, question: str | None = None) -> int:
     from perspt_doctor.client.stdin import is_piped, read_piped, with_piped
 
     check_provider(options.settings)
+    if options.role:
+        from perspt_doctor.client.roles import find_role
+
+        find_role(options.settings, options.role)  # an unknown role is a usage error before anything starts
     piped = read_piped() if is_piped() else None
     if piped is not None and not piped.strip() and question is None:
         raise UsageError("nothing to ask: standard input was empty",

@@ -162,6 +162,26 @@ async def cmd_system(session: ChatSession, screen: Screen, arg: str) -> None:
     screen.info("System prompt set for the rest of this conversation.")
 
 
+async def cmd_role(session: ChatSession, screen: Screen, arg: str) -> None:
+    from perspt_doctor.client.roles import find_role, roles
+    from perspt_doctor.errors import PersptError
+
+    name = arg.strip()
+    if not name:
+        known = sorted(roles(session.settings))
+        current = f"Role: {session.role}" if session.role else "No role"
+        screen.info(f"{current}. Roles: {', '.join(known)}" if known else
+                    f"{current}. Define roles in the config file (`roles`), then /role NAME.")
+        return
+    try:
+        role = find_role(session.settings, name)
+        session.apply_role(role)
+    except PersptError as exc:
+        screen.error(f"{exc}" + (f"; {exc.hint}" if exc.hint else ""))
+        return
+    screen.info(f"Role: {role.name} · {session.provider} · {session.model}")
+
+
 async def cmd_exit(session: ChatSession, screen: Screen, _arg: str) -> None:
     raise ExitRepl
 
@@ -175,6 +195,7 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("save", "[FILE]", "save the conversation as Markdown", cmd_save),
     Command("history", "", "the messages of this conversation", cmd_history),
     Command("system", "[PROMPT]", "show or set the system prompt", cmd_system),
+    Command("role", "[NAME]", "use a role of the config (prompt, model, options)", cmd_role),
     Command("exit", "", "quit (also /quit, Ctrl+D)", cmd_exit),
 )}
 ALIASES = {"quit": "exit", "q": "exit", "models": "list-models", "?": "help", "h": "help"}

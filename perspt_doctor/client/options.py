@@ -21,6 +21,8 @@ class ChatOptions:
     """Go on with this stored conversation (`--continue`: the latest; `--conversation ID`)."""
     show_usage: bool = False
     """`--usage`: print each reply's token usage on stderr."""
+    role: str | None = None
+    """`--role NAME`: a role of the config file (its prompt, model and options; flags still win)."""
 
     @property
     def streaming(self) -> bool:

@@ -17,6 +17,7 @@ from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Cooldown, Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
+from perspt_doctor.client.roles import Role
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
@@ -83,6 +84,7 @@ class ChatSession:
         self.show_usage = False
         """`--usage`: each turn says what it cost, on stderr."""
         self.cooldown = cooldown or Cooldown()
+        self.role: str | None = None
         self._after_reply: list[str] = []
 
     # ---- providers -------------------------------------------------------------------
@@ -117,6 +119,26 @@ class ChatSession:
         self.model = default_model(provider) or self.model
 
     # ---- the conversation ------------------------------------------------------------
+    def apply_role(self, role: Role, *, flags_win: bool = False) -> None:
+        """Use a role's provider, model, options and system prompt; with `flags_win`, what the command
+        line gave explicitly stays (`perspt --role r -m X`)."""
+        from perspt_doctor import catalog
+
+        flags = self.settings.flags
+        if role.provider and not (flags_win and flags.provider):
+            self.provider = catalog.resolve_provider(role.provider, f"roles.{role.name}.provider")
+            self.model = default_model(self.provider) or self.model
+        if role.model and not (flags_win and flags.model):
+            self.model = role.model
+        sampling = Sampling.from_settings(self.settings)
+        for key, value in role.sampling.items():
+            if not (flags_win and key in flags.extra):
+                setattr(sampling, key, value)
+        self.sampling = sampling
+        if role.system_prompt and not (flags_win and "system_prompt" in flags.extra):
+            self.set_system_prompt(role.system_prompt)
+        self.role = role.name
+
     def new_conversation(self) -> None:
         self.conversation.clear()
         self.conversation_id = None
