@@ -87,7 +87,26 @@ def run_chat(options: ChatOptions, question: str | None = None) -> int:
         return asyncio.run(one_shot(make_session(options), question, debug=options.debug))
     from perspt_doctor.client.repl import run_repl
 
-    return run_repl(make_session(options, interactive=True), debug=options.debug)
+    session = make_session(options, interactive=True)
+    check_key(session)
+    return run_repl(session, debug=options.debug)
+
+
+def check_key(session: ChatSession) -> None:
+    """The REPL says a key is missing when it starts, not after the first message is typed (unless a
+    fallback route may answer without it)."""
+    from perspt_doctor import catalog
+    from perspt_doctor.errors import UserError
+    from perspt_doctor.providers.errors import AuthenticationError
+
+    spec = catalog.PROVIDERS.get(session.provider)
+    if spec is None or not spec.key_required or len(session.routes()) > 1:
+        return
+    if session.settings.key_for(session.provider).value:
+        return
+    missing = AuthenticationError(f"no API key for {spec.display_name}", provider=spec.id,
+                                  code="missing_key").with_default_hint()
+    raise UserError(missing.message, hint=missing.hint)
 
 
 async def one_shot(session: ChatSession, question: str, *, debug: bool = False,

@@ -194,3 +194,21 @@ def test_a_dead_primary_is_not_paid_for_on_every_turn(fake: OpenAIFake, tmp_path
         attempts = asyncio.run(three_turns())
     assert attempts[0] >= 1 and attempts == [attempts[0]] * 3, attempts
     assert sum("answered by ollama" in n for n in notices) == 1, notices
+
+
+def test_the_repl_says_a_key_is_missing_when_it_starts(tmp_path: Path) -> None:
+    from tests.client.test_repl_tmux import Tmux
+    from tests.infra.tools import need
+
+    need("tmux")
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+                                      "XDG_CACHE_HOME", "PYTHON_KEYRING_BACKEND") if k in os.environ}
+    env.update({"TERM": "xterm-256color", "PYTHONPATH": os.getcwd()})
+    repl = Tmux([sys.executable, "-m", "perspt_doctor", "-p", "groq"], env, tmp_path)
+    try:
+        screen = repl.wait_for(lambda s: "no API key" in s)
+        assert "Type a message" not in screen
+        assert "perspt keys set groq" in " ".join(screen.split())
+        assert repl.exit_code() == 1
+    finally:
+        repl.kill()
