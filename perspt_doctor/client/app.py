@@ -69,9 +69,11 @@ def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSess
 
 
 def run_chat(options: ChatOptions, question: str | None = None) -> int:
+    from perspt_doctor.client.attachments import read_files
     from perspt_doctor.client.stdin import is_piped, read_piped, with_piped
 
     check_provider(options.settings)
+    files = read_files(options.files)
     if options.role:
         from perspt_doctor.client.roles import find_role
 
@@ -84,10 +86,11 @@ def run_chat(options: ChatOptions, question: str | None = None) -> int:
     if question is not None:
         if not question.strip():
             raise UsageError("the question is empty")
-        return asyncio.run(one_shot(make_session(options), question, debug=options.debug))
+        return asyncio.run(one_shot(make_session(options), files + question, debug=options.debug))
     from perspt_doctor.client.repl import run_repl
 
     session = make_session(options, interactive=True)
+    session.attachments = files
     check_key(session)
     return run_repl(session, debug=options.debug)
 

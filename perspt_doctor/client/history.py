@@ -248,6 +248,18 @@ class HistoryStore:
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
         return [_message(row) for row in rows]
 
+    def drop_last_exchange(self, conversation_id: int) -> int:
+        """Delete the last question and what followed it (`/undo`, `/retry`); returns the rows deleted."""
+        conn = self.connect()
+        with _transaction(conn):
+            row = conn.execute("SELECT MAX(id) FROM messages WHERE conversation_id = ? AND role = 'user'",
+                               (conversation_id,)).fetchone()
+            if row is None or row[0] is None:
+                return 0
+            cursor = conn.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                                  (conversation_id, row[0]))
+        return int(cursor.rowcount)
+
     def counts(self) -> tuple[int, int]:
         conn = self.connect()
         conversations = conn.execute("SELECT COUNT(*) FROM conversations").fetchone()[0]

@@ -85,6 +85,12 @@ class ChatSession:
         """`--usage`: each turn says what it cost, on stderr."""
         self.cooldown = cooldown or Cooldown()
         self.role: str | None = None
+        self.models_seen: list[str] = []
+        """Model names of the last model list (for completion)."""
+        self._model_of: dict[str, str] = {}
+        """The model last used with each provider this session (`/provider X` brings it back)."""
+        self.attachments = ""
+        """Files given with -f, sent before the first message of the REPL."""
         self._after_reply: list[str] = []
 
     # ---- providers -------------------------------------------------------------------
@@ -109,14 +115,18 @@ class ChatSession:
 
     async def list_models(self, provider: str | None = None) -> list[str]:
         listing = await self.adapter(provider or self.provider).list_models()
-        return sorted(m.id for m in listing.models)
+        names = sorted(m.id for m in listing.models)
+        if (provider or self.provider) == self.provider:
+            self.models_seen = names
+        return names
 
     async def switch_provider(self, provider: str) -> None:
         old = self._adapters.pop(self.provider, None) if provider != self.provider else None
         if old is not None:
             await old.aclose()
+        self._model_of[self.provider] = self.model
         self.provider = provider
-        self.model = default_model(provider) or self.model
+        self.model = self._model_of.get(provider) or default_model(provider) or self.model
 
     # ---- the conversation ------------------------------------------------------------
     def apply_role(self, role: Role, *, flags_win: bool = False) -> None:
@@ -138,6 +148,39 @@ class ChatSession:
         if role.system_prompt and not (flags_win and "system_prompt" in flags.extra):
             self.set_system_prompt(role.system_prompt)
         self.role = role.name
+
+    def undo(self) -> str | None:
+        """Drop the last exchange, from the conversation the model sees and from the stored one;
+        returns its question."""
+        question = self.conversation.drop_last_exchange()
+        if question is not None and self.conversation_id is not None:
+            self._store_call("drop_last_exchange", self.conversation_id)
+        return question
+
+    def resume(self, conversation_id: int | None = None) -> int:
+        """Continue a stored conversation (the latest by default): its turns become the context, and new
+        turns are stored with it. Raises LookupError when there is none."""
+        if self.store is None:
+            raise LookupError("the history is off for this session")
+        cid = conversation_id if conversation_id is not None else self.store.latest_id()
+        stored = self.store.get(cid) if cid is not None else None
+        if stored is None or cid is None:
+            raise LookupError(f"no stored conversation {cid}" if conversation_id is not None
+                              else "no stored conversation yet")
+        self.conversation.clear()
+        for message in self.store.messages(cid):
+            if message.role in ("user", "assistant") and message.content and message.status != "error":
+                if message.role == "assistant" and not self.conversation.messages:
+                    continue
+                if self.conversation.messages and self.conversation.messages[-1].role == message.role:
+                    self.conversation.messages.pop()  # a question that got no answer
+                self.conversation.add(message.role, message.content)
+        if self.conversation.messages and self.conversation.messages[-1].role == "user":
+            self.conversation.messages.pop()
+        if stored.system_prompt:
+            self.conversation.system_prompt = stored.system_prompt
+        self.conversation_id = cid
+        return cid
 
     def new_conversation(self) -> None:
         self.conversation.clear()
