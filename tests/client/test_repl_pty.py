@@ -13,7 +13,7 @@ import pytest
 from tests.client.pty_screen import PtyScreen
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
 
-WORDS = [f"w{n:02d}x" for n in range(1, 60)]
+WORDS = [f"w{n:03d}x" for n in range(1, 400)]
 
 
 @pytest.fixture
@@ -31,10 +31,10 @@ def _env(fake: OpenAIFake) -> dict[str, str]:
     return env
 
 
-def _slow_reply(fake: OpenAIFake) -> None:
-    """About one word every 0.15 s: the fake drips each streamed event byte by byte."""
+def _slow_reply(fake: OpenAIFake, interval: float) -> None:
+    """At 0.0006 s a byte, about one word every 0.15 s: the fake drips each streamed event byte by byte."""
     fake.reply = " ".join(WORDS)
-    fake.fail("drip", path="chat", interval=0.0006)
+    fake.fail("drip", path="chat", interval=interval)
 
 
 def _counts(screen: str) -> dict[str, int]:
@@ -42,17 +42,21 @@ def _counts(screen: str) -> dict[str, int]:
     return {word: shown.count(word) for word in WORDS if word in shown}
 
 
-@pytest.mark.parametrize("question_flag", [False, True], ids=["repl", "one-shot"])
-def test_ctrl_c_shows_the_partial_reply_once(fake: OpenAIFake, tmp_path: Path, question_flag: bool) -> None:
-    _slow_reply(fake)
+@pytest.mark.parametrize(("question_flag", "seconds", "interval"),
+                         [(False, 1.0, 0.0006), (True, 1.0, 0.0006), (False, 4.0, 0.00005)],
+                         ids=["repl", "one-shot", "repl-long-reply"])
+def test_ctrl_c_shows_the_partial_reply_once(fake: OpenAIFake, tmp_path: Path, question_flag: bool,
+                                             seconds: float, interval: float) -> None:
+    """The long reply wraps over many lines, so the live region holds several when Ctrl+C arrives."""
+    _slow_reply(fake, interval)
     argv = [sys.executable, "-m", "perspt_doctor"] + (["-q", "count slowly"] if question_flag else [])
     term = PtyScreen(argv, _env(fake))
     try:
         if not question_flag:
             term.wait_for(lambda s: "Ctrl+D to quit" in s)
             term.type("count slowly\r")
-        term.wait_for(lambda s: "w03x" in s, timeout=30)
-        term.settle(1.0)
+        term.wait_for(lambda s: "w003x" in s, timeout=30)
+        term.settle(seconds)
         term.interrupt()
         screen = term.wait_for(lambda s: "interrupted" in s)
         term.settle(0.5)
@@ -60,7 +64,7 @@ def test_ctrl_c_shows_the_partial_reply_once(fake: OpenAIFake, tmp_path: Path, q
         counts = _counts(screen)
         assert counts, screen
         assert set(counts.values()) == {1}, f"{counts}\n{screen}"
-        assert "w59x" not in screen
+        assert WORDS[-1] not in screen
         assert len(counts) >= 4
         if not question_flag:
             # the prompt comes back below the reply, and the REPL goes on
