@@ -33,7 +33,7 @@ SHORT_HELP = {
     "triage": "Support: rank root causes across users' reports.",
     "models": "List the models a provider offers (live).",
     "config": "Show, check, create, migrate or reset the config file.",
-    "keys": "Store API keys in the OS keyring.",
+    "keys": "Store API keys in the OS keyring (or a private key file).",
     "history": "List, show, export, import or clear conversations.",
     "explain": "Show the docs for a check or a topic, offline.",
 }
