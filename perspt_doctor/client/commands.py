@@ -214,17 +214,16 @@ async def cmd_usage(session: ChatSession, screen: Screen, _arg: str) -> None:
 
 
 async def cmd_resume(session: ChatSession, screen: Screen, arg: str) -> None:
-    wanted = arg.strip()
-    if wanted and not wanted.isdigit():
-        screen.error(f"/resume takes a conversation id (`perspt history list`), not {wanted!r}.")
-        return
+    from perspt_doctor.client import continuation
+    from perspt_doctor.errors import PersptError
+
     try:
-        cid = session.resume(int(wanted) if wanted else None)
-    except LookupError as exc:
-        screen.error(f"{exc}.")
+        ref = continuation.parse_ref(arg) if arg.strip() else continuation.LATEST
+        stored = continuation.resume(session, ref)
+    except PersptError as exc:
+        screen.error(f"{exc}" + (f"; {exc.hint}" if exc.hint else ""))
         return
-    screen.info(f"Resumed conversation {cid}: {len(session.conversation.messages)} messages; the next message "
-                "continues it.")
+    screen.info(f"Resumed: {continuation.describe(stored)}. The next message continues it.")
 
 
 def complete(session: ChatSession, text: str) -> list[str]:

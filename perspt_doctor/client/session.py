@@ -157,31 +157,6 @@ class ChatSession:
             self._store_call("drop_last_exchange", self.conversation_id)
         return question
 
-    def resume(self, conversation_id: int | None = None) -> int:
-        """Continue a stored conversation (the latest by default): its turns become the context, and new
-        turns are stored with it. Raises LookupError when there is none."""
-        if self.store is None:
-            raise LookupError("the history is off for this session")
-        cid = conversation_id if conversation_id is not None else self.store.latest_id()
-        stored = self.store.get(cid) if cid is not None else None
-        if stored is None or cid is None:
-            raise LookupError(f"no stored conversation {cid}" if conversation_id is not None
-                              else "no stored conversation yet")
-        self.conversation.clear()
-        for message in self.store.messages(cid):
-            if message.role in ("user", "assistant") and message.content and message.status != "error":
-                if message.role == "assistant" and not self.conversation.messages:
-                    continue
-                if self.conversation.messages and self.conversation.messages[-1].role == message.role:
-                    self.conversation.messages.pop()  # a question that got no answer
-                self.conversation.add(message.role, message.content)
-        if self.conversation.messages and self.conversation.messages[-1].role == "user":
-            self.conversation.messages.pop()
-        if stored.system_prompt:
-            self.conversation.system_prompt = stored.system_prompt
-        self.conversation_id = cid
-        return cid
-
     def new_conversation(self) -> None:
         self.conversation.clear()
         self.conversation_id = None

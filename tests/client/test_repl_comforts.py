@@ -105,7 +105,7 @@ def test_retry_undo_provider_usage_resume_in_the_repl(fake: OpenAIFake, tmp_path
         repl.prompt("/clear")
         repl.wait_for(lambda s: "Conversation cleared" in s)
         repl.prompt("/resume")
-        repl.wait_for(lambda s: "Resumed conversation" in s)
+        repl.wait_for(lambda s: "Resumed: continuing conversation" in s)
         fake.reply = "Resumed."
         repl.prompt("and then?")
         repl.wait_for(lambda s: "Resumed." in s)

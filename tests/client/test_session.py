@@ -240,7 +240,7 @@ def test_a_failed_primary_rests_for_the_cooldown_and_is_said_once(tmp_path: Path
     from perspt_doctor.client.fallback import Cooldown
 
     settings = settings_with(tmp_path, {"provider": "openai", "fallback_provider": "anthropic"})
-    refused = NetworkError("refused", provider="openai", cause=RootCause("refused", "connection refused"))
+    refused = NetworkError("refused", provider="openai", cause=Cause(Kind.REFUSED, "connection refused"))
     factory = Factory({"openai": Script(error=refused), "anthropic": Script(chunks=["from claude"])})
     clock = Clock()
     notices: list[str] = []
