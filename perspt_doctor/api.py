@@ -96,6 +96,7 @@ from perspt_doctor.providers.registry import make_adapter
 from perspt_doctor.redact import mask, redact
 from perspt_doctor.settings.config_fixes import config_fixes
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.keyfile import key_file, loose_permissions
 from perspt_doctor.settings.keystore import backend_info
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.sources import Source
@@ -171,7 +172,8 @@ __all__ = [
     # how perspt itself was installed
     "Installation", "detect_installation",
     # settings and files
-    "ConfigError", "Diagnostic", "LoadedConfig", "config_fixes", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
+    "ConfigError", "Diagnostic", "LoadedConfig", "config_fixes", "Source", "backend_info", "holds_secret",
+    "key_file", "loose_permissions", "atomic_write", "cache_dir", "data_dir",
     "doctor_runs_dir",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures

@@ -16,7 +16,7 @@ import click
 from perspt_doctor import catalog, paths
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
-from perspt_doctor.errors import ExitCode, UsageError, UserError
+from perspt_doctor.errors import ExitCode, KeyringError, UsageError, UserError
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 
@@ -460,12 +460,12 @@ def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keyst
     if any(ch.isspace() for ch in key):
         raise UserError("the key contains blanks; nothing was stored", hint="paste the key alone, on one line")
     try:
-        keystore.set_key(pid, key)
-    except keystore.KeyringUnavailable as exc:
+        stored = keystore.store_key(pid, key)  # read back before it is reported, or the file's key removed
+    except KeyringError as exc:
         env_name = spec.key_env[0] if spec.key_env else "the key variable"
-        echo(f"the OS keyring is not usable ({exc}); the key was not stored. Export {env_name} instead.")
+        echo(f"the key could not be stored ({exc}); the key was not stored. Export {env_name} instead.")
         return
-    echo(f"stored the {pid} key ({mask(key)}) in the OS keyring")
+    echo(f"stored the {pid} key ({mask(key)}) in {stored.describe()}")
     from perspt_doctor.settings.config_fixes import drop_key
     from perspt_doctor.settings.writer import plaintext_keys
 

@@ -155,7 +155,21 @@ def clear_cmd(ids: tuple[int, ...], yes: bool) -> None:
             _confirm(f"Delete {what}? A backup is made first.")
         backup, deleted = store.clear(list(ids) or None)
     echo(f"Deleted {deleted} conversation{'s' if deleted != 1 else ''}. Backup: {backup}")
-    echo(f"To undo: cp '{backup}' '{backup.parent / backup.name.split('.backup.')[0]}'")
+    target = backup.parent / backup.name.split(".backup.")[0]
+    echo(f"To undo: cp {shell_path(backup)} {shell_path(target)}")
+
+
+def shell_path(path: Path) -> str:
+    """A path as a shell reads it, after the redactor has shown the home directory as `~`: the `~`
+    stays outside the quotes, where the shell expands it."""
+    import shlex
+
+    home = Path.home()
+    try:
+        inside = path.resolve().relative_to(home.resolve())
+    except ValueError:
+        return shlex.quote(str(path))
+    return "~/" + shlex.quote(str(inside)) if str(inside) != "." else "~"
 
 
 def _confirm(question: str, ask: Callable[..., bool] = click.confirm) -> None:

@@ -1,4 +1,5 @@
-"""`perspt keys set|get|delete|list`: API keys in the OS keyring (service `perspt`, user = provider id).
+"""`perspt keys set|get|delete|list`: API keys in the OS keyring (service `perspt`, user = provider id), or,
+where no keyring backend is usable, in the private key file `keys.json` under the config directory.
 
 A key is never taken from the command line: `set` reads it from a hidden prompt, or from stdin when
 stdin is not a terminal (`perspt keys set openai < key.txt`)."""
@@ -29,21 +30,25 @@ def _keystore() -> Any:
 
 
 def _unavailable(exc: Exception, spec: catalog.ProviderSpec | None = None) -> UserError:
+    own_hint = getattr(exc, "hint", None)
     env_hint = f"export {spec.key_env[0]} instead, or " if spec and spec.key_env else ""
-    return UserError(f"the OS keyring is not usable: {exc}",
-                     hint=f"{env_hint}run `perspt doctor --only 'keyring.*'` to see why")
+    return UserError(f"the key store is not usable: {exc}",
+                     hint=own_hint or f"{env_hint}run `perspt doctor --only 'keyring.*'` to see why")
 
 
 def _in_keyring(spec: catalog.ProviderSpec, operation: str, *args: str) -> Any:
-    """`keystore.<operation>(spec.id, *args)`, with an unusable keyring as one clear UserError."""
+    """`keystore.<operation>(spec.id, *args)`, with an unusable key store as one clear UserError."""
+    from perspt_doctor.errors import KeyringError
+
     store = _keystore()
     try:
         return getattr(store, operation)(spec.id, *args)
-    except store.KeyringUnavailable as exc:
+    except KeyringError as exc:
         raise _unavailable(exc, spec) from None
 
 
-@click.group("keys", help="Store API keys in the OS keyring (never in the shell history).")
+@click.group("keys", help="Store API keys in the OS keyring, or a private key file where there is none "
+                          "(never in the shell history).")
 def keys() -> None:
     pass
 
@@ -92,8 +97,8 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
     register_secret(key, f"{spec.id} key")
     if any(ch.isspace() for ch in key):
         raise UsageError("the key contains blanks; nothing stored", hint="give the key alone, on one line")
-    _in_keyring(spec, "set_key", key)
-    echo(f"stored the {spec.id} key ({mask(key)}) in the OS keyring")
+    stored = _in_keyring(spec, "store_key", key)  # read back before it is reported
+    echo(f"stored the {spec.id} key ({mask(key)}) in {stored.describe()}")
     note = _shape_note(spec, key)
     if note:
         echo(f"warning: {note}", err=True)
@@ -101,7 +106,7 @@ def set_cmd(app: AppContext, provider: str, refused: tuple[str, ...]) -> None:
 
     shadowing = [name for name in spec.key_env if os.environ.get(name)]
     if shadowing:
-        echo(f"note: {shadowing[0]} is set in the environment and takes precedence over the keyring", err=True)
+        echo(f"note: {shadowing[0]} is set in the environment and takes precedence over the stored key", err=True)
 
 
 @keys.command("get", help="Show the stored key for PROVIDER, masked (last 4 characters).")
@@ -110,21 +115,24 @@ def get_cmd(provider: str) -> None:
     from perspt_doctor.redact import mask, register_secret
 
     spec = _provider(provider)
-    key = _in_keyring(spec, "get_key")
-    if not key:
-        raise UserError(f"no {spec.id} key in the OS keyring", hint=f"perspt keys set {spec.id}")
+    found = _in_keyring(spec, "find_key")
+    if not found:
+        raise UserError(f"no {spec.id} key in the OS keyring or the key file", hint=f"perspt keys set {spec.id}")
+    key, stored = found
     register_secret(key, f"{spec.id} key")
-    echo(f"{spec.id}: {mask(key)} (keyring, service perspt)")
+    where = "keyring, service perspt" if stored.where == "keyring" else stored.detail
+    echo(f"{spec.id}: {mask(key)} ({where})")
 
 
 @keys.command("delete", help="Remove the stored key for PROVIDER.")
 @click.argument("provider", shell_complete=complete.providers)
 def delete_cmd(provider: str) -> None:
     spec = _provider(provider)
-    removed = _in_keyring(spec, "delete_key")
+    removed = _in_keyring(spec, "forget_key")
     if not removed:
-        raise UserError(f"no {spec.id} key in the OS keyring; nothing removed")
-    echo(f"removed the {spec.id} key from the OS keyring")
+        raise UserError(f"no {spec.id} key in the OS keyring or the key file; nothing removed")
+    for place in removed:
+        echo(f"removed the {spec.id} key from {place.detail if place.where == 'file' else 'the OS keyring'}")
 
 
 @keys.command("list", help="Every provider: the key in the keyring, and the key perspt would use.")
@@ -136,6 +144,10 @@ def list_cmd(app: AppContext) -> None:
     store = _keystore()
     name, usable, why = store.backend_info()
     echo(f"keyring backend: {name}" + ("" if usable else f" (not usable: {why})"))
+    if not usable:
+        from perspt_doctor.settings.keyfile import key_file
+
+        echo(f"key file: {key_file()} (used instead of the keyring)")
     try:
         settings = app.settings()
     except ConfigError as exc:
@@ -143,10 +155,13 @@ def list_cmd(app: AppContext) -> None:
         settings = None
     width = max(len(pid) for pid in catalog.PROVIDERS)
     for pid, spec in catalog.PROVIDERS.items():
+        from perspt_doctor.errors import KeyringError
+
         try:
-            stored = store.get_key(pid) if usable else None
-        except store.KeyringUnavailable as exc:
-            stored, why = None, str(exc)
+            found = store.find_key(pid)
+        except KeyringError:
+            found = None
+        stored = found[0] if found else None
         in_keyring = mask(stored) if stored else "-"
         used = ""
         if settings is not None:

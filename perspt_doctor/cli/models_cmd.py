@@ -23,17 +23,23 @@ if TYPE_CHECKING:
 @click.command(short_help="List the models a provider offers (live).")
 @click.option("--provider", "-p", "provider", metavar="ID", default=None, shell_complete=complete.providers,
               help="Provider to ask (default: the configured one, or --provider-type).")
+@click.option("--base-url", "base_url", metavar="URL", default=None,
+              help="Base URL of the provider's API (same as the root option).")
 @click.option("--json", "as_json", is_flag=True, default=False, help="Print a JSON array with details.")
 @click.option("--long", "-l", "long", is_flag=True, default=False,
               help="Add the context window and owner after each id.")
 @config_option
 @pass_app
-def models(app: AppContext, provider: str | None = None, as_json: bool = False, long: bool = False) -> None:
+def models(app: AppContext, provider: str | None = None, base_url: str | None = None, as_json: bool = False,
+           long: bool = False) -> None:
     """List the models PROVIDER offers to your key, asking the provider now."""
     from perspt_doctor import catalog
 
     if provider:
         app.flags.provider = provider
+    if base_url:
+        app.flags.base_url = base_url
+    if provider or base_url:
         app.invalidate()
     settings = app.settings()
     pid = catalog.resolve_provider(settings.provider.value, settings.provider.origin)

@@ -33,7 +33,7 @@ SHORT_HELP = {
     "triage": "Support: rank root causes across users' reports.",
     "models": "List the models a provider offers (live).",
     "config": "Show, check, create, migrate or reset the config file.",
-    "keys": "Store API keys in the OS keyring.",
+    "keys": "Store API keys in the OS keyring (or a private key file).",
     "history": "List, show, export, import or clear conversations.",
     "explain": "Show the docs for a check or a topic, offline.",
 }
@@ -94,6 +94,9 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("-o", "--option", "request_options", type=(str, str), multiple=True, metavar="NAME VALUE",
               help="A request option for this run: temperature, top_p, max_tokens, frequency_penalty "
                    "(repeatable; checked like the config file).")
+@click.option("-f", "--file", "files", metavar="PATH", multiple=True,
+              help="Add a text file's contents to the prompt (repeatable).")
+@click.option("--role", metavar="NAME", help="A role from the config's `roles`: its prompt, model and options.")
 @click.option("--list-models", is_flag=True, help="Same as `perspt models`.")
 @click.option("--test-connection", is_flag=True, help="Check DNS, TLS, key, model and a one-token reply, step by step.")
 @click.option("--validate-config", is_flag=True, help="Same as `perspt config validate`.")
@@ -219,12 +222,15 @@ def _run_alias_or_chat(ctx: click.Context, app: AppContext, opts: dict[str, Any]
     else:
         from perspt_doctor.client.app import run_chat
 
-        options = _chat_options(app, resume=_resume(opts), show_usage=opts["show_usage"])
+        options = _chat_options(app, resume=_resume(opts), show_usage=opts["show_usage"], role=opts["role"],
+                                files=opts["files"])
         ctx.exit(run_chat(options, question=opts["question"]))
 
 
-def _chat_options(app: AppContext, resume: ConversationRef | None = None, show_usage: bool = False) -> ChatOptions:
-    """What the chat takes from the command line: the settings resolved once, and --debug."""
+def _chat_options(app: AppContext, resume: ConversationRef | None = None, show_usage: bool = False,
+                  role: str | None = None, files: tuple[str, ...] = ()) -> ChatOptions:
+    """What the chat takes from the command line: the settings resolved once, --debug, --role, --file."""
     from perspt_doctor.client.options import ChatOptions
 
-    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume, show_usage=show_usage)
+    return ChatOptions(settings=app.settings(), debug=app.debug, resume=resume, show_usage=show_usage, role=role,
+                       files=files)

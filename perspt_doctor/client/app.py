@@ -44,12 +44,16 @@ def open_store() -> HistoryStore | None:
 
 def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSession:
     """The session, going on with a stored conversation when `options.resume` says so."""
+    from perspt_doctor.client.roles import find_role
     from perspt_doctor.client.session import ChatSession
     from perspt_doctor.client.waiting import RetryDisplay
 
+    role = find_role(options.settings, options.role) if options.role else None
     session = ChatSession(options.settings, streaming=options.streaming, store=open_store(), notify=notice,
                           retry_wait=RetryDisplay().wait)
     session.show_usage = options.show_usage
+    if role is not None:
+        session.apply_role(role, flags_win=True)
     if options.resume is not None:
         from perspt_doctor.client import continuation
 
@@ -65,9 +69,15 @@ def make_session(options: ChatOptions, *, interactive: bool = False) -> ChatSess
 
 
 def run_chat(options: ChatOptions, question: str | None = None) -> int:
+    from perspt_doctor.client.attachments import read_files
     from perspt_doctor.client.stdin import is_piped, read_piped, with_piped
 
     check_provider(options.settings)
+    files = read_files(options.files)
+    if options.role:
+        from perspt_doctor.client.roles import find_role
+
+        find_role(options.settings, options.role)  # an unknown role is a usage error before anything starts
     piped = read_piped() if is_piped() else None
     if piped is not None and not piped.strip() and question is None:
         raise UsageError("nothing to ask: standard input was empty",
@@ -76,10 +86,30 @@ def run_chat(options: ChatOptions, question: str | None = None) -> int:
     if question is not None:
         if not question.strip():
             raise UsageError("the question is empty")
-        return asyncio.run(one_shot(make_session(options), question, debug=options.debug))
+        return asyncio.run(one_shot(make_session(options), files + question, debug=options.debug))
     from perspt_doctor.client.repl import run_repl
 
-    return run_repl(make_session(options, interactive=True), debug=options.debug)
+    session = make_session(options, interactive=True)
+    session.attachments = files
+    check_key(session)
+    return run_repl(session, debug=options.debug)
+
+
+def check_key(session: ChatSession) -> None:
+    """The REPL says a key is missing when it starts, not after the first message is typed (unless a
+    fallback route may answer without it)."""
+    from perspt_doctor import catalog
+    from perspt_doctor.errors import UserError
+    from perspt_doctor.providers.errors import AuthenticationError
+
+    spec = catalog.PROVIDERS.get(session.provider)
+    if spec is None or not spec.key_required or len(session.routes()) > 1:
+        return
+    if session.settings.key_for(session.provider).value:
+        return
+    missing = AuthenticationError(f"no API key for {spec.display_name}", provider=spec.id,
+                                  code="missing_key").with_default_hint()
+    raise UserError(missing.message, hint=missing.hint)
 
 
 async def one_shot(session: ChatSession, question: str, *, debug: bool = False,

@@ -28,6 +28,14 @@ class ExitRepl(Exception):
     pass
 
 
+class Ask(Exception):
+    """Send this text as the next message (`/retry`)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
 Handler = Callable[["ChatSession", Screen, str], Awaitable[None]]
 
 
@@ -86,7 +94,7 @@ async def cmd_provider(session: ChatSession, screen: Screen, arg: str) -> None:
         screen.error(f"{exc}; {exc.hint}")
         return
     await session.switch_provider(pid)
-    screen.info(f"Provider: {pid}, model {session.model} (its default; /model NAME picks another)")
+    screen.info(f"Provider: {pid}, model {session.model} (/model NAME picks another)")
 
 
 async def cmd_list_models(session: ChatSession, screen: Screen, _arg: str) -> None:
@@ -162,6 +170,96 @@ async def cmd_system(session: ChatSession, screen: Screen, arg: str) -> None:
     screen.info("System prompt set for the rest of this conversation.")
 
 
+async def cmd_role(session: ChatSession, screen: Screen, arg: str) -> None:
+    from perspt_doctor.client.roles import find_role, roles
+    from perspt_doctor.errors import PersptError
+
+    name = arg.strip()
+    if not name:
+        known = sorted(roles(session.settings))
+        current = f"Role: {session.role}" if session.role else "No role"
+        screen.info(f"{current}. Roles: {', '.join(known)}" if known else
+                    f"{current}. Define roles in the config file (`roles`), then /role NAME.")
+        return
+    try:
+        role = find_role(session.settings, name)
+        session.apply_role(role)
+    except PersptError as exc:
+        screen.error(f"{exc}" + (f"; {exc.hint}" if exc.hint else ""))
+        return
+    screen.info(f"Role: {role.name} · {session.provider} · {session.model}")
+
+
+async def cmd_retry(session: ChatSession, screen: Screen, _arg: str) -> None:
+    question = session.undo()
+    if question is None:
+        screen.error("Nothing to retry yet.")
+        return
+    screen.info("Asking again (the last answer is replaced):")
+    raise Ask(question)
+
+
+async def cmd_undo(session: ChatSession, screen: Screen, _arg: str) -> None:
+    question = session.undo()
+    if question is None:
+        screen.error("Nothing to undo.")
+        return
+    text = " ".join(question.split())
+    screen.info(f"Dropped the last exchange ({text[:60]}{'…' if len(text) > 60 else ''}); it is gone from "
+                "the conversation and its history.")
+
+
+async def cmd_usage(session: ChatSession, screen: Screen, _arg: str) -> None:
+    screen.info(f"This session: {session.usage.line()} (as the providers reported them).")
+
+
+async def cmd_resume(session: ChatSession, screen: Screen, arg: str) -> None:
+    from perspt_doctor.client import continuation
+    from perspt_doctor.errors import PersptError
+
+    try:
+        ref = continuation.parse_ref(arg) if arg.strip() else continuation.LATEST
+        stored = continuation.resume(session, ref)
+    except PersptError as exc:
+        screen.error(f"{exc}" + (f"; {exc.hint}" if exc.hint else ""))
+        return
+    screen.info(f"Resumed: {continuation.describe(stored)}. The next message continues it.")
+
+
+def complete(session: ChatSession, text: str) -> list[str]:
+    """Tab completion of a REPL line: command names, then the argument of /model, /provider, /role,
+    /resume. Returns whole replacements for the word being typed."""
+    from perspt_doctor import catalog
+
+    if not text.startswith("/") or text.startswith("//"):
+        return []
+    name, space, arg = text[1:].partition(" ")
+    if not space:
+        return [f"/{c}" for c in COMMANDS if c.startswith(name.lower())]
+    command = ALIASES.get(name.lower(), name.lower())
+    choices: list[str] = []
+    if command == "model":
+        choices = session.models_seen or [m for m in (session.model, default_model_of(session.provider)) if m]
+    elif command == "provider":
+        choices = list(catalog.all_ids())
+    elif command == "role":
+        from perspt_doctor.client.roles import roles
+
+        choices = sorted(roles(session.settings))
+    elif command == "resume" and session.store is not None:
+        try:
+            choices = [str(c.id) for c in session.store.list_conversations(limit=50)]
+        except Exception:  # noqa: BLE001 - completion is a bonus
+            choices = []
+    return [c for c in dict.fromkeys(choices) if c.startswith(arg.strip())]
+
+
+def default_model_of(provider: str) -> str:
+    from perspt_doctor.client.fallback import default_model
+
+    return default_model(provider)
+
+
 async def cmd_exit(session: ChatSession, screen: Screen, _arg: str) -> None:
     raise ExitRepl
 
@@ -175,6 +273,11 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     Command("save", "[FILE]", "save the conversation as Markdown", cmd_save),
     Command("history", "", "the messages of this conversation", cmd_history),
     Command("system", "[PROMPT]", "show or set the system prompt", cmd_system),
+    Command("role", "[NAME]", "use a role of the config (prompt, model, options)", cmd_role),
+    Command("retry", "", "ask the last question again, replacing its answer", cmd_retry),
+    Command("undo", "", "drop the last question and answer", cmd_undo),
+    Command("resume", "[ID]", "continue a stored conversation (the latest by default)", cmd_resume),
+    Command("usage", "", "the tokens this session used", cmd_usage),
     Command("exit", "", "quit (also /quit, Ctrl+D)", cmd_exit),
 )}
 ALIASES = {"quit": "exit", "q": "exit", "models": "list-models", "?": "help", "h": "help"}

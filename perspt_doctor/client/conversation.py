@@ -66,6 +66,14 @@ class Conversation:
     def clear(self) -> None:
         self.messages.clear()
 
+    def drop_last_exchange(self) -> str | None:
+        """Forget the last question and its answer; returns the question (None: nothing to drop)."""
+        if self.messages and self.messages[-1].role == "assistant":
+            self.messages.pop()
+        if self.messages and self.messages[-1].role == "user":
+            return self.messages.pop().content
+        return None
+
     def window(self) -> list[Message]:
         """The last user message plus up to `history_limit` earlier ones, starting with a user turn."""
         if not self.messages:

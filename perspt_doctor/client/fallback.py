@@ -1,9 +1,11 @@
 """The providers a turn may be answered by: the configured one, then `fallback_chain`, then
-`fallback_provider`. Each says whether a failure moves on (`next`) or stops (`fail`)."""
+`fallback_provider`. Each says whether a failure moves on (`next`) or stops (`fail`). `Cooldown` remembers
+the routes that failed in this session."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,3 +62,36 @@ def build_routes(settings: Any, provider: str, model: str) -> list[Route]:
     if last.on_failure != "fail":
         routes[-1] = Route(last.provider, last.model, "fail", last.origin)
     return routes
+
+
+COOLDOWN_S = 60.0
+"""How long a route that failed (and was stood in for by a fallback) is skipped in this session."""
+
+
+class Cooldown:
+    """The routes that failed in this session: skipped until their cool-down ends, so each turn does not
+    pay the retries on a dead primary again. The last route is never skipped."""
+
+    def __init__(self, seconds: float = COOLDOWN_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._until: dict[tuple[str, str], float] = {}
+
+    def failed(self, route: Route) -> None:
+        self._until[(route.provider, route.model)] = self._clock() + self.seconds
+
+    def answered(self, route: Route) -> None:
+        self._until.pop((route.provider, route.model), None)
+
+    def resting(self, route: Route) -> bool:
+        until = self._until.get((route.provider, route.model))
+        if until is None:
+            return False
+        if self._clock() >= until:
+            del self._until[(route.provider, route.model)]
+            return False
+        return True
+
+    def usable(self, routes: list[Route]) -> list[Route]:
+        kept = [route for route in routes[:-1] if not self.resting(route)]
+        return [*kept, routes[-1]] if routes else []

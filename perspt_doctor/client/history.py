@@ -196,7 +196,8 @@ class HistoryStore:
             if message.role == "user":
                 updates.append("title = CASE WHEN title = '' THEN ? ELSE title END")
                 values.append(_title_from(message.content))
-            if message.role == "assistant" and message.model:
+            if message.role == "assistant" and message.model and message.status != "error":
+                # labelled by the provider that last answered, not by one that failed
                 updates.extend(["provider = ?", "model = ?"])
                 values.extend([message.provider, message.model])
             conn.execute(f"UPDATE conversations SET {', '.join(updates)} WHERE id = ?", (*values, conversation_id))
@@ -246,6 +247,18 @@ class HistoryStore:
         rows = self.connect().execute(
             "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)).fetchall()
         return [_message(row) for row in rows]
+
+    def drop_last_exchange(self, conversation_id: int) -> int:
+        """Delete the last question and what followed it (`/undo`, `/retry`); returns the rows deleted."""
+        conn = self.connect()
+        with _transaction(conn):
+            row = conn.execute("SELECT MAX(id) FROM messages WHERE conversation_id = ? AND role = 'user'",
+                               (conversation_id,)).fetchone()
+            if row is None or row[0] is None:
+                return 0
+            cursor = conn.execute("DELETE FROM messages WHERE conversation_id = ? AND id >= ?",
+                                  (conversation_id, row[0]))
+        return int(cursor.rowcount)
 
     def counts(self) -> tuple[int, int]:
         conn = self.connect()

@@ -21,6 +21,10 @@ class ChatOptions:
     """Go on with this stored conversation (`--continue`: the latest; `--conversation ID`)."""
     show_usage: bool = False
     """`--usage`: print each reply's token usage on stderr."""
+    files: tuple[str, ...] = ()
+    """`-f PATH`: text files added before the prompt (the first message, in the REPL)."""
+    role: str | None = None
+    """`--role NAME`: a role of the config file (its prompt, model and options; flags still win)."""
 
     @property
     def streaming(self) -> bool:

@@ -39,7 +39,20 @@ class RichScreen:
         render_markdown_once(text, self.console)
 
 
-def _prompt_session() -> Any:
+def _completer(session: ChatSession) -> Any:
+    from prompt_toolkit.completion import Completer, Completion
+
+    class SlashCompleter(Completer):
+        def get_completions(self, document: Any, _event: Any) -> Any:
+            text = document.text_before_cursor
+            word = text.rpartition(" ")[2] if " " in text else text
+            for choice in commands.complete(session, text):
+                yield Completion(choice, start_position=-len(word))
+
+    return SlashCompleter()
+
+
+def _prompt_session(session: ChatSession | None = None) -> Any:
     import os
 
     from prompt_toolkit import PromptSession
@@ -65,6 +78,8 @@ def _prompt_session() -> Any:
     except OSError:
         history = InMemoryHistory()
     return PromptSession(history=history, key_bindings=bindings, multiline=False,
+                         completer=_completer(session) if session is not None else None,
+                         complete_while_typing=False,
                          prompt_continuation=lambda width, _n, _soft: "." * (width - 1) + " ")
 
 
@@ -79,7 +94,7 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
 
     console = Console(highlight=False)
     screen = RichScreen(console, Console(stderr=True, highlight=False))
-    prompt = _prompt_session()
+    prompt = _prompt_session(session)
     screen.info(f"perspt {__version__} · {session.provider} · {session.model}\n"
                 "Type a message, /help for commands, Ctrl+D to quit.")
     try:
@@ -98,8 +113,12 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
                     await commands.dispatch(session, screen, *parsed)
                 except commands.ExitRepl:
                     break
+                except commands.Ask as again:
+                    await _turn(session, screen, console, again.text, debug=debug)
                 continue
             text = line[1:] if line.lstrip().startswith("//") else line
+            if session.attachments:
+                text, session.attachments = session.attachments + text, ""
             await _turn(session, screen, console, text, debug=debug)
     finally:
         with contextlib.suppress(asyncio.TimeoutError):

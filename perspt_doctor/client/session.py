@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
-from perspt_doctor.client.fallback import Route, build_routes, default_model
+from perspt_doctor.client.fallback import Cooldown, Route, build_routes, default_model
 from perspt_doctor.client.render import Sink
 from perspt_doctor.client.request_log import endpoint_of, log_failure
+from perspt_doctor.client.roles import Role
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
 from perspt_doctor.providers.models import suggest
@@ -64,7 +65,8 @@ class TurnFailed(Exception):
 class ChatSession:
     def __init__(self, settings: Any, *, streaming: bool, store: Any | None = None,
                  adapter_factory: AdapterFactory = registry_factory,
-                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None) -> None:
+                 notify: Callable[[str], None] | None = None, retry_wait: Waiter | None = None,
+                 cooldown: Cooldown | None = None) -> None:
         self.settings = settings
         self.streaming = streaming
         self.store = store
@@ -83,6 +85,15 @@ class ChatSession:
         """This session's token usage (the REPL's `/usage`)."""
         self.show_usage = False
         """`--usage`: each turn says what it cost, on stderr."""
+        self.cooldown = cooldown or Cooldown()
+        self.role: str | None = None
+        self.models_seen: list[str] = []
+        """Model names of the last model list (for completion)."""
+        self._model_of: dict[str, str] = {}
+        """The model last used with each provider this session (`/provider X` brings it back)."""
+        self.attachments = ""
+        """Files given with -f, sent before the first message of the REPL."""
+        self._after_reply: list[str] = []
 
     # ---- providers -------------------------------------------------------------------
     def adapter(self, provider: str) -> Adapter:
@@ -106,16 +117,48 @@ class ChatSession:
 
     async def list_models(self, provider: str | None = None) -> list[str]:
         listing = await self.adapter(provider or self.provider).list_models()
-        return sorted(m.id for m in listing.models)
+        names = sorted(m.id for m in listing.models)
+        if (provider or self.provider) == self.provider:
+            self.models_seen = names
+        return names
 
     async def switch_provider(self, provider: str) -> None:
         old = self._adapters.pop(self.provider, None) if provider != self.provider else None
         if old is not None:
             await old.aclose()
+        self._model_of[self.provider] = self.model
         self.provider = provider
-        self.model = default_model(provider) or self.model
+        self.model = self._model_of.get(provider) or default_model(provider) or self.model
 
     # ---- the conversation ------------------------------------------------------------
+    def apply_role(self, role: Role, *, flags_win: bool = False) -> None:
+        """Use a role's provider, model, options and system prompt; with `flags_win`, what the command
+        line gave explicitly stays (`perspt --role r -m X`)."""
+        from perspt_doctor import catalog
+
+        flags = self.settings.flags
+        if role.provider and not (flags_win and flags.provider):
+            self.provider = catalog.resolve_provider(role.provider, f"roles.{role.name}.provider")
+            self.model = default_model(self.provider) or self.model
+        if role.model and not (flags_win and flags.model):
+            self.model = role.model
+        sampling = Sampling.from_settings(self.settings)
+        for key, value in role.sampling.items():
+            if not (flags_win and key in flags.extra):
+                setattr(sampling, key, value)
+        self.sampling = sampling
+        if role.system_prompt and not (flags_win and "system_prompt" in flags.extra):
+            self.set_system_prompt(role.system_prompt)
+        self.role = role.name
+
+    def undo(self) -> str | None:
+        """Drop the last exchange, from the conversation the model sees and from the stored one;
+        returns its question."""
+        question = self.conversation.drop_last_exchange()
+        if question is not None and self.conversation_id is not None:
+            self._store_call("drop_last_exchange", self.conversation_id)
+        return question
+
     def new_conversation(self) -> None:
         self.conversation.clear()
         self.conversation_id = None
@@ -148,7 +191,7 @@ class ChatSession:
         self.conversation.add("user", text)
         self._record(StoredMessage("user", text))
         result = TurnResult(text="", status="error")
-        routes = self.routes()
+        routes = self.cooldown.usable(self.routes())
         for index, route in enumerate(routes):
             pieces: list[str] = []
             started = time.monotonic()
@@ -171,17 +214,29 @@ class ChatSession:
                                             skipped=result.skipped))
                     raise TurnFailed(self.last or result) from exc
                 result.skipped.append(Skipped(route, failure))
+                self.cooldown.failed(route)
                 following = routes[index + 1]
                 self._notify(f"{route.provider}/{route.model} failed ({failure.summary()}); trying "
                              f"{following.provider}/{following.model} ({following.origin})")
                 continue
             done = TurnResult("".join(pieces), "complete", route, usage, skipped=result.skipped)
+            self.cooldown.answered(route)
             if result.skipped:
                 reasons = "; ".join(f"{s.route.provider} skipped: {s.failure.kind}" for s in result.skipped)
-                self._notify(f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}")
+                # said after the reply is shown, on its own line, not into the live region
+                self._after_reply.append(
+                    f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}; this session "
+                    f"uses the fallback for {self.cooldown.seconds:.0f} s before trying "
+                    f"{', '.join(s.route.provider for s in result.skipped)} again")
             self._finish(done)
             return done
         raise AssertionError("unreachable: the last route always fails hard")
+
+    def say_pending(self) -> None:
+        """The notices held back while a reply was shown: called once the reply is finished."""
+        pending, self._after_reply = self._after_reply, []
+        for line in pending:
+            self._notify(line)
 
     async def _run(self, route: Route, sink: Sink, pieces: list[str]) -> Usage | None:
         adapter = self.adapter(route.provider)

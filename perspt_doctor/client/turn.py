@@ -23,7 +23,7 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
     or INTERRUPTED (Ctrl+C: `on_interrupt` says so; the partial reply is kept in the history)."""
     from perspt_doctor.client.session import TurnFailed
 
-    with cancel_on_sigint() as interrupted:
+    with cancel_on_sigint() as interrupted, no_echo():
         try:
             await session.ask(text, sink)
         except asyncio.CancelledError:
@@ -38,6 +38,7 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
             report_failure(exc, debug=debug)
             return ExitCode.FAILURE
     sink.finish()
+    session.say_pending()
     if session.show_usage and session.last is not None:
         from perspt_doctor.client.usage import reply_line
 
@@ -69,6 +70,36 @@ def cancel_on_sigint(task: asyncio.Task[Any] | None = None) -> Iterator[Callable
         yield lambda: pressed[0]
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def no_echo(stream: IO[str] | None = None) -> Iterator[None]:
+    """While a reply is shown, the terminal does not echo what is typed: an echoed `^C` (or a line
+    typed ahead) would move the cursor under the live region, and its next redraw would leave a
+    copy of the reply on the screen. What is typed ahead stays in the input for the next prompt."""
+    source = stream or sys.stdin
+    try:
+        import termios
+
+        fd = source.fileno()
+        if not source.isatty():
+            raise OSError
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError, AttributeError):
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] = quiet[3] & ~(termios.ECHO | termios.ECHOCTL)
+    try:
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    except termios.error:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def uncancel_current() -> None:

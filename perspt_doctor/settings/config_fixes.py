@@ -55,20 +55,22 @@ def config_fixes(loaded: LoadedConfig, say: Say) -> list[Fix]:
 
 def _keyring_fix(plan: _Plan, pid: str, key_path: str, value: str) -> Fix:
     def apply() -> str | None:
+        from perspt_doctor.errors import KeyringError
         from perspt_doctor.settings import keystore
 
         try:
-            existing = keystore.get_key(pid)
+            found = keystore.find_key(pid)
+            existing = found[0] if found else None
             if existing and existing != value.strip():
                 plan.say(f"left the {pid} key in the file: the keyring already holds a different {pid} key "
                          f"(compare with `perspt keys get {pid}`)")
                 return "the keyring already holds a different key"
-            keystore.set_key(pid, value.strip())
-        except keystore.KeyringUnavailable as exc:
-            plan.say(f"left the {pid} key in the file: the keyring is not usable ({exc})")
-            return "the keyring is not usable"
+            stored = keystore.store_key(pid, value.strip())  # read back: only then may it leave the file
+        except KeyringError as exc:
+            plan.say(f"left the {pid} key in the file: it could not be stored elsewhere ({exc})")
+            return "the key could not be stored elsewhere"
         plan.moved.append(pid)
-        plan.say(f"stored the {pid} key in the OS keyring")
+        plan.say(f"stored the {pid} key in {stored.describe()}")
         return None
 
     step = f"move the {pid} key ({key_path}) into the OS keyring"

@@ -1,17 +1,59 @@
 """API keys in the OS keyring (service `perspt`, user name = provider id). `keyring` is
-imported only here, and only when a key is looked up."""
+imported only here, and only when a key is looked up.
+
+`store_key` is how a key is saved: in the keyring when a usable backend exists, else in the private key
+file (`keyfile.py`), and in either case read back before it is reported as stored; the fail and null
+backends store nothing."""
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import dataclass
+from typing import Any
 
 from perspt_doctor.errors import KeyringError
 
 SERVICE = "perspt"
+BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
 
 
 class KeyringUnavailable(KeyringError, RuntimeError):
     """No usable keyring backend (common on headless Linux)."""
+
+
+class KeyringMisconfigured(KeyringUnavailable):
+    """PYTHON_KEYRING_BACKEND names a backend that cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    where: str
+    """`keyring` or `file`"""
+    detail: str
+    """The backend's name, or the key file's path."""
+
+    def describe(self) -> str:
+        if self.where == "keyring":
+            return f"the OS keyring ({self.detail})"
+        return f"{self.detail} (readable only by you; no usable keyring here)"
+
+
+def _load_backend() -> Any:
+    """keyring's chosen backend. A PYTHON_KEYRING_BACKEND that cannot be loaded is KeyringMisconfigured;
+    a keyring library that cannot start at all is KeyringUnavailable."""
+    _skip_foreign_backends()
+    try:
+        import keyring
+
+        return keyring.get_keyring()
+    except Exception as exc:  # noqa: BLE001 - any failure to start keyring is reported as one line
+        named = os.environ.get(BACKEND_ENV)
+        if named:
+            raise KeyringMisconfigured(f"{BACKEND_ENV}={named} cannot be loaded ({type(exc).__name__}: {exc})",
+                                       hint=f"unset {BACKEND_ENV}, or name an installed backend "
+                                            "(`python -m keyring --list-backends`)") from None
+        raise KeyringUnavailable(f"the keyring library cannot start ({type(exc).__name__}: {exc})") from None
 
 
 def _skip_foreign_backends() -> None:
@@ -25,11 +67,12 @@ def _skip_foreign_backends() -> None:
 
 def backend_info() -> tuple[str, bool, str]:
     """(backend name, usable, why not)."""
-    _skip_foreign_backends()
-    import keyring
+    try:
+        backend = _load_backend()
+    except KeyringUnavailable as exc:
+        return os.environ.get(BACKEND_ENV) or "keyring", False, str(exc)
     from keyring.backends import fail
 
-    backend = keyring.get_keyring()
     name = f"{type(backend).__module__}.{type(backend).__name__}"
     if isinstance(backend, fail.Keyring):
         return name, False, "no keyring backend is available"
@@ -47,7 +90,7 @@ def backend_info() -> tuple[str, bool, str]:
 
 
 def _keyring():  # type: ignore[no-untyped-def]
-    _skip_foreign_backends()
+    _load_backend()
     import keyring
 
     return keyring
@@ -86,3 +129,50 @@ def delete_key(provider: str) -> bool:
         return False
     except KeyringError as exc:
         raise KeyringUnavailable(str(exc)) from exc
+
+
+def store_key(provider: str, value: str) -> Stored:
+    """Save a key where it will be found again, and read it back: the keyring when a usable backend
+    exists, else the private key file. Raises KeyringError when neither kept it (never claims a store
+    that did not happen). A PYTHON_KEYRING_BACKEND that cannot be loaded is an error, not a reason to
+    write the file instead."""
+    from perspt_doctor.settings import keyfile
+
+    name, usable, _why = backend_info()
+    if usable:
+        set_key(provider, value)
+        if get_key(provider) != value:
+            raise KeyringUnavailable(f"the keyring backend {name} did not keep the key (reading it back failed)")
+        return Stored("keyring", name)
+    if os.environ.get(BACKEND_ENV):
+        _load_backend()  # raises KeyringMisconfigured when the named backend cannot be loaded
+    path = keyfile.write_key(provider, value)
+    if keyfile.read_key(provider, path) != value:
+        raise keyfile.KeyFileError(f"{path} did not keep the key (reading it back failed)")
+    return Stored("file", str(path))
+
+
+def find_key(provider: str) -> tuple[str, Stored] | None:
+    """The stored key and where it is: the keyring first, then the key file."""
+    from perspt_doctor.settings import keyfile
+
+    name, usable, _why = backend_info()
+    if usable:
+        value = get_key(provider)
+        if value:
+            return value, Stored("keyring", name)
+    value = keyfile.read_key(provider)
+    return (value, Stored("file", str(keyfile.key_file()))) if value else None
+
+
+def forget_key(provider: str) -> list[Stored]:
+    """Remove the key from the keyring and the key file; where it was removed from."""
+    from perspt_doctor.settings import keyfile
+
+    removed: list[Stored] = []
+    name, usable, _why = backend_info()
+    if usable and delete_key(provider):
+        removed.append(Stored("keyring", name))
+    if keyfile.read_key(provider) is not None:
+        removed.append(Stored("file", str(keyfile.write_key(provider, None))))
+    return removed

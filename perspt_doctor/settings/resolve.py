@@ -200,6 +200,16 @@ class Settings:
             if stored:
                 redact.register_secret(stored, "keyring")
                 found.append(Resolved(stored, Source.KEYRING, f"keyring (service perspt, user {pid})", secret=True))
+        from perspt_doctor.settings import keyfile
+
+        try:
+            in_file = keyfile.read_key(pid)
+        except keyfile.KeyFileError as exc:
+            in_file = None
+            keyring_error = keyring_error or redact.redact(str(exc))
+        if in_file:
+            redact.register_secret(in_file, "key file")
+            found.append(Resolved(in_file, Source.KEY_FILE, f"key file {keyfile.key_file()}", secret=True))
         file_key = self._file_key(pid)
         if file_key is not None:
             found.append(Resolved(file_key[1], Source.CONFIG, f"{self.config_name}: {file_key[0]}", secret=True))

@@ -32,6 +32,8 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     items: Field | None = None
+    values: Field | None = None
+    """An object whose own keys are free names, each holding this (roles)."""
 
 
 def _f(name: str, types: str | tuple[str, ...], doc: str, default: Any = None, **kw: Any) -> Field:
@@ -109,6 +111,20 @@ FALLBACK_ENTRY = (
     _f("on_failure", "string", "What to do if this entry fails: next or fail.", "next", choices=("next", "fail")),
 )
 
+SAMPLING = (
+    _f("max_tokens", "integer", "Upper bound on reply length.", None, minimum=1),
+    _f("temperature", ("integer", "number"), "Sampling temperature.", None, minimum=0, maximum=2),
+    _f("top_p", ("integer", "number"), "Nucleus sampling.", None, minimum=0, maximum=1),
+    _f("frequency_penalty", ("integer", "number"), "Penalty on repeated tokens.", None, minimum=-2, maximum=2),
+)
+
+ROLE = (
+    _f("system_prompt", "string", "The role's system prompt.", None),
+    _f("provider", "string", "Provider id this role uses.", None),
+    _f("model", "string", "Model this role uses.", None),
+    *SAMPLING,
+)
+
 SCHEMA: tuple[Field, ...] = (
     _f("provider", "string", "Provider id: openai, anthropic, google (gemini), groq, cohere, xai, deepseek, "
        "mistral, openrouter, ollama, openai-compatible.", "openai"),
@@ -125,16 +141,15 @@ SCHEMA: tuple[Field, ...] = (
     _f("retry_attempts", "integer", "Retries after a transient failure.", 2, minimum=0, maximum=20),
     _f("stream", "boolean", "Stream replies as they arrive.", True),
     _f("buffer_size", "integer", "Accepted for compatibility; has no effect.", None, minimum=0),
-    _f("max_tokens", "integer", "Upper bound on reply length.", None, minimum=1),
-    _f("temperature", ("integer", "number"), "Sampling temperature.", None, minimum=0, maximum=2),
-    _f("top_p", ("integer", "number"), "Nucleus sampling.", None, minimum=0, maximum=1),
-    _f("frequency_penalty", ("integer", "number"), "Penalty on repeated tokens.", None, minimum=-2, maximum=2),
+    *SAMPLING,
     _f("system_prompt", "string", "System prompt sent first in every conversation.", None),
     _f("conversation_history_limit", "integer", "Messages of history sent with each request.", 50, minimum=0),
     _f("rate_limiting", "object", "Client-side rate limiting.", None, children=RATE_LIMITING),
     _f("fallback_provider", "string", "Provider to try when the main one fails.", None),
     _f("fallback_chain", "array", "Ordered providers to try.", None,
        items=_f("entry", "object", "A provider and model to try.", children=FALLBACK_ENTRY)),
+    _f("roles", "object", "Named system prompts with their own model and options: `perspt --role NAME`, "
+       "`/role NAME`.", None, values=_f("role", "object", "A role.", children=ROLE)),
     _f("options", "object", "Ollama model options (num_ctx, num_gpu, num_thread, ...).", None, open_object=True),
     _f("debug", ("object", "boolean"), "Debug logging.", None, children=DEBUG),
     _f("resource_limits", "object", "Limits on history, cache and logs.", None, children=RESOURCE_LIMITS),
@@ -330,6 +345,10 @@ def _validate_value(spec: Field, value: Any, path: str, file: str | None) -> lis
                                       hint=f"did you mean `{path}.{close[0]}`?" if close else None))
             else:
                 out.extend(_validate_value(child, child_value, child_path, file))
+    if isinstance(value, Mapping) and spec.values is not None:
+        for name, entry in value.items():
+            if not str(name).startswith(COMMENT_PREFIX):
+                out.extend(_validate_value(spec.values, entry, f"{path}.{name}", file))
     if isinstance(value, list) and spec.items is not None:
         for index, item in enumerate(value):
             item_path = f"{path}[{index}]"
@@ -466,6 +485,8 @@ def _field_schema(spec: Field) -> dict[str, Any]:
         out["properties"] = {child.name: _field_schema(child) for child in spec.children}
         out["patternProperties"] = {f"^{COMMENT_PREFIX}": {}}
         out["additionalProperties"] = False
+    elif spec.values is not None:
+        out["additionalProperties"] = _field_schema(spec.values)
     elif spec.open_object:
         out["additionalProperties"] = {} if spec.name == "options" else {"type": "string"}
     if spec.items is not None:

@@ -15,12 +15,14 @@ class Source(enum.IntEnum):
     FLAG = 0
     ENV = 1
     KEYRING = 2
-    CONFIG = 3
-    DEFAULT = 4
+    KEY_FILE = 3
+    CONFIG = 4
+    DEFAULT = 5
 
     @property
     def label(self) -> str:
-        return {0: "command line", 1: "environment", 2: "keyring", 3: "config file", 4: "default"}[int(self)]
+        return {0: "command line", 1: "environment", 2: "keyring", 3: "key file", 4: "config file",
+                5: "default"}[int(self)]
 
 
 @dataclass(frozen=True)

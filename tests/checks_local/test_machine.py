@@ -45,11 +45,31 @@ def test_keyring_usable_backend() -> None:
 
 
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()])
-def test_keyring_fail_and_null_backends_warn(backend: KeyringBackend) -> None:
+def test_keyring_fail_and_null_backends_store_nothing_and_the_key_file_is_used(backend: KeyringBackend) -> None:
     keyring.set_keyring(backend)
     result = run_check("keyring.backend")
-    assert result.status is Status.WARN and "no usable keyring backend" in result.summary
-    assert result.hint and result.hint.startswith("keys can still come from environment variables")
+    assert result.status is Status.OK and "no usable keyring backend" in result.summary
+    assert "(it stores nothing)" in result.summary and "keys.json" in result.summary
+
+
+def test_a_key_file_readable_by_others_fails_with_a_chmod_fix() -> None:
+    from perspt_doctor.settings.keyfile import key_file, write_key
+
+    keyring.set_keyring(null.Keyring())
+    path = write_key("groq", "gsk_" + "a" * 52)
+    assert run_check("keyring.backend").status is Status.OK
+    path.chmod(0o644)
+    result = run_check("keyring.backend")
+    assert result.status is Status.FAIL and "readable by others (mode 644)" in result.summary
+    assert result.commands() == [f"chmod 600 {key_file()}"]
+
+
+def test_a_keyring_backend_variable_that_cannot_load_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "nosuch.module.Keyring")
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    result = run_check("keyring.backend")
+    assert result.status is Status.FAIL
+    assert "PYTHON_KEYRING_BACKEND=nosuch.module.Keyring cannot be loaded" in result.summary
 
 
 def test_keyring_plaintext_backend_warns() -> None:

@@ -158,3 +158,57 @@ def test_unusable_settings_are_one_line_naming_the_doctor_check(env: dict[str, s
     assert first.startswith("Error (configuration): ")
     assert f"--only '{area}.*'" in first
     assert hint.startswith("Hint: ")
+
+
+def test_a_dead_primary_is_not_paid_for_on_every_turn(fake: OpenAIFake, tmp_path: Path) -> None:
+    """A primary that drops every connection: the first turn retries it and falls back; the next turns of
+    the session go straight to the fallback (counted at the primary's socket), and it is said once."""
+    import asyncio
+
+    from perspt_doctor.client.session import ChatSession
+    from perspt_doctor.settings.resolve import Flags, load_settings
+    from tests.client.test_session import Collect
+
+    fake.fail("reset", times=1000)
+    with ollama_fake(models=["llama3.2"], reply="Answer from llama.") as ollama:
+        config = tmp_path / "config.json"
+        config.write_text(json.dumps({"provider": "openai", "fallback_provider": "ollama",
+                                      "provider_endpoints": {"ollama": ollama.base_url}}))
+        settings = load_settings(Flags(config=str(config)), env=openai_env(fake))
+        notices: list[str] = []
+        session = ChatSession(settings, streaming=True, notify=notices.append)
+
+        async def three_turns() -> list[int]:
+            attempts = []
+            try:
+                for _ in range(3):
+                    sink = Collect()
+                    await session.ask("hi", sink)
+                    session.say_pending()
+                    assert sink.text == "Answer from llama."
+                    attempts.append(len(fake.requests))
+            finally:
+                await session.aclose()
+            return attempts
+
+        attempts = asyncio.run(three_turns())
+    assert attempts[0] >= 1 and attempts == [attempts[0]] * 3, attempts
+    assert sum("answered by ollama" in n for n in notices) == 1, notices
+
+
+def test_the_repl_says_a_key_is_missing_when_it_starts(tmp_path: Path) -> None:
+    from tests.client.test_repl_tmux import Tmux
+    from tests.infra.tools import need
+
+    need("tmux")
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+                                      "XDG_CACHE_HOME", "PYTHON_KEYRING_BACKEND") if k in os.environ}
+    env.update({"TERM": "xterm-256color", "PYTHONPATH": os.getcwd()})
+    repl = Tmux([sys.executable, "-m", "perspt_doctor", "-p", "groq"], env, tmp_path)
+    try:
+        screen = repl.wait_for(lambda s: "no API key" in s)
+        assert "Type a message" not in screen
+        assert "perspt keys set groq" in " ".join(screen.split())
+        assert repl.exit_code() == 1
+    finally:
+        repl.kill()

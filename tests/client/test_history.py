@@ -194,6 +194,14 @@ def test_history_commands_end_to_end(tmp_path: Path) -> None:
     assert "Backup:" in cleared.stdout
     assert "No conversations" in _perspt("history", "list").stdout
 
+    # the undo command runs as printed (the home directory is shown as ~, outside any quotes)
+    undo = next(line for line in cleared.stdout.splitlines() if line.startswith("To undo: "))
+    assert "'~" not in undo
+    ran = subprocess.run(["sh", "-c", undo.removeprefix("To undo: ")], capture_output=True, text=True, timeout=10)
+    assert ran.returncode == 0, (undo, ran.stderr)
+    assert "héllo ✓" in _perspt("history", "list").stdout
+    assert _perspt("history", "clear", "--yes").returncode == 0
+
     imported = _perspt("history", "import", str(export))
     assert imported.returncode == 0, imported.stderr
     assert "Imported 2 conversations (4 messages)" in imported.stdout
@@ -214,3 +222,19 @@ def test_titles_are_redacted_before_they_are_cut(tmp_path: Path) -> None:
     assert titles[cid] == "x" * 50 + " my key […"
     assert titles[named] == "title with [REDACTED]"
     assert all("sk-ant" not in title and "Zq9" not in title for title in titles.values())
+
+
+def test_a_mixed_conversation_is_labelled_by_its_last_answer_not_its_last_failure(tmp_path: Path) -> None:
+    with _store(tmp_path) as store:
+        cid = store.start_conversation(provider="openai", model="gpt-4o-mini")
+        store.add_message(cid, StoredMessage("user", "one"))
+        store.add_message(cid, StoredMessage("assistant", "answer", provider="ollama", model="llama3.2"))
+        store.add_message(cid, StoredMessage("user", "two"))
+        store.add_message(cid, StoredMessage("assistant", "", provider="openai", model="gpt-4o-mini",
+                                             status="error", error="refused"))
+        labelled = store.get(cid)
+        store.add_message(cid, StoredMessage("assistant", "partial", provider="groq", model="llama-3.1-8b-instant",
+                                             status="interrupted"))
+        relabelled = store.get(cid)
+    assert labelled is not None and (labelled.provider, labelled.model) == ("ollama", "llama3.2")
+    assert relabelled is not None and relabelled.provider == "groq"

@@ -143,6 +143,8 @@ def test_fallback_chain_moves_on_and_says_who_answered(tmp_path: Path) -> None:
     session, notices = session_for(settings, factory)
     sink = Collect()
     result = asyncio.run(session.ask("q", sink))
+    assert not any("answered by" in n for n in notices), "held back until the reply is finished"
+    session.say_pending()
     assert sink.text == "from ollama"
     assert result.route is not None and (result.route.provider, result.route.model) == ("ollama", "llama3.2:8b")
     assert [s.route.provider for s in result.skipped] == ["openai", "anthropic"]
@@ -224,3 +226,40 @@ def test_the_session_adds_up_its_token_usage(tmp_path: Path) -> None:
     asyncio.run(talk())
     assert (session.usage.input_tokens, session.usage.output_tokens, session.usage.replies) == (6, 4, 2)
     assert session.usage.line() == "6 input, 4 output tokens over 2 replies"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failed_primary_rests_for_the_cooldown_and_is_said_once(tmp_path: Path) -> None:
+    from perspt_doctor.client.fallback import Cooldown
+
+    settings = settings_with(tmp_path, {"provider": "openai", "fallback_provider": "anthropic"})
+    refused = NetworkError("refused", provider="openai", cause=Cause(Kind.REFUSED, "connection refused"))
+    factory = Factory({"openai": Script(error=refused), "anthropic": Script(chunks=["from claude"])})
+    clock = Clock()
+    notices: list[str] = []
+    session = ChatSession(settings, streaming=True, adapter_factory=factory, notify=notices.append,
+                          cooldown=Cooldown(60, clock))
+
+    def turn() -> None:
+        asyncio.run(session.ask("q", Collect()))
+        session.say_pending()
+
+    turn()
+    turn()
+    clock.now += 59
+    turn()
+    assert len(factory.made["openai"].requests) == 1, "skipped while it rests"
+    assert len(factory.made["anthropic"].requests) == 3
+    assert sum("answered by anthropic" in n for n in notices) == 1
+    assert "uses the fallback for 60 s" in next(n for n in notices if "answered by" in n)
+    clock.now += 2
+    turn()
+    assert len(factory.made["openai"].requests) == 2, "tried again after the cool-down"
+    assert sum("answered by anthropic" in n for n in notices) == 2

@@ -61,3 +61,13 @@ def test_unknown_provider_exit_2() -> None:
     result = CliRunner().invoke(cli, ["models", "--provider", "opnai"])
     assert isinstance(result.exception, UnknownProviderError) and result.exception.exit_code == 2
     assert result.exception.hint.startswith("did you mean openai? known providers: openai,")
+
+
+def test_models_takes_base_url_on_the_subcommand(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    with openai_fake() as fake:
+        monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+        monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+        result = CliRunner().invoke(cli, ["models", "-p", "openai", "--base-url", fake.base_url])
+        assert fake.requests, "the listing went to the URL given on the subcommand"
+    assert result.exit_code == 0, result.output
+    assert "gpt-4o-mini" in result.output.split()

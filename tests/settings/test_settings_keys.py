@@ -95,16 +95,79 @@ def test_unknown_provider_gets_did_you_mean(perspt: Callable[..., object]) -> No
     assert result.code == 2 and "Hint: did you mean anthropic? known providers: openai," in result.stderr
 
 
-def test_unusable_keyring_is_a_one_line_error(perspt: Callable[..., object]) -> None:
+def test_without_a_usable_keyring_keys_set_uses_a_private_key_file(perspt: Callable[..., object]) -> None:
     from keyring.backends import fail
+
+    from perspt_doctor.settings.keyfile import key_file
 
     keyring.set_keyring(fail.Keyring())
     result = perspt(["keys", "set", "openai"], input="sk-" + "a" * 40 + "\n")
-    assert result.code == 1
-    assert result.stderr.startswith("Error: the OS keyring is not usable")
+    assert result.code == 0, result.stderr
+    path = key_file()
+    assert f"in {path} (readable only by you" in " ".join(result.stdout.split()).replace("~", str(Path.home()))
     assert "Traceback" not in result.output and "a" * 40 not in result.output
+    assert path.stat().st_mode & 0o777 == 0o600 and path.parent.stat().st_mode & 0o777 == 0o700
+    settings = load_settings(Flags(no_config=True), env={})
+    resolved = settings.key_for("openai")
+    assert resolved.value == "sk-" + "a" * 40 and resolved.origin == f"key file {path}"
+    # precedence: the environment still wins over the key file
     settings = load_settings(Flags(no_config=True), env={"OPENAI_API_KEY": "env-fallback-key-01"})
     assert settings.key_for("openai").origin == "OPENAI_API_KEY (environment)"
+    shown = perspt(["keys", "get", "openai"])
+    assert shown.code == 0 and str(path.name) in shown.stdout
+    removed = perspt(["keys", "delete", "openai"])
+    assert removed.code == 0 and "keys.json" in removed.stdout
+    assert load_settings(Flags(no_config=True), env={}).key_for("openai").value is None
+
+
+def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "perspt_doctor", *args], input=stdin, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, **env})
+
+
+def test_the_null_backend_stores_nothing_so_the_key_goes_to_the_file(isolated_env: Path) -> None:
+    from perspt_doctor.settings.keyfile import key_file
+
+    null = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    result = _run(["keys", "set", "groq"], null, KEY + "\n")
+    assert result.returncode == 0, result.stderr
+    assert "keys.json" in result.stdout and "OS keyring" not in result.stdout
+    shown = _run(["config", "show"], {**null, "PERSPT_PROVIDER": "groq"})
+    assert "key file" in shown.stdout, shown.stdout
+    assert key_file().is_file()
+
+
+def test_config_fix_moves_a_key_only_after_reading_it_back(isolated_env: Path) -> None:
+    """Issue 13 item 8: `--fix-issues -y` must not drop `api_key` from the config unless the key is
+    stored somewhere it reads back from."""
+    import json
+
+    from perspt_doctor.settings.keyfile import key_file, read_key
+
+    config = isolated_env / "c.json"
+    config.write_text(json.dumps({"provider": "groq", "api_key": KEY}))
+    config.chmod(0o600)
+    null = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    moved = _run(["--config", str(config), "--validate-config", "--fix-issues", "-y"], null)
+    assert moved.returncode in (0, 1), moved.stderr
+    assert read_key("groq") == KEY, "the key read back from the key file before it left the config"
+    assert "api_key" not in json.loads(config.read_text())
+
+    # a key store that cannot keep it: the key stays in the config
+    config.write_text(json.dumps({"provider": "groq", "api_key": KEY}))
+    key_file().unlink()
+    key_file().mkdir()  # a key file that cannot be written (a read-only directory would not stop root)
+    kept = _run(["--config", str(config), "--validate-config", "--fix-issues", "-y"], null)
+    assert "left the groq key in the file" in kept.stdout + kept.stderr
+    assert json.loads(config.read_text())["api_key"] == KEY
+
+
+def test_a_keyring_backend_variable_naming_a_missing_module_is_one_clear_error(isolated_env: Path) -> None:
+    result = _run(["keys", "set", "groq"], {"PYTHON_KEYRING_BACKEND": "nosuch.module.Keyring"}, KEY + "\n")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "PYTHON_KEYRING_BACKEND=nosuch.module.Keyring cannot be loaded" in result.stderr
+    assert "Hint: unset PYTHON_KEYRING_BACKEND" in result.stderr
 
 
 @pytest.mark.parametrize(("key", "what"), [

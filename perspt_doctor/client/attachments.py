@@ -1,0 +1,41 @@
+"""`-f/--file PATH`: files whose text goes into the prompt, each in a fenced block named by its path.
+Bounded in size; a missing, unreadable or binary file is a usage error before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from perspt_doctor.errors import UsageError
+
+MAX_FILE_BYTES = 256 * 1024
+"""Per file: larger files are refused (a prompt that size is a mistake more often than not)."""
+
+
+def read_files(paths: Sequence[str]) -> str:
+    """The files as prompt text ("" for none), in the order given."""
+    parts = [_block(Path(raw)) for raw in paths]
+    return "".join(parts)
+
+
+def _block(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise UsageError(f"-f {path}: is a directory, not a file")
+        if size > MAX_FILE_BYTES:
+            raise UsageError(f"-f {path}: {size} bytes is more than the {MAX_FILE_BYTES // 1024} KiB a file may add "
+                             "to the prompt", hint="pass the part that matters (head, grep, sed -n) through stdin")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"-f {path}: no such file") from None
+    except OSError as exc:
+        raise UsageError(f"-f {path}: cannot read it ({exc.strerror or exc})") from None
+    if b"\x00" in data[:8192]:
+        raise UsageError(f"-f {path}: looks like a binary file; only text can go into the prompt")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"-f {path}: is not UTF-8 text; only text can go into the prompt") from None
+    fence = "````" if "```" in text else "```"
+    return f"{path.name}:\n{fence}\n{text.rstrip()}\n{fence}\n\n"
