@@ -212,7 +212,7 @@ async def newest_release(ctx: CheckContext) -> Result:
             return Result.skip(f"the package index did not say which release is the newest: {exc}", facts=facts)
         await ctx.run_blocking(write_release_cache, index, newest)
     facts["newest"] = newest
-    installation = detect_installation()
+    installation = await ctx.run_blocking(detect_installation)  # reads distribution metadata: off the loop
     return assess_version(__version__, newest, installation.upgrade_command(), facts)
 
 

@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> None:
         if text is not None:
             sys.stdout.write(text)
             raise SystemExit(0)
+    # httpx imports its own command line (click, rich, pygments: ~100 ms) unless that module is missing,
+    # which httpx handles (its `[cli]` extra not installed). perspt never runs it: mark it missing.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     from perspt_doctor.cli.errors import run_guarded
     from perspt_doctor.cli.root import cli
 

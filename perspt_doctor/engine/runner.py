@@ -21,6 +21,7 @@ from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offl
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
 from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.engine.warm import warm_up
 from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
 
@@ -141,6 +142,7 @@ def _suppress_from(settings: Settings) -> list[str]:
 
 
 def _run_loop(settings: Settings, options: DoctorOptions, planned: list[Check], budget: float) -> list[Outcome]:
+    warm_up(settings, planned, options.offline)
     loop = asyncio.new_event_loop()
     executor = DaemonThreadExecutor()
     loop.set_default_executor(executor)
@@ -177,7 +179,11 @@ class _Run:
         loop = asyncio.get_running_loop()
         self.deadline = loop.time() + self.budget
         self.futures = {c.id: loop.create_future() for c in self.planned}
-        tasks = [asyncio.ensure_future(self._run_one(c)) for c in self.planned]
+        tasks = []
+        for number, check in enumerate(self.planned, 1):
+            tasks.append(asyncio.ensure_future(self._run_one(check)))
+            if number % 16 == 0:
+                await asyncio.sleep(0)  # let the first checks start while the rest are created
         if tasks:
             await asyncio.wait(tasks, timeout=self.budget + 1.0)
         out: list[Outcome] = []
@@ -257,7 +263,7 @@ class _Run:
             progress.started(check.id)
         started = time.perf_counter()
         ctx.deadline = asyncio.get_running_loop().time() + limit
-        task = asyncio.ensure_future(_call(check, ctx))
+        task = asyncio.get_running_loop().create_task(_call(check, ctx), name=f"check {check.id}")
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)
         except asyncio.CancelledError:

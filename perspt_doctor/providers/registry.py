@@ -20,6 +20,11 @@ _ADAPTERS = {
 }
 
 
+def adapter_module(protocol: str) -> str:
+    """The module that holds `protocol`'s adapter (the engine imports it before its loop starts)."""
+    return _ADAPTERS[protocol].split(":")[0]
+
+
 def adapter_class(protocol: str) -> type[HTTPAdapter]:
     import importlib
 
