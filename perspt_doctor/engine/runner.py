@@ -10,17 +10,18 @@ import inspect
 import re
 import time
 import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
+from perspt_doctor.engine.facts import facts_problem
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
-from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.engine.threads import DaemonThreadExecutor, run_in_own_loop
 from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
 
@@ -249,15 +250,15 @@ class _Run:
             progress.started(check.id)
         started = time.perf_counter()
         ctx.deadline = asyncio.get_running_loop().time() + limit
-        task = asyncio.ensure_future(_call(check, ctx))
+        task, cancel = self._start(check, ctx)
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)
         except asyncio.CancelledError:
-            task.cancel()
+            cancel()
             raise
         elapsed = int((time.perf_counter() - started) * 1000)
         if not done:
-            task.cancel()
+            cancel()
             if by_budget:
                 result = Result.error(f"stopped after {limit:.1f} s: the whole run's budget (--timeout "
                                       f"{self.budget:g}) ran out", hint="run again with a larger --timeout")
@@ -273,6 +274,20 @@ class _Run:
             except asyncio.CancelledError:
                 result = Result.error("the check was cancelled")
         return Outcome(check, result, duration_ms=elapsed)
+
+    def _start(self, check: Check, ctx: CheckContext) -> tuple[asyncio.Future[Any], Callable[[], None]]:
+        """Start the check; returns its future and how to cancel it.
+
+        Built-in checks run on the engine's loop. A plugin's check runs on its own loop in its own daemon
+        thread (engine/threads.py), so one that blocks its loop (`time.sleep`, a busy loop) cannot stall
+        the other checks or the run budget: at its timeout the engine reports it and leaves the thread.
+        """
+        if check.origin == "builtin":
+            task = asyncio.ensure_future(_call(check, ctx))
+            return task, task.cancel
+        own = replace(ctx, stash=ctx.stash.for_another_loop())  # asyncio locks belong to one loop
+        future, cancel = run_in_own_loop(lambda: _call(check, own), name=f"perspt-check-{check.id}")
+        return asyncio.wrap_future(future), cancel
 
 
 class CheckExited(Exception):
@@ -320,6 +335,10 @@ def _normalise(value: Any) -> Result:
     commands = [value.fix_commands] if isinstance(value.fix_commands, str) else [str(f) for f in value.fix_commands or []]
     fixes = [f for f in value.fixes or [] if isinstance(f, Fix)] if isinstance(value.fixes, list | tuple) else []
     facts = dict(value.facts) if isinstance(value.facts, Mapping) else {"value": value.facts}
+    problem = facts_problem(facts)
+    if problem is not None:
+        return Result.error(f"the check returned {problem}",
+                            hint="facts must be plain JSON data: dicts, lists, strings, numbers")
     if len(summary) > 1:
         details = summary[1:] + details
     return Result(status, summary[0] if summary else status.value, details=details, hint=value.hint,

@@ -47,3 +47,66 @@ class DaemonThreadExecutor(concurrent.futures.ThreadPoolExecutor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._closed = True
         super().shutdown(wait=False, cancel_futures=cancel_futures)
+
+
+class CheckInterrupted(Exception):
+    """A plugin check raised KeyboardInterrupt or SystemExit in its own thread: one error row, not the
+    end of the run."""
+
+
+def run_in_own_loop(make_coro: Callable[[], Any], name: str) -> tuple[concurrent.futures.Future[Any],
+                                                                      Callable[[], None]]:
+    """Run the coroutine `make_coro()` returns on a new event loop in a new daemon thread.
+
+    A plugin check runs this way, so that one that blocks its event loop (`time.sleep`, a busy loop)
+    stalls only its own loop: the engine's loop keeps every other check and the run budget going,
+    and abandons the thread when the check's time is up. Returns the future of the result and a
+    `cancel()` that cancels the coroutine from any thread (it takes effect only if the coroutine
+    ever yields). KeyboardInterrupt and SystemExit raised by the check come back as CheckInterrupted.
+    """
+    import asyncio
+
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    holder: dict[str, Any] = {"cancelled": False}
+
+    async def guarded() -> Any:
+        try:
+            return await make_coro()
+        except (KeyboardInterrupt, SystemExit) as exc:
+            what = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else type(exc).__name__
+            raise CheckInterrupted(f"the check raised {what}") from None
+
+    def work() -> None:
+        future.set_running_or_notify_cancel()
+        loop = asyncio.new_event_loop()
+        executor = DaemonThreadExecutor(name)
+        loop.set_default_executor(executor)
+        try:
+            task = loop.create_task(guarded())
+            holder["loop"], holder["task"] = loop, task
+            if holder["cancelled"]:
+                task.cancel()
+            try:
+                result = loop.run_until_complete(task)
+            except BaseException as exc:  # noqa: BLE001 - handed to the engine as an error row
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+            try:
+                loop.close()
+            except RuntimeError:
+                pass
+
+    def cancel() -> None:
+        holder["cancelled"] = True
+        if "loop" not in holder:
+            return
+        try:
+            holder["loop"].call_soon_threadsafe(holder["task"].cancel)
+        except RuntimeError:  # the loop has already closed
+            pass
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return future, cancel
