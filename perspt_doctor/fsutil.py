@@ -4,6 +4,7 @@ before any change, and the one `chmod 600` (`make_private`)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -18,7 +19,7 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-class UserFileError(Exception):
+class UserFileError(OSError):
     """A file the user named cannot be read as one: `reason` is one line ("it is a FIFO (named pipe),
     not a regular file"); `code` is one of not-found, is-directory, not-regular, too-large, permission,
     unreadable."""
@@ -74,6 +75,8 @@ def read_user_file(path: Path | str, limit: int) -> bytes:
             if total > limit:
                 raise UserFileError(f"it is larger than the limit of {limit:,} bytes", "too-large")
         return b"".join(chunks)
+    except UserFileError:
+        raise
     except IsADirectoryError:
         raise UserFileError("it is a directory, not a file", "is-directory") from None
     except OSError as exc:
@@ -105,11 +108,14 @@ def make_backup(path: Path) -> Path | None:
     skipped for the next free one, so the copy (which may hold a key) goes nowhere but beside the file.
     """
     try:
-        source = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        source = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return None
     try:
         info = os.fstat(source)
+        kind = not_regular(info.st_mode)
+        if kind is not None:  # a FIFO would block the copy; /dev/zero would never end it
+            raise UserFileError(f"cannot back it up: it is {kind}, not a regular file", "not-regular")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         for target in _backup_names(path):
             try:
@@ -145,6 +151,8 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, back
     if isinstance(data, str):
         data = data.encode("utf-8")
     path = write_target(Path(path))
+    if not path.name or path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a directory; name a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = make_backup(path) if backup else None
     if mode is None and path.exists():

@@ -284,7 +284,11 @@ class _Run:
         """
         if check.origin == "builtin":
             task = asyncio.ensure_future(_call(check, ctx))
-            return task, task.cancel
+
+            def cancel() -> None:
+                task.cancel()
+
+            return task, cancel
         own = replace(ctx, stash=ctx.stash.for_another_loop())  # asyncio locks belong to one loop
         future, cancel = run_in_own_loop(lambda: _call(check, own), name=f"perspt-check-{check.id}")
         return asyncio.wrap_future(future), cancel

@@ -8,6 +8,7 @@ that thread at exit; here every call gets its own daemon thread, so the doctor a
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -94,19 +95,15 @@ def run_in_own_loop(make_coro: Callable[[], Any], name: str) -> tuple[concurrent
                 future.set_result(result)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
-            try:
+            with contextlib.suppress(RuntimeError):
                 loop.close()
-            except RuntimeError:
-                pass
 
     def cancel() -> None:
         holder["cancelled"] = True
         if "loop" not in holder:
             return
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop has already closed
             holder["loop"].call_soon_threadsafe(holder["task"].cancel)
-        except RuntimeError:  # the loop has already closed
-            pass
 
     threading.Thread(target=work, name=name, daemon=True).start()
     return future, cancel

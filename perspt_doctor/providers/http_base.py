@@ -89,6 +89,11 @@ _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 """What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
 
 
+def _unsendable(key: str | None) -> int | None:
+    """The index of the first character of `key` that no HTTP header can carry, or None."""
+    return next((i for i, ch in enumerate(key or "") if not (ch.isascii() and ch.isprintable())), None)
+
+
 class HTTPAdapter:
     """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
 
@@ -113,7 +118,8 @@ class HTTPAdapter:
         """Sleeps out each wait before a retry; the client sets one that shows it."""
         self.stream_waits: StreamWaits | None = None
         """A streamed reply's bounds: the first byte within `timeout`, each gap within `stream_timeout`."""
-        client.headers.update(auth_headers(spec, key))
+        if _unsendable(key) is None:  # otherwise the first request says what is wrong with the key
+            client.headers.update(auth_headers(spec, key))
 
     @staticmethod
     def normalise_base_url(url: str) -> str:
@@ -187,6 +193,12 @@ class HTTPAdapter:
         if self.require_key and not self.key:
             raise AuthenticationError(f"no API key for {self.spec.display_name}", provider=self.provider_id,
                                       code="missing_key").with_default_hint()
+        bad = _unsendable(self.key)
+        if bad is not None:  # a header cannot carry it; say so before any request
+            raise AuthenticationError(
+                f"the API key for {self.spec.display_name} has a character that cannot be sent (position "
+                f"{bad + 1}: not printable ASCII)", provider=self.provider_id, code="bad_key",
+                hint="keys are plain ASCII: set it again, copied without typographic quotes, dashes or line breaks")
 
     def error_from(self, status: int, raw: bytes, headers: Mapping[str, str],
                    model: str | None = None) -> ProviderError:
