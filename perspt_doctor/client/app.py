@@ -92,8 +92,8 @@ async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
     sink: Sink = make_sink(stream, markdown=tty and session.streaming) if (session.streaming or not tty) \
         else BufferedMarkdown(stream)
     try:
-        return await run_turn(session, question, sink, debug=debug, on_interrupt=lambda: notice(
-            "interrupted: the partial reply is kept in the history"))
+        return await run_turn(session, question, sink, debug=debug, on_interrupt=lambda word: notice(
+            f"{word}: the partial reply is kept in the history"))
     finally:
         await session.aclose()
         if session.store is not None:

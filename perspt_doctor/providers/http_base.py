@@ -101,7 +101,8 @@ class HTTPAdapter:
 
     def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient, base_url: str, *, key: str | None = None,
                  retry: RetryPolicy | None = None, limiter: RateLimiter | None = None,
-                 deadline: float | None = None, require_key: bool = True) -> None:
+                 deadline: float | None = None, require_key: bool = True,
+                 reply_timeout: float | None = None) -> None:
         self.provider_id = spec.id
         self.spec = spec
         self.client = client
@@ -110,6 +111,8 @@ class HTTPAdapter:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter
         self.deadline = deadline
+        self.reply_timeout = reply_timeout
+        """Seconds a streamed reply may take in all (`network.reply_timeout`); None: no limit."""
         self.require_key = require_key and spec.key_required
         self.last_headers: dict[str, str] = {}
         self.proxy: str | None = None
@@ -162,6 +165,8 @@ class HTTPAdapter:
                 raise await self._with_suggestions(exc, request.model) from None
             except _SHAPE_ERRORS as exc:
                 raise self.malformed(exc) from exc
+            except StreamInterruptedError:
+                raise
             except NetworkError as exc:
                 if delivered:
                     raise StreamInterruptedError.after(exc) from exc
@@ -308,7 +313,12 @@ class HTTPAdapter:
                                                hint="the server may not support streaming: set "
                                                     "`stream` to false in the config")
                     raise self.error_from(response.status_code, raw, response.headers, model)
+                # The read timeout (`stream_timeout`) bounds each wait for bytes; this bounds the whole
+                # reply, which a server dripping a byte at a time, or never ending, would otherwise not.
+                ends = time.monotonic() + self.reply_timeout if self.reply_timeout else None
                 async for raw in response.aiter_bytes():
+                    if ends is not None and time.monotonic() > ends:
+                        raise self.reply_too_long()
                     batch = decoder.feed(raw)
                     if batch:
                         yield batch
@@ -365,6 +375,16 @@ class HTTPAdapter:
                 if mapper.done:
                     break
         yield mapper.last()
+
+    def reply_too_long(self) -> StreamInterruptedError:
+        """Not retried, and what arrived is kept, as for any interrupted stream."""
+        from perspt_doctor.transport.causes import RootCause
+
+        message = (f"the reply was still arriving after {self.reply_timeout:g} s "
+                   "(the `network.reply_timeout` setting)")
+        return StreamInterruptedError(message, provider=self.provider_id, cause=RootCause("timeout", message),
+                                      hint="raise `network.reply_timeout` for very long replies, or ask for a "
+                                           "shorter one")
 
     def truncated(self) -> BadResponseError:
         error = BadResponseError("the stream ended before the reply was complete", provider=self.provider_id,

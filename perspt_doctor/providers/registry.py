@@ -52,7 +52,8 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     policy = RetryPolicy.from_settings(settings)
     adapter = adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
                                            limiter=limiter_for(settings, pid), deadline=policy.deadline,
-                                           require_key=require_key)
+                                           require_key=require_key,
+                                           reply_timeout=_seconds(settings.get("network.reply_timeout")))
     if streaming and total_timeout is None:
         adapter.stream_waits = stream_waits(settings)
     try:
@@ -60,6 +61,10 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     except ValueError:  # a base URL httpx cannot parse: the first request says so
         adapter.proxy = None
     return adapter
+
+
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
 
 
 def _check_base_url(base_url: str, pid: str, origin: str) -> None:
@@ -74,4 +79,4 @@ def _check_base_url(base_url: str, pid: str, origin: str) -> None:
         reason = str(exc).split(" in base URL")[0]
         raise TransportConfigError(f"the base URL {base_url!r} (from {origin}) is not usable: {reason}",
                                    hint="give a URL such as https://host:port/v1 (ports are 1-65535)",
-                                   setting="base_url") from None
+                                   setting="OLLAMA_HOST" if pid == "ollama" else "base_url") from None

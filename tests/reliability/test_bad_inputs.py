@@ -109,6 +109,8 @@ CORPUS: dict[str, Bad] = {
     "env_pool_size_zero": Bad(("config", "show"), env={"PERSPT_NETWORK_CONNECTION_POOL_SIZE": "0"}, codes=(2,),
                               says="PERSPT_NETWORK_CONNECTION_POOL_SIZE"),
     "env_stream_maybe": Bad(("config", "show"), env={"PERSPT_STREAM": "maybe"}, codes=(2,), says="PERSPT_STREAM"),
+    "env_reply_timeout_zero": Bad(("config", "show"), env={"PERSPT_NETWORK_REPLY_TIMEOUT": "0"}, codes=(2,),
+                                  says="PERSPT_NETWORK_REPLY_TIMEOUT"),
     "env_log_level_loud": Bad(("config", "show"), env={"PERSPT_DEBUG_LOG_LEVEL": "loud"}, codes=(2,)),
     # keys and URLs are refused before any request
     "key_not_ascii": Bad(("-q", "hi", "-p", "openai", "-k", "sk-kéy-0123456789"), env=KEY, says="API key"),
