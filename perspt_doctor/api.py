@@ -27,7 +27,7 @@ from perspt_doctor.engine.model import Check, CheckContext, Result, Status, chec
 from perspt_doctor.engine.services import ServiceKey, Stash
 from perspt_doctor.fix import Fix
 from perspt_doctor.fsutil import atomic_write
-from perspt_doctor.paths import cache_dir, data_dir, doctor_runs_dir, locate_config, log_dir
+from perspt_doctor.paths import cache_dir, data_dir, doctor_runs_dir, history_db, locate_config, log_dir
 from perspt_doctor.probes.env_names import (
     CA_NAMES,
     PROXY_NAMES,
@@ -170,7 +170,7 @@ __all__ = [
     "Installation", "detect_installation",
     # settings and files
     "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
-    "doctor_runs_dir",
+    "doctor_runs_dir", "history_db",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
     "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",

@@ -33,7 +33,7 @@ def _store() -> Iterator[HistoryStore]:
     try:
         yield store
     except HistoryError as exc:
-        raise UserError(str(exc), hint="run `perspt doctor --only 'disk.*'` to check the data dir") from exc
+        raise UserError(str(exc), hint="`perspt doctor --only 'disk.*'` checks the database and the data dir") from exc
     finally:
         store.close()
 

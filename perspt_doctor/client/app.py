@@ -37,7 +37,8 @@ def open_store() -> HistoryStore | None:
     try:
         store.connect()
     except HistoryError as exc:
-        notice(f"history is off for this session: {exc}")
+        notice(f"history is off for this session: {exc} (`perspt doctor --only disk.history` checks the "
+               "database and says how to recover it)")
         return None
     return store
 
