@@ -5,6 +5,7 @@ reach the network (the guard in netguard/ records any attempt)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable
@@ -151,3 +152,14 @@ def test_a_bad_input_gets_one_clear_line_and_a_usage_or_error_code(home: Home, n
 
 def test_the_corpus_is_large_enough_to_mean_something() -> None:
     assert len(CORPUS) >= 40
+
+
+def test_the_doctor_names_a_bad_environment_value_the_client_refuses(home: Home) -> None:
+    ran = perspt(home, "doctor", "--offline", "--json", "--only", "env.settings",
+                 env={"PERSPT_TIMEOUT": "abc", "PERSPT_NETWORK_CONNECTION_POOL_SIZE": "0"})
+    row = json.loads(ran.stdout)["checks"][0]
+    assert ran.returncode == 1 and row["status"] == "fail", ran.output
+    assert "PERSPT_TIMEOUT" in row["summary"]
+    assert row["fix_commands"] == ["unset PERSPT_TIMEOUT", "unset PERSPT_NETWORK_CONNECTION_POOL_SIZE"]
+    clean = perspt(home, "doctor", "--offline", "--json", "--only", "env.settings")
+    assert json.loads(clean.stdout)["checks"][0]["status"] == "ok"
