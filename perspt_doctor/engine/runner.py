@@ -21,7 +21,7 @@ from perspt_doctor.engine.facts import facts_problem
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
-from perspt_doctor.engine.threads import DaemonThreadExecutor, run_in_own_loop
+from perspt_doctor.engine.threads import DaemonThreadExecutor, interruptible, run_in_own_loop
 from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
 
@@ -231,13 +231,25 @@ class _Run:
                            scope=self.scope)
         if check.applies is not None:
             try:
-                verdict = check.applies(ctx)
+                verdict = await self._applies(check, ctx)
+            except asyncio.TimeoutError:
+                return Outcome(check, Result.error("its applies() test did not answer in time",
+                                                   hint="applies() must decide at once, without waiting"))
             except Exception as exc:  # noqa: BLE001
                 return Outcome(check, _crash_result(exc, "its applies() test crashed"))
             if verdict is not True:
                 reason = verdict if isinstance(verdict, str) and verdict else "not applicable here"
                 return Outcome(check, Result.skip(reason))
         return await self._execute(check, ctx)
+
+    async def _applies(self, check: Check, ctx: CheckContext) -> Any:
+        """A built-in check's applies() runs here; a plugin's in a daemon thread, under the check's time."""
+        assert check.applies is not None
+        if check.origin == "builtin":
+            return check.applies(ctx)
+        limit = max(0.0, min(check.timeout, self._remaining()))
+        work = asyncio.get_running_loop().run_in_executor(None, interruptible, check.applies, ctx)
+        return await asyncio.wait_for(work, timeout=limit)
 
     async def _execute(self, check: Check, ctx: CheckContext) -> Outcome:
         progress = self.options.progress
@@ -291,7 +303,10 @@ class _Run:
             return task, cancel
         own = replace(ctx, stash=ctx.stash.for_another_loop())  # asyncio locks belong to one loop
         future, cancel = run_in_own_loop(lambda: _call(check, own), name=f"perspt-check-{check.id}")
-        return asyncio.wrap_future(future), cancel
+        wrapped = asyncio.wrap_future(future)
+        # An outcome that arrives after the engine gave up on the check is read here, not logged as lost.
+        wrapped.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return wrapped, cancel
 
 
 class CheckExited(Exception):

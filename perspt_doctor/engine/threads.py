@@ -55,6 +55,16 @@ class CheckInterrupted(Exception):
     end of the run."""
 
 
+def interruptible(func: Callable[..., Any], *args: Any) -> Any:
+    """`func(*args)`, with KeyboardInterrupt and SystemExit turned into CheckInterrupted: raised in a worker
+    thread and handed to the engine's loop, they would otherwise stop the loop itself."""
+    try:
+        return func(*args)
+    except (KeyboardInterrupt, SystemExit) as exc:
+        what = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else type(exc).__name__
+        raise CheckInterrupted(f"the check raised {what}") from None
+
+
 def run_in_own_loop(make_coro: Callable[[], Any], name: str) -> tuple[concurrent.futures.Future[Any],
                                                                       Callable[[], None]]:
     """Run the coroutine `make_coro()` returns on a new event loop in a new daemon thread.
@@ -89,6 +99,8 @@ def run_in_own_loop(make_coro: Callable[[], Any], name: str) -> tuple[concurrent
                 task.cancel()
             try:
                 result = loop.run_until_complete(task)
+            except asyncio.CancelledError:  # cancel() below: the engine no longer waits for an answer
+                future.set_result(None)
             except BaseException as exc:  # noqa: BLE001 - handed to the engine as an error row
                 future.set_exception(exc)
             else:

@@ -127,6 +127,23 @@ def test_every_hostile_check_at_once_beside_the_built_in_checks(home: Home) -> N
     assert doc["duration_ms"] <= (budget + 1) * 1000
 
 
+@pytest.mark.parametrize("applies", ["time.sleep(10**6) or True", "(_ for _ in ()).throw(KeyboardInterrupt())"],
+                         ids=["blocks", "keyboard_interrupt"])
+def test_a_hostile_applies_test_is_an_error_row_within_the_budget(home: Home, applies: str) -> None:
+    directory = home.root / f"checks-applies-{len(applies)}"
+    directory.mkdir(exist_ok=True)
+    (directory / "hostile.py").write_text(HEADER + textwrap.dedent(f'''
+        @check("hostile.check", "hostile", "runtime", timeout={CHECK_TIMEOUT}, applies=lambda ctx: {applies})
+        async def hostile(ctx: CheckContext) -> Result:
+            return Result.ok("never asked")
+    '''), encoding="utf-8")
+    (directory / "neighbour.py").write_text(NEIGHBOUR, encoding="utf-8")
+    ran, _budget = _doctor(home, directory, "--only", "hostile.*")
+    rows = {row["id"]: row for row in json.loads(ran.stdout)["checks"]}
+    assert rows["hostile.check"]["status"] == "error" and "applies()" in rows["hostile.check"]["summary"]
+    assert rows["hostile.zz_neighbour"]["status"] == "ok"
+
+
 def test_os_exit_ends_the_run_within_the_budget_as_documented(home: Home) -> None:
     """Plugins run in the doctor's process (docs/plugins.md, "Isolation"): `os._exit` ends it at once.
     The promise kept is the bound: the process ends, it does not hang."""
