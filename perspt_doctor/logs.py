@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -113,11 +114,13 @@ def private_file_handler(path: Path, rotation: int) -> logging.Handler:
         _warned = False
 
         def _open(self) -> Any:
-            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0),
-                         0o600)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.baseFilename, flags | getattr(os, "O_NONBLOCK", 0), 0o600)  # a FIFO would block
             try:
                 if os.name == "posix":
-                    os.fchmod(fd, 0o600)
+                    os.set_blocking(fd, True)
+                    if stat.S_ISREG(os.fstat(fd).st_mode):  # never chmod /dev/null or a pipe a user named
+                        os.fchmod(fd, 0o600)
                 return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
             except BaseException:
                 os.close(fd)

@@ -56,11 +56,14 @@ def test_an_existing_log_is_made_private(home: Home) -> None:
     assert _mode(log) == 0o600 and "old line" in log.read_text()
 
 
-@pytest.mark.parametrize("where", ["directory", "missing_parent_under_a_file"])
+@pytest.mark.parametrize("where", ["directory", "missing_parent_under_a_file", "fifo_without_reader"])
 def test_a_bad_log_file_is_one_redacted_line(home: Home, where: str) -> None:
     blocker = home.root / "a-file"
     blocker.write_text("x")
-    target = str(home.root) if where == "directory" else str(blocker / "perspt.log")
+    fifo = home.root / "log-pipe"
+    os.mkfifo(fifo)
+    target = {"directory": str(home.root), "missing_parent_under_a_file": str(blocker / "perspt.log"),
+              "fifo_without_reader": str(fifo)}[where]
     _config(home).write_text(json.dumps({"debug": {"enabled": True, "log_level": "debug", "log_file": target}}))
     ran = perspt(home, "config", "show", env={"HOME": str(home.root)})
     assert ran.returncode == 0, ran.output
@@ -68,6 +71,14 @@ def test_a_bad_log_file_is_one_redacted_line(home: Home, where: str) -> None:
     lines = [line for line in ran.stderr.splitlines() if "log file" in line]
     assert len(lines) == 1, ran.stderr
     assert "debug.log_file" in lines[0] and str(home.root) not in lines[0], lines[0]
+
+
+def test_dev_null_as_the_log_file_is_allowed_and_left_alone(home: Home) -> None:
+    before = os.stat("/dev/null").st_mode
+    _config(home).write_text(json.dumps({"debug": {"enabled": True, "log_level": "debug", "log_file": "/dev/null"}}))
+    ran = perspt(home, "config", "show")
+    assert ran.returncode == 0 and "log file" not in ran.stderr, ran.stderr
+    assert os.stat("/dev/null").st_mode == before
 
 
 def test_a_backup_never_follows_a_planted_symlink(tmp_path: Path) -> None:
