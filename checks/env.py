@@ -12,6 +12,7 @@ from perspt_doctor.api import (
     CheckContext,
     Result,
     check,
+    env_diagnostics,
     key_variables,
     mask,
     misspelled_key_variables,
@@ -105,8 +106,6 @@ async def env_settings(ctx: CheckContext) -> Result:
     ok: every `PERSPT_` setting that is set has a valid value (or none is set).
     fail: a value is the wrong type or out of range. Fix: correct it, or `unset` the variable.
     """
-    from perspt_doctor.settings.resolve import env_diagnostics
-
     problems = env_diagnostics(ctx.env)
     if not problems:
         return Result.ok("no invalid PERSPT_ setting in the environment")

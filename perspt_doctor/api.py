@@ -96,6 +96,7 @@ from perspt_doctor.redact import mask, redact
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.keystore import backend_info
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+from perspt_doctor.settings.resolve import env_diagnostics
 from perspt_doctor.settings.sources import Source
 from perspt_doctor.settings.writer import holds_secret
 from perspt_doctor.suggest import did_you_mean
@@ -170,7 +171,7 @@ __all__ = [
     "Installation", "detect_installation",
     # settings and files
     "ConfigError", "Diagnostic", "LoadedConfig", "Source", "backend_info", "holds_secret", "atomic_write", "cache_dir", "data_dir",
-    "doctor_runs_dir", "history_db",
+    "doctor_runs_dir", "env_diagnostics", "history_db",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
     "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",

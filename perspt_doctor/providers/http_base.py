@@ -378,11 +378,11 @@ class HTTPAdapter:
 
     def reply_too_long(self) -> StreamInterruptedError:
         """Not retried, and what arrived is kept, as for any interrupted stream."""
-        from perspt_doctor.transport.causes import RootCause
+        from perspt_doctor.transport.classify import Kind, cause_of
 
         message = (f"the reply was still arriving after {self.reply_timeout:g} s "
                    "(the `network.reply_timeout` setting)")
-        return StreamInterruptedError(message, provider=self.provider_id, cause=RootCause("timeout", message),
+        return StreamInterruptedError(message, provider=self.provider_id, cause=cause_of(Kind.TIMEOUT, message),
                                       hint="raise `network.reply_timeout` for very long replies, or ask for a "
                                            "shorter one")
 
