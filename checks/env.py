@@ -12,6 +12,7 @@ from perspt_doctor.api import (
     CheckContext,
     Result,
     check,
+    env_diagnostics,
     key_variables,
     mask,
     misspelled_key_variables,
@@ -93,3 +94,23 @@ async def env_keys(ctx: CheckContext) -> Result:
         return Result.ok("no provider key variables set (keys may come from the keyring or the config file)",
                          facts=facts)
     return Result.ok(f"set: {', '.join(present)}", facts=facts)
+
+
+@check("env.settings", "PERSPT_* settings in the environment are valid", "env", timeout=2, docs=DOCS)
+async def env_settings(ctx: CheckContext) -> Result:
+    """Checks every `PERSPT_<SETTING>` variable against the same schema as the config file.
+
+    The client refuses to start with a bad value (`PERSPT_TIMEOUT=abc`, `PERSPT_TIMEOUT=nan`,
+    `PERSPT_NETWORK_CONNECTION_POOL_SIZE=0`); the doctor runs without it and says which one it is.
+
+    ok: every `PERSPT_` setting that is set has a valid value (or none is set).
+    fail: a value is the wrong type or out of range. Fix: correct it, or `unset` the variable.
+    """
+    problems = env_diagnostics(ctx.env)
+    if not problems:
+        return Result.ok("no invalid PERSPT_ setting in the environment")
+    names = list(dict.fromkeys(p.extra["variable"] for p in problems))
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return Result.fail(first.message + more, details=[p.message for p in problems[1:]], hint=first.hint,
+                       fix_commands=[f"unset {name}" for name in names], facts={"invalid": names})

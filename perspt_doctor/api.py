@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from perspt_doctor.engine.services import ServiceKey, Stash
     from perspt_doctor.fix import Fix
     from perspt_doctor.fsutil import atomic_write
-    from perspt_doctor.paths import cache_dir, data_dir, doctor_runs_dir, locate_config, log_dir
+    from perspt_doctor.paths import cache_dir, data_dir, doctor_runs_dir, history_db, locate_config, log_dir
     from perspt_doctor.probes.env_names import (
         CA_NAMES,
         PROXY_NAMES,
@@ -105,6 +105,7 @@ if TYPE_CHECKING:
     from perspt_doctor.settings.keyfile import key_file, loose_permissions
     from perspt_doctor.settings.keystore import backend_info
     from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
+    from perspt_doctor.settings.resolve import env_diagnostics
     from perspt_doctor.settings.sources import Source
     from perspt_doctor.settings.writer import holds_secret
     from perspt_doctor.suggest import did_you_mean
@@ -159,7 +160,8 @@ _HOMES: dict[str, str] = {
     "perspt_doctor.engine.services": "ServiceKey Stash",
     "perspt_doctor.fix": "Fix",
     "perspt_doctor.fsutil": "atomic_write",
-    "perspt_doctor.paths": "cache_dir data_dir doctor_runs_dir locate_config log_dir",
+    "perspt_doctor.paths": "cache_dir data_dir doctor_runs_dir history_db locate_config log_dir",
+    "perspt_doctor.settings.resolve": "env_diagnostics",
     "perspt_doctor.probes.env_names": (
         "CA_NAMES PROXY_NAMES key_variables misspelled_key_variables "
         "misspelled_network_variables"
@@ -272,7 +274,7 @@ __all__ = [
     # settings and files
     "ConfigError", "Diagnostic", "LoadedConfig", "config_fixes", "Source", "backend_info", "holds_secret",
     "key_file", "loose_permissions", "atomic_write", "cache_dir", "data_dir",
-    "doctor_runs_dir",
+    "doctor_runs_dir", "env_diagnostics", "history_db",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
     "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",

@@ -24,8 +24,12 @@ class ExitCode(IntEnum):
     """doctor: no check failed, but a check could not finish."""
     INTERNAL = 70
     """A bug (EX_SOFTWARE): an exception nobody expected."""
+    HANGUP = 129
+    """The terminal closed (128 + SIGHUP) during a reply: the partial reply is kept."""
     INTERRUPTED = 130
     """Ctrl+C (128 + SIGINT)."""
+    TERMINATED = 143
+    """`kill` (128 + SIGTERM) during a reply: the partial reply is kept."""
 
     def __str__(self) -> str:
         return str(self.value)  # "1", as on Python 3.11+, not "ExitCode.FAILURE"

@@ -1,46 +1,158 @@
-"""Safe file writes: atomic replace, a dated backup beside the file before any change, and the one
-`chmod 600` (`make_private`)."""
+"""Safe file access: bounded reads of files a user names, atomic replace, a dated backup beside the file
+before any change, and the one `chmod 600` (`make_private`)."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-import shutil
+import stat
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_MODE = 0o600
 """Read and write for the owner only: files that hold a secret, backups of them, reports."""
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class UserFileError(OSError):
+    """A file the user named cannot be read as one: `reason` is one line ("it is a FIFO (named pipe),
+    not a regular file"); `code` is one of not-found, is-directory, not-regular, too-large, permission,
+    unreadable."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def not_regular(mode: int) -> str | None:
+    """What a non-regular file is ("a FIFO (named pipe)"), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def read_user_file(path: Path | str, limit: int) -> bytes:
+    """The bytes of the regular file at `path`, at most `limit` of them, or UserFileError.
+
+    Every file a user names (config, a report to triage, a history export, ...) is read through here:
+    it opens without blocking (a FIFO at the path would otherwise wait for a writer forever), refuses
+    what is not a regular file (/dev/zero, a FIFO, a directory), and counts the bytes it actually
+    reads, never trusting `st_size`.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise UserFileError("no such file", "not-found") from None
+    except IsADirectoryError:
+        raise UserFileError("it is a directory, not a file", "is-directory") from None
+    except PermissionError:
+        raise UserFileError("permission denied", "permission") from None
+    except OSError as exc:
+        raise UserFileError(f"cannot open it: {exc.strerror or exc}", "unreadable") from None
+    try:
+        kind = not_regular(os.fstat(fd).st_mode)
+        if kind == "a directory":
+            raise UserFileError("it is a directory, not a file", "is-directory")
+        if kind is not None:
+            raise UserFileError(f"it is {kind}, not a regular file", "not-regular")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise UserFileError(f"it is larger than the limit of {limit:,} bytes", "too-large")
+        return b"".join(chunks)
+    except UserFileError:
+        raise
+    except IsADirectoryError:
+        raise UserFileError("it is a directory, not a file", "is-directory") from None
+    except OSError as exc:
+        raise UserFileError(f"cannot read it: {exc.strerror or exc}", "unreadable") from None
+    finally:
+        os.close(fd)
+
 
 def backup_path_for(path: Path, now: float | None = None) -> Path:
+    """The first dated backup name beside `path` that nothing (not even a dangling symlink) holds."""
+    return next(_backup_names(path, now))
+
+
+def _backup_names(path: Path, now: float | None = None) -> Iterator[Path]:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     candidate = path.with_name(f"{path.name}.backup.{stamp}")
-    counter = 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}.backup.{stamp}-{counter}")
+    counter = 0
+    while True:
+        if not os.path.lexists(candidate):
+            yield candidate
         counter += 1
-    return candidate
+        candidate = path.with_name(f"{path.name}.backup.{stamp}-{counter}")
 
 
 def make_backup(path: Path) -> Path | None:
-    """Copy `path` to `path.backup.YYYYMMDD-HHMMSS` (mode and times kept). None if it does not exist."""
-    if not path.exists():
+    """Copy `path` to `path.backup.YYYYMMDD-HHMMSS` (mode and times kept). None if it does not exist.
+
+    The backup is created, never opened: a name that exists, a symlink planted there included, is
+    skipped for the next free one, so the copy (which may hold a key) goes nowhere but beside the file.
+    """
+    try:
+        source = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
         return None
-    target = backup_path_for(path)
-    shutil.copy2(path, target)
+    try:
+        info = os.fstat(source)
+        kind = not_regular(info.st_mode)
+        if kind is not None:  # a FIFO would block the copy; /dev/zero would never end it
+            raise UserFileError(f"cannot back it up: it is {kind}, not a regular file", "not-regular")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        for target in _backup_names(path):
+            try:
+                fd = os.open(target, flags, info.st_mode & 0o777)
+            except FileExistsError:
+                continue  # taken between the look and the create: try the next name
+            break
+        try:
+            while chunk := os.read(source, 1 << 20):
+                os.write(fd, chunk)
+            if os.name == "posix":
+                os.fchmod(fd, info.st_mode & 0o777)
+            os.utime(fd, ns=(info.st_atime_ns, info.st_mtime_ns))
+        finally:
+            os.close(fd)
+    finally:
+        os.close(source)
     return target
+
+
+def write_target(path: Path) -> Path:
+    """Where writing `path` lands: a symlinked file (a dotfiles link) is written through to its target, so
+    the link stays a link and the backup goes beside the real file."""
+    return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, backup: bool = True) -> Path | None:
     """Write `data` to `path` so that readers see the old file or the new one, never a mix.
 
-    Returns the backup's path when an existing file was backed up first.
+    A symlink at `path` is followed (see `write_target`). Returns the backup's path when an existing file
+    was backed up first.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    path = Path(path)
+    path = write_target(Path(path))
+    if not path.name or path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a directory; name a file", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     saved = make_backup(path) if backup else None
     if mode is None and path.exists():

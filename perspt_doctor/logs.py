@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
+from pathlib import Path
 from typing import Any
 
 LEVELS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
@@ -62,8 +65,6 @@ def resolve_level(name: str | None) -> int:
 def configure_logging(app: Any) -> None:
     """Called once the settings are known. Console logging only with --verbose/--debug."""
     import sys
-    from logging.handlers import RotatingFileHandler
-    from pathlib import Path
 
     from perspt_doctor import paths
 
@@ -90,9 +91,9 @@ def configure_logging(app: Any) -> None:
     log_path = Path(str(debug_cfg.get("log_file") or paths.log_file())).expanduser()
     rotation = parse_size(settings.get("resource_limits.log_rotation_size") if settings else None)
     try:
-        log_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = RotatingFileHandler(log_path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True)
-    except OSError:
+        handler = private_file_handler(log_path, rotation)
+    except OSError as exc:
+        _warn_unusable(log_path, exc)
         _log_start(root, app)
         return
     handler.setLevel(min(level, logging.INFO))
@@ -100,6 +101,67 @@ def configure_logging(app: Any) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     _log_start(root, app)
+
+
+def private_file_handler(path: Path, rotation: int) -> logging.Handler:
+    """A size-rotated log at `path`, readable by this user only: the file (and every rotated one) is
+    created 0600 and the directories perspt creates for it 0700, whatever the umask; the log holds every
+    question verbatim. A file that cannot be written gives one redacted line on stderr, once, and no
+    `--- Logging error ---` traceback."""
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        _warned = False
+
+        def _open(self) -> Any:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.baseFilename, flags | getattr(os, "O_NONBLOCK", 0), 0o600)  # a FIFO would block
+            try:
+                if os.name == "posix":
+                    os.set_blocking(fd, True)
+                    if stat.S_ISREG(os.fstat(fd).st_mode):  # never chmod /dev/null or a pipe a user named
+                        os.fchmod(fd, 0o600)
+                return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+            except BaseException:
+                os.close(fd)
+                raise
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            import sys
+
+            error = sys.exc_info()[1]
+            if not self._warned:
+                self._warned = True
+                _warn_unusable(Path(self.baseFilename), error)
+            self.setLevel(logging.CRITICAL + 1)  # the file is unusable: stop trying for this run
+
+    _make_private_dirs(path.parent)
+    return PrivateRotatingFileHandler(path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True)
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create `directory` and its missing parents 0700; directories that exist are left as they are."""
+    missing = []
+    for parent in (directory, *directory.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for parent in reversed(missing):
+        parent.mkdir(mode=0o700, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(parent, 0o700)
+    if not directory.is_dir():
+        raise NotADirectoryError(f"{directory} is not a directory")
+
+
+def _warn_unusable(path: Path, error: BaseException | None) -> None:
+    import sys
+
+    from perspt_doctor.redact import redact
+
+    reason = (getattr(error, "strerror", None) or str(error) or type(error).__name__) if error else "unknown error"
+    sys.stderr.write(redact(f"perspt: cannot write the log file {path}: {reason}; check `debug.log_file` "
+                            "(logging to a file is off for this run)") + "\n")
 
 
 def _log_start(root: logging.Logger, app: Any) -> None:

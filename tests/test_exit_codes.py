@@ -42,8 +42,10 @@ def assert_one_error(result: subprocess.CompletedProcess[str], code: ExitCode, *
 
 def test_the_exit_codes_are_the_documented_numbers() -> None:
     assert {code.name: int(code) for code in ExitCode} == {
-        "OK": 0, "FAILURE": 1, "USAGE": 2, "CHECK_ERROR": 3, "INTERNAL": 70, "INTERRUPTED": 130}
+        "OK": 0, "FAILURE": 1, "USAGE": 2, "CHECK_ERROR": 3, "INTERNAL": 70, "HANGUP": 129, "INTERRUPTED": 130,
+        "TERMINATED": 143}
     assert str(ExitCode.INTERRUPTED) == "130"
+    assert ExitCode.HANGUP == 128 + signal.SIGHUP and ExitCode.TERMINATED == 128 + signal.SIGTERM
 
 
 @pytest.mark.parametrize("args,says", [

@@ -13,6 +13,7 @@ import click
 
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.params import SECONDS
 from perspt_doctor.errors import UsageError
 from perspt_doctor.suggest import did_you_mean
 
@@ -41,7 +42,7 @@ Examples:
 @click.option("--provider", "providers", multiple=True, metavar="ID", shell_complete=complete.providers,
               help="Check this provider (repeatable; default: the ones in use).")
 @click.option("--offline", is_flag=True, help="No network traffic, except to servers on this machine.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="SECONDS",
+@click.option("--timeout", type=SECONDS, metavar="SECONDS",
               help="Budget for the whole run (default: doctor.timeout, else 60).")
 @click.option("-v", "--verbose", is_flag=True, help="Show details, facts and per-check times for every row.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")

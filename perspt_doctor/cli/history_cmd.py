@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+MAX_ID = 2**63 - 1
+"""SQLite's largest row id: a bigger number cannot name a conversation."""
+CONVERSATION_ID = click.IntRange(min=1, max=MAX_ID)
+
 
 @contextmanager
 def _store() -> Iterator[HistoryStore]:
@@ -29,7 +33,7 @@ def _store() -> Iterator[HistoryStore]:
     try:
         yield store
     except HistoryError as exc:
-        raise UserError(str(exc), hint="run `perspt doctor --only 'disk.*'` to check the data dir") from exc
+        raise UserError(str(exc), hint="`perspt doctor --only 'disk.*'` checks the database and the data dir") from exc
     finally:
         store.close()
 
@@ -42,7 +46,10 @@ def _resolve_id(store: HistoryStore, ref: str) -> int:
             raise UserError("the history is empty")
         return latest
     try:
-        return int(ref)
+        number = int(ref)
+        if not 1 <= number <= MAX_ID:
+            raise ValueError(ref)
+        return number
     except ValueError:
         raise UsageError(f"not a conversation id: {ref!r}",
                          hint="use a number from `perspt history list`, or `last`") from None
@@ -99,7 +106,7 @@ def show_cmd(conversation: str, as_json: bool) -> None:
 
 @history.command("export", help="Write conversations as JSON (to FILE, or stdout with `-`). Secrets are redacted.")
 @click.argument("output", required=False, default="-", metavar="[FILE]")
-@click.option("--id", "ids", type=int, multiple=True, help="Only this conversation (repeatable).")
+@click.option("--id", "ids", type=CONVERSATION_ID, multiple=True, help="Only this conversation (repeatable).")
 def export_cmd(output: str, ids: tuple[int, ...]) -> None:
     with _store() as store:
         data = store.export_data(list(ids) or None)
@@ -142,7 +149,7 @@ def import_cmd(file: Path) -> None:
 
 
 @history.command("clear", help="Delete conversations (all, or the IDs given). A backup is made first.")
-@click.argument("ids", nargs=-1, type=int)
+@click.argument("ids", nargs=-1, type=CONVERSATION_ID)
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 def clear_cmd(ids: tuple[int, ...], yes: bool) -> None:
     with _store() as store:

@@ -14,7 +14,7 @@ import click
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
-from perspt_doctor.errors import ExitCode, UserError
+from perspt_doctor.errors import ConfigError, ExitCode, UserError
 
 if TYPE_CHECKING:
     from perspt_doctor.providers.base import ModelList
@@ -77,10 +77,14 @@ def _fetch(settings: Any, pid: str) -> ModelList:
         finally:
             await adapter.aclose()
 
+    from perspt_doctor.transport.trust import TransportConfigError
+
     try:
         return asyncio.run(run())
     except ProviderError as exc:
         raise UserError(f"could not list the models of {pid}: {exc.message}", hint=exc.hint) from None
+    except TransportConfigError as exc:
+        raise ConfigError(exc.message, hint=exc.hint) from None  # a setting to fix: the command did not start
 
 
 def _report(settings: Any, pid: str, ids: list[str]) -> bool:

@@ -16,6 +16,7 @@ import click
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
+from perspt_doctor.cli.params import SECONDS
 from perspt_doctor.errors import ExitCode, UsageError, UserError
 
 ISSUES_HINT = "replace every <fill in>, read it through once more, then attach it to your issue"
@@ -30,7 +31,7 @@ ISSUES_HINT = "replace every <fill in>, read it through once more, then attach i
               help="Use the saved output of `perspt doctor --json` instead of running the checks now.")
 @click.option("--provider", "providers", metavar="ID", multiple=True, shell_complete=complete.providers, help="Check this provider (repeatable).")
 @click.option("--offline", is_flag=True, help="Skip checks that need the network (loopback still allowed).")
-@click.option("--timeout", type=float, metavar="SECONDS", help="Time budget for the doctor run.")
+@click.option("--timeout", type=SECONDS, metavar="SECONDS", help="Time budget for the doctor run.")
 @click.option("-y", "--yes", "assume_yes", is_flag=True, help="Write without the preview and the question.")
 @config_option
 @pass_app

@@ -37,7 +37,8 @@ def open_store() -> HistoryStore | None:
     try:
         store.connect()
     except HistoryError as exc:
-        notice(f"history is off for this session: {exc}")
+        notice(f"history is off for this session: {exc} (`perspt doctor --only disk.history` checks the "
+               "database and says how to recover it)")
         return None
     return store
 
@@ -122,8 +123,8 @@ async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
     sink: Sink = make_sink(stream, markdown=tty and session.streaming) if (session.streaming or not tty) \
         else BufferedMarkdown(stream)
     try:
-        return await run_turn(session, question, sink, debug=debug, on_interrupt=lambda: notice(
-            "interrupted: the partial reply is kept in the history"))
+        return await run_turn(session, question, sink, debug=debug, on_interrupt=lambda word: notice(
+            f"{word}: the partial reply is kept in the history"))
     finally:
         await session.aclose()
         if session.store is not None:

@@ -322,7 +322,7 @@ class HistoryStore:
 
         conn = self.connect()
         target_path = backup_path_for(self.path)
-        fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        fd = os.open(target_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
         os.close(fd)
         target = sqlite3.connect(target_path)
         try:
@@ -433,6 +433,9 @@ def _validated_export(data: Any) -> list[Mapping[str, Any]]:
     return conversations
 
 
+MAX_EXPORT_BYTES = 256 * 1024 * 1024
+"""A history export read by `history import` (years of conversations fit; /dev/zero does not)."""
+
 _TEXT_FIELDS = ("uuid", "title", "provider", "model", "system_prompt", "created_at", "updated_at")
 _MESSAGE_TEXT_FIELDS = ("provider", "model", "status", "error", "created_at")
 
@@ -445,10 +448,12 @@ def _check_optional(item: Mapping[str, Any], where: str, names: Sequence[str], k
 
 
 def load_export(path: Path) -> Any:
+    from perspt_doctor.fsutil import UserFileError, read_user_file
+
     try:
-        raw = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise HistoryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raw = read_user_file(path, MAX_EXPORT_BYTES).decode("utf-8-sig")
+    except UserFileError as exc:
+        raise HistoryError(f"cannot read {path}: {exc.reason}") from None
     except UnicodeDecodeError as exc:
         raise HistoryError(f"{path} is not UTF-8 text") from exc
     try:

@@ -119,7 +119,9 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
             text = line[1:] if line.lstrip().startswith("//") else line
             if session.attachments:
                 text, session.attachments = session.attachments + text, ""
-            await _turn(session, screen, console, text, debug=debug)
+            stopped = await _turn(session, screen, console, text, debug=debug)
+            if stopped is not None:  # SIGTERM or SIGHUP: the partial reply is saved; end the session
+                return stopped
     finally:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(session.aclose(), timeout=5)
@@ -128,10 +130,14 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
     return ExitCode.OK
 
 
-async def _turn(session: ChatSession, screen: RichScreen, console: Console, text: str, *, debug: bool) -> None:
+async def _turn(session: ChatSession, screen: RichScreen, console: Console, text: str, *,
+                debug: bool) -> ExitCode | None:
+    """One question and its reply. Returns the exit status when SIGTERM or SIGHUP stopped the reply (the
+    session ends; Ctrl+C stops only the reply)."""
     from perspt_doctor.client.render import BufferedMarkdown, MarkdownSink, Sink
     from perspt_doctor.client.turn import run_turn
 
     sink: Sink = MarkdownSink(console) if session.streaming else BufferedMarkdown(sys.stdout)
-    await run_turn(session, text, sink, debug=debug,
-                   on_interrupt=lambda: screen.error("[interrupted: the partial reply is kept]"))
+    code = await run_turn(session, text, sink, debug=debug,
+                          on_interrupt=lambda word: screen.error(f"[{word}: the partial reply is kept]"))
+    return code if code in (ExitCode.TERMINATED, ExitCode.HANGUP) else None

@@ -1,5 +1,5 @@
-"""One chat turn, the same for `perspt -q` and the REPL: ask, let Ctrl+C stop only the reply in progress
-(what arrived is kept), and report a failed turn."""
+"""One chat turn, the same for `perspt -q` and the REPL: ask, let Ctrl+C (and SIGTERM, SIGHUP) stop only
+the reply in progress (what arrived is kept), and report a failed turn."""
 
 from __future__ import annotations
 
@@ -17,22 +17,26 @@ if TYPE_CHECKING:
     from perspt_doctor.client.session import ChatSession
 
 
-async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt: Callable[[], None],
+async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt: Callable[[str], None],
                    debug: bool = False) -> ExitCode:
-    """Ask `text`, feeding the reply to `sink`. Returns OK, FAILURE (the failure is reported on stderr)
-    or INTERRUPTED (Ctrl+C: `on_interrupt` says so; the partial reply is kept in the history)."""
+    """Ask `text`, feeding the reply to `sink`. Returns OK, FAILURE (the failure is reported on stderr),
+    or the signal's status when Ctrl+C, SIGTERM or SIGHUP stopped the reply (INTERRUPTED, TERMINATED,
+    HANGUP): `on_interrupt` gets the word for it ("interrupted", "stopped by SIGTERM") and the partial
+    reply is kept in the history."""
     from perspt_doctor.client.session import TurnFailed
 
-    with cancel_on_sigint() as interrupted, no_echo():
+    with cancel_on_signals() as received, no_echo():
         try:
             await session.ask(text, sink)
         except asyncio.CancelledError:
-            if not interrupted():
+            signum = received()
+            if signum is None:
                 raise
             uncancel_current()
             sink.finish()
-            on_interrupt()
-            return ExitCode.INTERRUPTED
+            code, word = stopped_by(signum)
+            on_interrupt(word)
+            return code
         except TurnFailed as exc:
             sink.finish()
             report_failure(exc, debug=debug)
@@ -48,28 +52,46 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
     return ExitCode.OK
 
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+"""Ctrl+C, `kill`, and the terminal closing: each cancels the reply under way so that what arrived is kept."""
+
+_STATUS = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED, "SIGHUP": ExitCode.HANGUP}
+"""128 plus the signal's number, as a shell reports it."""
+
+
 @contextlib.contextmanager
-def cancel_on_sigint(task: asyncio.Task[Any] | None = None) -> Iterator[Callable[[], bool]]:
-    """While inside, Ctrl+C cancels `task` (the current one by default) instead of killing the
-    process. Yields a function that says whether Ctrl+C was pressed."""
+def cancel_on_signals(task: asyncio.Task[Any] | None = None) -> Iterator[Callable[[], int | None]]:
+    """While inside, SIGINT (Ctrl+C), SIGTERM and SIGHUP cancel `task` (the current one by default)
+    instead of killing the process, so the partial reply is saved. Yields a function that returns the
+    number of the first signal that came, or None."""
     loop = asyncio.get_running_loop()
     target = task or asyncio.current_task()
-    pressed = [False]
+    received: list[int] = []
 
-    def handler(_signum: int, _frame: Any) -> None:
-        pressed[0] = True
+    def handler(signum: int, _frame: Any) -> None:
+        received.append(signum)
         if target is not None:
             loop.call_soon_threadsafe(target.cancel)
 
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        for signum in STOP_SIGNALS:
+            previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread
-        yield lambda: pressed[0]
+        yield lambda: received[0] if received else None
         return
     try:
-        yield lambda: pressed[0]
+        yield lambda: received[0] if received else None
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, before in previous.items():
+            signal.signal(signum, before)
+
+
+def stopped_by(signum: int) -> tuple[ExitCode, str]:
+    """The exit status for a reply stopped by `signum` and the word for it."""
+    name = signal.Signals(signum).name
+    word = "interrupted" if signum == signal.SIGINT else f"stopped by {name}"
+    return _STATUS.get(name, ExitCode.INTERRUPTED), word
 
 
 @contextlib.contextmanager

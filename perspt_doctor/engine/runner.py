@@ -10,17 +10,18 @@ import inspect
 import re
 import time
 import traceback
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import broken_python, plan
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
+from perspt_doctor.engine.facts import facts_problem
 from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
-from perspt_doctor.engine.threads import DaemonThreadExecutor
+from perspt_doctor.engine.threads import DaemonThreadExecutor, interruptible, run_in_own_loop
 from perspt_doctor.engine.warm import warm_up
 from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
@@ -244,13 +245,25 @@ class _Run:
                            scope=self.scope)
         if check.applies is not None:
             try:
-                verdict = check.applies(ctx)
+                verdict = await self._applies(check, ctx)
+            except asyncio.TimeoutError:
+                return Outcome(check, Result.error("its applies() test did not answer in time",
+                                                   hint="applies() must decide at once, without waiting"))
             except Exception as exc:  # noqa: BLE001
                 return Outcome(check, _crash_result(exc, "its applies() test crashed"))
             if verdict is not True:
                 reason = verdict if isinstance(verdict, str) and verdict else "not applicable here"
                 return Outcome(check, Result.skip(reason))
         return await self._execute(check, ctx)
+
+    async def _applies(self, check: Check, ctx: CheckContext) -> Any:
+        """A built-in check's applies() runs here; a plugin's in a daemon thread, under the check's time."""
+        assert check.applies is not None
+        if check.origin == "builtin":
+            return check.applies(ctx)
+        limit = max(0.0, min(check.timeout, self._remaining()))
+        work = asyncio.get_running_loop().run_in_executor(None, interruptible, check.applies, ctx)
+        return await asyncio.wait_for(work, timeout=limit)
 
     async def _execute(self, check: Check, ctx: CheckContext) -> Outcome:
         progress = self.options.progress
@@ -263,15 +276,15 @@ class _Run:
             progress.started(check.id)
         started = time.perf_counter()
         ctx.deadline = asyncio.get_running_loop().time() + limit
-        task = asyncio.get_running_loop().create_task(_call(check, ctx), name=f"check {check.id}")
+        task, cancel = self._start(check, ctx)
         try:
             done, _ = await asyncio.wait({task}, timeout=limit)
         except asyncio.CancelledError:
-            task.cancel()
+            cancel()
             raise
         elapsed = int((time.perf_counter() - started) * 1000)
         if not done:
-            task.cancel()
+            cancel()
             if by_budget:
                 result = Result.error(f"stopped after {limit:.1f} s: the whole run's budget (--timeout "
                                       f"{self.budget:g}) ran out", hint="run again with a larger --timeout")
@@ -287,6 +300,27 @@ class _Run:
             except asyncio.CancelledError:
                 result = Result.error("the check was cancelled")
         return Outcome(check, result, duration_ms=elapsed)
+
+    def _start(self, check: Check, ctx: CheckContext) -> tuple[asyncio.Future[Any], Callable[[], None]]:
+        """Start the check; returns its future and how to cancel it.
+
+        Built-in checks run on the engine's loop. A plugin's check runs on its own loop in its own daemon
+        thread (engine/threads.py), so one that blocks its loop (`time.sleep`, a busy loop) cannot stall
+        the other checks or the run budget: at its timeout the engine reports it and leaves the thread.
+        """
+        if check.origin == "builtin":
+            task = asyncio.get_running_loop().create_task(_call(check, ctx), name=f"check {check.id}")
+
+            def cancel() -> None:
+                task.cancel()
+
+            return task, cancel
+        own = replace(ctx, stash=ctx.stash.for_another_loop())  # asyncio locks belong to one loop
+        future, cancel = run_in_own_loop(lambda: _call(check, own), name=f"perspt-check-{check.id}")
+        wrapped = asyncio.wrap_future(future)
+        # An outcome that arrives after the engine gave up on the check is read here, not logged as lost.
+        wrapped.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return wrapped, cancel
 
 
 class CheckExited(Exception):
@@ -334,6 +368,10 @@ def _normalise(value: Any) -> Result:
     commands = [value.fix_commands] if isinstance(value.fix_commands, str) else [str(f) for f in value.fix_commands or []]
     fixes = [f for f in value.fixes or [] if isinstance(f, Fix)] if isinstance(value.fixes, list | tuple) else []
     facts = dict(value.facts) if isinstance(value.facts, Mapping) else {"value": value.facts}
+    problem = facts_problem(facts)
+    if problem is not None:
+        return Result.error(f"the check returned {problem}",
+                            hint="facts must be plain JSON data: dicts, lists, strings, numbers")
     if len(summary) > 1:
         details = summary[1:] + details
     return Result(status, summary[0] if summary else status.value, details=details, hint=value.hint,

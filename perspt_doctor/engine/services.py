@@ -93,6 +93,14 @@ class Stash:
         return value
 
 
+    def for_another_loop(self) -> Stash:
+        """The same values with locks of its own, for a check on another event loop (a plugin's thread: an
+        asyncio lock belongs to one loop). Two loops may then compute one value twice; both see it after."""
+        other = Stash()
+        other._values = self._values
+        return other
+
+
 def named(name: str) -> ServiceKey[Any]:
     """The run-wide key of that name, the same object every time: a declared service's key, or an untyped one
     made on first use. `ctx.once(name, ...)` uses it, so a one-off cache by name and a declared service of

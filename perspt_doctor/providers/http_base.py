@@ -89,6 +89,11 @@ _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 """What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
 
 
+def _unsendable(key: str | None) -> int | None:
+    """The index of the first character of `key` that no HTTP header can carry, or None."""
+    return next((i for i, ch in enumerate(key or "") if not (ch.isascii() and ch.isprintable())), None)
+
+
 class HTTPAdapter:
     """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
 
@@ -96,7 +101,8 @@ class HTTPAdapter:
 
     def __init__(self, spec: ProviderSpec, client: httpx.AsyncClient, base_url: str, *, key: str | None = None,
                  retry: RetryPolicy | None = None, limiter: RateLimiter | None = None,
-                 deadline: float | None = None, require_key: bool = True) -> None:
+                 deadline: float | None = None, require_key: bool = True,
+                 reply_timeout: float | None = None) -> None:
         self.provider_id = spec.id
         self.spec = spec
         self.client = client
@@ -105,6 +111,8 @@ class HTTPAdapter:
         self.retry = retry or RetryPolicy()
         self.limiter = limiter
         self.deadline = deadline
+        self.reply_timeout = reply_timeout
+        """Seconds a streamed reply may take in all (`network.reply_timeout`); None: no limit."""
         self.require_key = require_key and spec.key_required
         self.last_headers: dict[str, str] = {}
         self.proxy: str | None = None
@@ -113,7 +121,8 @@ class HTTPAdapter:
         """Sleeps out each wait before a retry; the client sets one that shows it."""
         self.stream_waits: StreamWaits | None = None
         """A streamed reply's bounds: the first byte within `timeout`, each gap within `stream_timeout`."""
-        client.headers.update(auth_headers(spec, key))
+        if _unsendable(key) is None:  # otherwise the first request says what is wrong with the key
+            client.headers.update(auth_headers(spec, key))
 
     @staticmethod
     def normalise_base_url(url: str) -> str:
@@ -156,6 +165,8 @@ class HTTPAdapter:
                 raise await self._with_suggestions(exc, request.model) from None
             except _SHAPE_ERRORS as exc:
                 raise self.malformed(exc) from exc
+            except StreamInterruptedError:
+                raise
             except NetworkError as exc:
                 if delivered:
                     raise StreamInterruptedError.after(exc) from exc
@@ -187,6 +198,12 @@ class HTTPAdapter:
         if self.require_key and not self.key:
             raise AuthenticationError(f"no API key for {self.spec.display_name}", provider=self.provider_id,
                                       code="missing_key").with_default_hint()
+        bad = _unsendable(self.key)
+        if bad is not None:  # a header cannot carry it; say so before any request
+            raise AuthenticationError(
+                f"the API key for {self.spec.display_name} has a character that cannot be sent (position "
+                f"{bad + 1}: not printable ASCII)", provider=self.provider_id, code="bad_key",
+                hint="keys are plain ASCII: set it again, copied without typographic quotes, dashes or line breaks")
 
     def error_from(self, status: int, raw: bytes, headers: Mapping[str, str],
                    model: str | None = None) -> ProviderError:
@@ -296,7 +313,12 @@ class HTTPAdapter:
                                                hint="the server may not support streaming: set "
                                                     "`stream` to false in the config")
                     raise self.error_from(response.status_code, raw, response.headers, model)
+                # The read timeout (`stream_timeout`) bounds each wait for bytes; this bounds the whole
+                # reply, which a server dripping a byte at a time, or never ending, would otherwise not.
+                ends = time.monotonic() + self.reply_timeout if self.reply_timeout else None
                 async for raw in response.aiter_bytes():
+                    if ends is not None and time.monotonic() > ends:
+                        raise self.reply_too_long()
                     batch = decoder.feed(raw)
                     if batch:
                         yield batch
@@ -353,6 +375,16 @@ class HTTPAdapter:
                 if mapper.done:
                     break
         yield mapper.last()
+
+    def reply_too_long(self) -> StreamInterruptedError:
+        """Not retried, and what arrived is kept, as for any interrupted stream."""
+        from perspt_doctor.transport.classify import Kind, cause_of
+
+        message = (f"the reply was still arriving after {self.reply_timeout:g} s "
+                   "(the `network.reply_timeout` setting)")
+        return StreamInterruptedError(message, provider=self.provider_id, cause=cause_of(Kind.TIMEOUT, message),
+                                      hint="raise `network.reply_timeout` for very long replies, or ask for a "
+                                           "shorter one")
 
     def truncated(self) -> BadResponseError:
         error = BadResponseError("the stream ended before the reply was complete", provider=self.provider_id,

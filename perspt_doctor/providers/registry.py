@@ -50,12 +50,15 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     pid = catalog.resolve_provider(provider_id)
     spec = catalog.PROVIDERS[pid]
     key = settings.key_for(pid).value
-    base_url = base_url or settings.base_url_for(pid).value or spec.base_url
+    resolved_url = settings.base_url_for(pid)
+    base_url = base_url or resolved_url.value or spec.base_url
+    _check_base_url(base_url, pid, resolved_url.origin)
     client = build_async_client(settings, streaming=streaming, total_timeout=total_timeout)
     policy = RetryPolicy.from_settings(settings)
     adapter = adapter_class(spec.protocol)(spec, client, base_url, key=key, retry=policy,
                                            limiter=limiter_for(settings, pid), deadline=policy.deadline,
-                                           require_key=require_key)
+                                           require_key=require_key,
+                                           reply_timeout=_seconds(settings.get("network.reply_timeout")))
     if streaming and total_timeout is None:
         adapter.stream_waits = stream_waits(settings)
     try:
@@ -63,3 +66,22 @@ def make_adapter(settings: Settings, provider_id: str, *, streaming: bool = Fals
     except ValueError:  # a base URL httpx cannot parse: the first request says so
         adapter.proxy = None
     return adapter
+
+
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def _check_base_url(base_url: str, pid: str, origin: str) -> None:
+    """A base URL that cannot be parsed (a port of 99999, an unclosed `[`) is a setting to fix, said in one
+    line before any connection is tried."""
+    from perspt_doctor.transport.endpoint import parse_base_url
+    from perspt_doctor.transport.trust import TransportConfigError
+
+    try:
+        parse_base_url(base_url, pid)
+    except ValueError as exc:
+        reason = str(exc).split(" in base URL")[0]
+        raise TransportConfigError(f"the base URL {base_url!r} (from {origin}) is not usable: {reason}",
+                                   hint="give a URL such as https://host:port/v1 (ports are 1-65535)",
+                                   setting="OLLAMA_HOST" if pid == "ollama" else "base_url") from None

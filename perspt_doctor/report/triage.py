@@ -403,17 +403,12 @@ def _most_common(counter: Counter[str]) -> list[tuple[str, int]]:
 
 def read_report_bytes(path: Path) -> bytes:
     """The file's bytes, within the size limit. Raises ReportFormatError with a one-line reason."""
+    from perspt_doctor.fsutil import UserFileError, read_user_file
+
     try:
-        size = path.stat().st_size
-        if size > MAX_REPORT_BYTES:
-            raise ReportFormatError(f"the file is {size} bytes; reports are at most {MAX_REPORT_BYTES}")
-        return path.read_bytes()
-    except IsADirectoryError:
-        raise ReportFormatError("it is a directory, not a report file") from None
-    except FileNotFoundError:
-        raise ReportFormatError("no such file") from None
-    except OSError as exc:
-        raise ReportFormatError(f"cannot read it: {exc.strerror or exc}") from None
+        return read_user_file(path, MAX_REPORT_BYTES)
+    except UserFileError as exc:
+        raise ReportFormatError(exc.reason) from None
 
 
 def parse_report_bytes(path: str, raw: bytes) -> TriagedReport:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from perspt_doctor.fsutil import UserFileError, read_user_file
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.positions import key_positions
 from perspt_doctor.settings.schema import validate
@@ -47,31 +48,16 @@ def read_config(path: Path, reason: str = "--config", *, required: bool = False)
     A broken file raises ConfigError with line and column."""
     shown = str(path)
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        if required:
-            raise ConfigError(Diagnostic(
-                "error", "not-found", "config file not found", file=shown,
-                hint="create one with `perspt config create`, or check the path")) from None
-        return LoadedConfig(path, reason, exists=False)
-    except OSError as exc:
-        raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
-                                     file=shown)) from None
-    if path.is_dir():
-        raise ConfigError(Diagnostic("error", "is-directory", "config path is a directory, not a file", file=shown,
-                                     hint=f"point at the file inside it, e.g. {path / 'config.json'}"))
-    if st.st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(Diagnostic(
-            "error", "too-large", f"config file is {st.st_size} bytes; the limit is {MAX_CONFIG_BYTES}",
-            file=shown, line=1, column=1, hint="is this really the config file? It holds a few settings only"))
-    try:
-        raw = path.read_bytes()
-    except PermissionError:
-        raise ConfigError(Diagnostic("error", "unreadable", "permission denied reading config file", file=shown,
-                                     hint=f"chmod 600 {path}")) from None
-    except OSError as exc:
-        raise ConfigError(Diagnostic("error", "unreadable", f"cannot read config file: {exc.strerror}",
-                                     file=shown)) from None
+        raw = read_user_file(path, MAX_CONFIG_BYTES)
+    except UserFileError as exc:
+        if exc.code == "not-found":
+            if required:
+                raise ConfigError(Diagnostic(
+                    "error", "not-found", "config file not found", file=shown,
+                    hint="create one with `perspt config create`, or check the path")) from None
+            return LoadedConfig(path, reason, exists=False)
+        raise ConfigError(_unreadable(exc, path)) from None
+    st = path.stat()
     data, diagnostics = parse_config_bytes(raw, shown)
     register_file_secrets(data)
     text = raw.decode("utf-8-sig")
@@ -79,6 +65,24 @@ def read_config(path: Path, reason: str = "--config", *, required: bool = False)
                           mode=st.st_mode & 0o777 if os.name == "posix" else None,
                           positions=key_positions(text), has_bom=raw.startswith(b"\xef\xbb\xbf"))
     return loaded
+
+
+def _unreadable(exc: UserFileError, path: Path) -> Diagnostic:
+    shown = str(path)
+    if exc.code == "is-directory":
+        return Diagnostic("error", "is-directory", "config path is a directory, not a file", file=shown,
+                          hint=f"point at the file inside it, e.g. {path / 'config.json'}")
+    if exc.code == "too-large":
+        return Diagnostic("error", "too-large", f"config file is larger than the limit of {MAX_CONFIG_BYTES} bytes",
+                          file=shown, line=1, column=1,
+                          hint="is this really the config file? It holds a few settings only")
+    if exc.code == "permission":
+        return Diagnostic("error", "unreadable", "permission denied reading config file", file=shown,
+                          hint=f"chmod 600 {path}")
+    if exc.code == "not-regular":
+        return Diagnostic("error", "not-regular", f"cannot use the config file: {exc.reason}", file=shown,
+                          hint="point --config or PERSPT_CONFIG at a JSON file")
+    return Diagnostic("error", "unreadable", f"cannot read config file: {exc.reason}", file=shown)
 
 
 def register_file_secrets(data: dict[str, Any]) -> None:

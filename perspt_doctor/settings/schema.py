@@ -78,6 +78,8 @@ NETWORK = (
     _f("read_timeout", ("integer", "number"), "Seconds to wait between bytes of a reply.", None, minimum=0),
     _f("write_timeout", ("integer", "number"), "Seconds to wait while sending.", 30, minimum=0),
     _f("pool_timeout", ("integer", "number"), "Seconds to wait for a free pooled connection.", 10, minimum=0),
+    _f("reply_timeout", ("integer", "number"), "Most seconds one streamed reply may take in all, however steadily "
+       "it arrives (the idle limit between bytes is `stream_timeout`).", 600, minimum=0.1),
 )
 
 PERFORMANCE = (

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from perspt_doctor.fsutil import PRIVATE_MODE, atomic_write, make_private
+from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.schema import schema_default
 
 SECRET_MODE = PRIVATE_MODE
@@ -73,15 +74,20 @@ def render(data: Mapping[str, Any]) -> str:
 
 def write_config(path: Path, data: Mapping[str, Any]) -> Written:
     """Replace `path` with `data` as JSON. An existing file is copied to `NAME.backup.YYYYMMDD-HHMMSS` first."""
-    if holds_secret(data):
-        mode = SECRET_MODE
-    elif path.exists():
-        mode = path.stat().st_mode & 0o777
-    else:
-        mode = PLAIN_MODE
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    backup = atomic_write(path, render(data), mode=mode)
-    if backup is not None:
-        make_private(backup)  # a private copy; it may hold the key the new file no longer does
+    try:
+        if holds_secret(data):
+            mode = SECRET_MODE
+        elif path.exists():
+            mode = path.stat().st_mode & 0o777
+        else:
+            mode = PLAIN_MODE
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        backup = atomic_write(path, render(data), mode=mode)
+        if backup is not None:
+            make_private(backup)  # a private copy; it may hold the key the new file no longer does
+    except OSError as exc:
+        raise ConfigError(Diagnostic("error", "unwritable", f"cannot write the config file: {exc.strerror or exc}",
+                                     file=str(path), hint="move the file aside, or name another with --config"
+                                     )) from None
     return Written(path, backup, mode)

@@ -94,6 +94,10 @@ def trust_plan(settings: Settings) -> TrustPlan:
     return plan
 
 
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+"""A CA bundle is a few hundred kilobytes; a regular file's size is its real size."""
+
+
 def _check_file(path: str, what: str, setting: str) -> None:
     if not os.path.exists(path):
         raise TransportConfigError(
@@ -103,6 +107,16 @@ def _check_file(path: str, what: str, setting: str) -> None:
     if not os.access(path, os.R_OK):
         raise TransportConfigError(f"{what} points at {path}, which this user cannot read", setting=setting,
                                    hint=f"make the file readable (chmod a+r {path})")
+    from perspt_doctor.fsutil import not_regular
+
+    info = os.stat(path)
+    kind = not_regular(info.st_mode)
+    if kind is not None:  # OpenSSL would wait forever on a FIFO, or read /dev/zero without end
+        raise TransportConfigError(f"{what} points at {path}, which is {kind}, not a regular file",
+                                   setting=setting, hint="point it at a PEM file of CA certificates")
+    if info.st_size > MAX_BUNDLE_BYTES:
+        raise TransportConfigError(f"{what} points at {path}, which is larger than {MAX_BUNDLE_BYTES:,} bytes",
+                                   setting=setting, hint="point it at a PEM file of CA certificates")
 
 
 _CACHE: dict[tuple[Any, ...], Any] = {}

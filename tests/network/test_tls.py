@@ -131,7 +131,7 @@ def test_ssl_cert_file_unreadable(make_settings: Any, tmp_path: Path) -> None:
     directory.mkdir()
     result = _check(make_settings, "https://localhost:1/v1", env={"SSL_CERT_FILE": str(directory)})
     assert result.status is Status.FAIL
-    assert "SSL_CERT_FILE" in result.summary and "no usable PEM certificates" in result.summary
+    assert "SSL_CERT_FILE" in result.summary and "is a directory, not a regular file" in result.summary
 
 
 def test_ssl_cert_file_that_is_not_a_full_bundle(make_settings: Any, infra_dir: Path,
