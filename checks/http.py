@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from perspt_doctor.api import (
+    Cause,
     CheckContext,
     Result,
     Route,
@@ -15,6 +16,7 @@ from perspt_doctor.api import (
     build_async_client,
     check,
     classify,
+    classify_reply,
     route_for,
     system_resolve,
 )
@@ -143,6 +145,7 @@ def _verdict(route: Route, url: str, status: int, headers: Any, body: bytes, fac
                            details=details, docs=DOCS, facts=facts,
                            hint="try another network or egress IP; this is not an API key problem")
     if status == 403 and any(marker in lowered for marker in REGION_BLOCKS):
+        _cause(status, body, headers, url, facts)
         return Result.fail(f"{name} refuses requests from your region (403)", details=details, docs=DOCS, facts=facts,
                            hint="the provider does not serve your country or region; use a supported location")
     if is_html:
@@ -164,8 +167,20 @@ def _verdict(route: Route, url: str, status: int, headers: Any, body: bytes, fac
     if status == 429:
         return Result.warn("reachable, but rate limited (429)", details=details, docs=DOCS, facts=facts,
                            hint="wait and retry; see `perspt doctor --only 'ratelimit.*'`")
+    if status >= 500:  # the client classifies the same reply: name the same cause
+        cause = _cause(status, body, headers, url, facts)
+        return Result.warn(f"{url} answered {status}: {cause.message}", details=details, docs=DOCS, facts=facts,
+                           hint="a server-side problem: check the provider's status page, wait and retry")
     return Result.warn(f"{url} answered {status}", details=details, docs=DOCS, facts=facts,
                        hint="a server-side problem: check the provider's status page")
+
+
+def _cause(status: int, body: bytes, headers: Any, url: str, facts: dict[str, Any]) -> Cause:
+    """The classifier's cause of an error reply, recorded in the facts: the client names the same one."""
+    cause = classify_reply(status, body, dict(headers), url=url)
+    facts["cause"] = cause.as_dict()
+    facts["error_kind"] = str(cause.kind)
+    return cause
 
 
 def _skew(date: str | None) -> float | None:

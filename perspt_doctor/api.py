@@ -117,6 +117,7 @@ if TYPE_CHECKING:
         Kind,
         cause_of,
         classify,
+        classify_reply,
         proxy_own_reply,
         proxy_reply,
         resolver_failure,
@@ -201,7 +202,8 @@ _HOMES: dict[str, str] = {
     "perspt_doctor.suggest": "did_you_mean",
     "perspt_doctor.system.gpu": "GpuDevice GpuReport",
     "perspt_doctor.system.install": "Installation",
-    "perspt_doctor.transport.classify": "Cause Kind cause_of classify proxy_own_reply proxy_reply resolver_failure",
+    "perspt_doctor.transport.classify": ("Cause Kind cause_of classify classify_reply proxy_own_reply proxy_reply "
+                                         "resolver_failure"),
     "perspt_doctor.transport.dns": "Lookup address_class async_resolver configured_servers lookup",
     "perspt_doctor.transport.endpoint": "is_loopback_host",
     "perspt_doctor.transport.factory": "build_async_client proxy_mounts",
@@ -277,7 +279,7 @@ __all__ = [
     "doctor_runs_dir", "env_diagnostics", "history_db",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures
-    "Cause", "Kind", "cause_of", "classify", "proxy_own_reply", "proxy_reply", "resolver_failure",
+    "Cause", "Kind", "cause_of", "classify", "classify_reply", "proxy_own_reply", "proxy_reply", "resolver_failure",
     # transport: the route, and the probes of each network layer
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
     "CA_VARIABLES", "TrustSource", "address_class", "ca_source_problem", "ca_variable",
