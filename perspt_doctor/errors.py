@@ -39,6 +39,8 @@ class PersptError(Exception):
     """A problem the user can act on: printed as one line, with an optional hint, no traceback."""
 
     exit_code: int = ExitCode.FAILURE
+    doctor: str | None = None
+    """The doctor command whose checks explain this error; printed after the message as `| diagnose: ...`."""
 
     def __init__(self, message: str = "", hint: str | None = None, exit_code: int | None = None) -> None:
         super().__init__(message)
@@ -61,6 +63,7 @@ class ConfigError(PersptError):
     """A config file perspt cannot use."""
 
     exit_code = ExitCode.USAGE
+    doctor = "perspt doctor --only 'config.*'"
 
 
 class KeyringError(PersptError):

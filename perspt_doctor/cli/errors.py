@@ -53,7 +53,7 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
     except PersptError as exc:
         if debug:
             _emit(traceback.format_exc())
-        _emit(f"Error: {exc}")
+        _emit(f"Error: {exc}" + (f" | diagnose: {exc.doctor}" if exc.doctor else ""))
         if exc.hint:
             _emit(f"Hint: {exc.hint}")
         raise SystemExit(exc.exit_code) from None
