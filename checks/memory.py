@@ -20,6 +20,7 @@ from perspt_doctor.api import (
     OLLAMA_TAGS,
     PROVIDERS,
     CheckContext,
+    Kind,
     Result,
     check,
     configured_models,
@@ -42,6 +43,8 @@ OVERHEAD = 1.2
 LOW_RAM = 4 * GIB
 CRITICAL_RAM = 1 * GIB
 SMALL_MACHINE = 16 * GIB
+ANSWER_BUDGET = 10.0
+"""Seconds for the one-token chat to a loaded model."""
 KV_TYPE_FACTOR = {"f16": 1.0, "q8_0": 0.5, "q4_0": 0.25}
 
 
@@ -255,7 +258,7 @@ async def fit_check(ctx: CheckContext) -> Result:
     (model layers on the GPU; 0: all on the CPU) the need is split by that share of the model's layers,
     and the CPU part is set against the RAM alone.
 
-    ok: the model is already loaded; or it fits in free GPU memory; or it fits in RAM or unified memory.
+    ok: the model is already loaded and a one-token chat to it does not run out of memory; or it fits in free GPU memory; or it fits in RAM or unified memory.
     warn: it needs more than the free GPU memory: part runs on the CPU, much slower. Fix: a smaller tag or
       quantization, or a lower `options.num_ctx`.
     warn: on Apple Silicon it needs more than macOS lets the GPU use. Fix: a smaller model, or raise the
@@ -264,11 +267,25 @@ async def fit_check(ctx: CheckContext) -> Result:
     warn: with `options.num_gpu`, the GPU part exceeds the free GPU memory. Fix: lower or remove it.
     fail: with `options.num_gpu` (0: CPU only), the CPU part needs more than the available RAM. Fix: raise
       or remove `options.num_gpu`, a smaller model, or a lower `options.num_ctx`.
+    fail: the model is loaded (or, with `--live`, it fits by the estimate), but a one-token chat
+      (`POST /api/chat`, `num_predict` 1; it loads the model) runs out of memory: the model, its KV cache
+      and compute buffers do not fit. Fix: a lower `options.num_ctx`, a smaller model or quantization,
+      or close other programs.
     fail: it needs more than RAM and GPU memory together. Fix: a smaller model or quantization, a lower
       `options.num_ctx` (the details say how much each saves), or installed models that fit.
     skip: Ollama runs on another machine; the model is not installed (see `ollama.models`); it is a
       cloud model; or Ollama is not in use.
     """
+    result = await _fit(ctx)
+    model = result.facts.get("model")
+    if ctx.live and result.status in ("ok", "warn") and model and "loaded_size" not in result.facts:
+        failed = await _answers(ctx, str(model), "fits by the estimate", result.facts)
+        if failed is not None:
+            return failed
+    return result
+
+
+async def _fit(ctx: CheckContext) -> Result:
     host = await ollama_host(ctx)
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
@@ -282,8 +299,8 @@ async def fit_check(ctx: CheckContext) -> Result:
         return Result.skip(f"{model} is a cloud model: it runs on {entry.get('remote_host') or 'ollama.com'}")
     for loaded in loaded_models(await ctx.service(OLLAMA_PS)):
         if ollama_model_key(loaded.name) == ollama_model_key(model):
-            return Result.ok(f"{model} is already loaded ({gib(loaded.size)}, {loaded.split})",
-                             facts={"model": model, "loaded_size": loaded.size, "split": loaded.split})
+            held: dict[str, Any] = {"model": model, "loaded_size": loaded.size, "split": loaded.split}
+            return await _loaded_answers(ctx, model, f"({gib(loaded.size)}, {loaded.split})", held)
     show = await (await ctx.service(OLLAMA)).show(model)
     est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
     mem = await ctx.service(MEMORY)
@@ -331,6 +348,28 @@ async def fit_check(ctx: CheckContext) -> Result:
     where = "unified memory" if working_set else "RAM (no GPU found: it runs on the CPU)"
     return Result.ok(f"{model} fits in {where}: needs about {gib(need)}, {gib(ram)} available",
                      details=[how], facts=facts)
+
+
+async def _loaded_answers(ctx: CheckContext, model: str, size: str, facts: dict[str, Any]) -> Result:
+    """A loaded model still allocates its KV cache and compute buffers on the first request: a one-token chat
+    (cheap, the model is in memory) shows whether that runs out of memory, as every chat would."""
+    failed = await _answers(ctx, model, f"is loaded {size}", facts)
+    return failed or Result.ok(f"{model} is already loaded {size}", facts=facts)
+
+
+async def _answers(ctx: CheckContext, model: str, state: str, facts: dict[str, Any]) -> Result | None:
+    """A failure when one chat turn of one token runs out of memory, as the client's chat does; else None."""
+    opts = {k: v for k, v in ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
+    reply = await (await ctx.service(OLLAMA)).answer_one(model, opts, ANSWER_BUDGET)
+    cause = reply.cause
+    if cause is None or cause.kind is not Kind.OUT_OF_MEMORY:
+        return None
+    facts.update({"cause": cause.as_dict(), "error_kind": str(cause.kind), "status": reply.status})
+    said = reply.error_text or cause.message
+    return Result.fail(f"{model} {state}, but a one-token chat runs out of memory: {said}",
+                       hint="the model and its context's KV cache do not fit: lower options.num_ctx, use a smaller "
+                            "tag or 4-bit quantization, or close other programs",
+                       facts=facts, docs=DOCS)
 
 
 def _fit_with_num_gpu(est: Estimate, entry: dict[str, Any], model: str, share: float, ram: int, vram: int,

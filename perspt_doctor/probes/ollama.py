@@ -79,8 +79,8 @@ class OllamaClient:
     """Seconds for one question (the answers of `/api/version`, `/api/tags`, `/api/ps`, `/api/show`)."""
 
     async def ask(self, question: str, *args: Any, budget: float | None = None) -> OllamaReply:
-        """Ask the daemon one question through the provider adapter (`version`, `tags`, `ps`, `show` or
-        `load` of `OllamaAdapter`), on the client's route, proxy and CA; never raises for network trouble."""
+        """Ask the daemon one question through the provider adapter (`version`, `tags`, `ps`, `show`,
+        `load` or `answer_one` of `OllamaAdapter`), on the client's route, proxy and CA; never raises for network trouble."""
         from perspt_doctor.providers.ollama_adapter import OllamaAdapter
         from perspt_doctor.providers.registry import make_adapter
         from perspt_doctor.transport.classify import classify
@@ -101,6 +101,9 @@ class OllamaClient:
 
     async def load(self, model: str, options: dict[str, Any], budget: float) -> OllamaReply:
         return await self.ask("load", model, options, budget=budget)
+
+    async def answer_one(self, model: str, options: dict[str, Any], budget: float) -> OllamaReply:
+        return await self.ask("answer_one", model, options, budget=budget)
 
 
 async def _client(ctx: CheckContext) -> OllamaClient:

@@ -112,6 +112,13 @@ class OllamaAdapter(HTTPAdapter):
             body["options"] = options
         return await self.exchange("POST", address.rstrip("/") + "/api/generate", body)
 
+    async def answer_one(self, address: str, model: str, options: dict[str, Any] | None = None) -> OllamaReply:
+        """One chat turn of one token, as the client's chat would send it: proves a loaded model can answer
+        (its KV cache and compute buffers are allocated on the first request, not at load)."""
+        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": False,
+                                "options": {**(options or {}), "num_predict": 1}}
+        return await self.exchange("POST", address.rstrip("/") + "/api/chat", body)
+
     async def list_models(self) -> ModelList:
         data, response = await self.request_json("GET", "/api/tags")
         models = []
