@@ -148,7 +148,8 @@ class Cause:
             return None
         area = self.area
         scope = f" --provider {provider}" if provider and area not in _UNSCOPED_LAYERS else ""
-        live = " --live" if area == "live" else ""
+        # memory: only a request (which loads the model) shows what the estimate cannot
+        live = " --live" if area == "live" or self.kind is Kind.OUT_OF_MEMORY else ""
         return f"perspt doctor{scope}{live} --only '{area}.*'"
 
     @property
@@ -314,6 +315,9 @@ def _os_error(item: OSError, proxy_host: str | None) -> tuple[Kind, str, str | N
             return Kind.PROXY_UNREACHABLE, f"no route to the proxy {proxy_host}: {item.strerror}", proxy_host
         return Kind.UNREACHABLE, f"no route to the host: {item.strerror}", None
     if item.errno in _RESET:
+        if proxy_host:  # the other side of this connection is the proxy: it reset it, or passed a reset on
+            return (Kind.PROXY_FAILED, f"the proxy {proxy_host} reset the connection (it may want credentials, "
+                    "refuse this destination, or pass on a reset from behind it)", proxy_host)
         return Kind.RESET, "the connection was reset by the other side", None
     if item.errno == errno.ENOENT and item.filename:
         return Kind.CA_FILE, f"a CA file is missing: {item.filename}", None
