@@ -171,7 +171,7 @@ def test_ollama_out_of_memory_and_missing_model() -> None:
             missing = client.post(f"{fake.base_url}/api/show", json={"model": "nope"})
     cause = classify_reply(oom.status_code, oom.content, oom.headers, protocol="ollama", provider="ollama")
     assert (cause.kind, cause.layer) == (Kind.OUT_OF_MEMORY, "memory")
-    assert cause.doctor_command("ollama") == "perspt doctor --provider ollama --only 'memory.*'"
+    assert cause.doctor_command("ollama") == "perspt doctor --provider ollama --live --only 'memory.*'"
     gone = classify_reply(missing.status_code, missing.content, missing.headers, protocol="ollama", provider="ollama")
     assert (gone.kind, gone.layer, gone.area) == (Kind.MODEL_NOT_FOUND, "model", "ollama")
 
