@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +72,41 @@ def test_refused_direct_and_through_a_proxy() -> None:
     _is(proxied, Kind.PROXY_REFUSED, "proxy", f"127.0.0.1:{port}")
     assert proxied.describe().startswith(f"the proxy 127.0.0.1:{port} refuses connections")
     assert "api.example.test" not in proxied.describe()
+    assert proxied.doctor_command("openai") == "perspt doctor --only 'proxy.*'"
+
+
+@contextmanager
+def _resets() -> Iterator[int]:
+    """Reads the request, then resets the connection (RST, no reply): a proxy refusing without a word."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.recv(4096)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield int(listener.getsockname()[1])
+    finally:
+        listener.close()
+
+
+def test_reset_direct_and_by_a_proxy() -> None:
+    with _resets() as port:
+        direct = classify(_failure(f"http://127.0.0.1:{port}/"))
+        proxied = classify(_failure("http://api.example.test/v1/models", proxy=f"http://127.0.0.1:{port}"),
+                           proxy=f"http://127.0.0.1:{port}")
+    assert direct.kind is Kind.RESET, direct
+    _is(proxied, Kind.PROXY_FAILED, "proxy", f"127.0.0.1:{port}")
+    assert proxied.describe().startswith(f"the proxy 127.0.0.1:{port} reset the connection")
     assert proxied.doctor_command("openai") == "perspt doctor --only 'proxy.*'"
 
 

@@ -193,6 +193,32 @@ def test_fit_already_loaded(tmp_path: Path) -> None:
     assert result.status == "ok" and "already loaded" in result.summary and result.hint is None
 
 
+def test_fit_already_loaded_but_a_chat_runs_out_of_memory(tmp_path: Path) -> None:
+    with ollama_fake(models=[LLAMA8B]) as fake:
+        fake.load("llama3.1:8b")
+        fake.out_of_memory(times=1)
+        result = run(mc.fit_check, ctx_with(tmp_path, mem(64), {"model": "llama3.1:8b"},
+                                            env={"OLLAMA_HOST": fake.host}))
+        asked = [r for r in fake.requests if r.path == "/api/chat"]
+    assert result.status == "fail" and "is loaded" in result.summary and "runs out of memory" in result.summary
+    assert result.facts["cause"]["kind"] == "out_of_memory" and result.hint and "num_ctx" in result.hint
+    assert len(asked) == 1 and asked[0].body["options"]["num_predict"] == 1
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_fit_by_the_estimate_asks_for_one_token_only_with_live(tmp_path: Path, live: bool) -> None:
+    with ollama_fake(models=[LLAMA8B]) as fake:
+        fake.out_of_memory(times=1)
+        settings = make_settings(tmp_path, {"provider": "ollama", "model": "llama3.1:8b"}, {"OLLAMA_HOST": fake.host})
+        ctx = make_ctx(settings, live=live, services={MEMORY: mem(64), **NO_GPU,
+                                                      GPU_APPLE: gpu.GpuReport("apple", "none", absent="not macOS")})
+        result = run(mc.fit_check, ctx)
+        asked = [r for r in fake.requests if r.path == "/api/chat"]
+    assert len(asked) == (1 if live else 0)
+    assert result.status == ("fail" if live else "ok"), result.summary
+    assert ("runs out of memory" in result.summary) is live
+
+
 @pytest.mark.parametrize(("models", "model", "host", "summary"), [
     (["llama3.2"], "phi3", None, "phi3 is not installed"),
     ([FakeModel("gpt-oss:120b-cloud", size=384, remote_host="https://ollama.com:443")], "gpt-oss:120b-cloud", None,
