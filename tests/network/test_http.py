@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from checks.http import http_probe
 from perspt_doctor.api import Result, Status
 from tests.infra import certs, ports, proxies
@@ -61,6 +63,19 @@ def test_region_block(make_settings: Any) -> None:
         result = _check(make_settings, f"{server.url}/v1")
     assert result.status is Status.FAIL
     assert "region" in result.summary
+    assert result.facts["cause"]["kind"] == "forbidden"
+
+
+@pytest.mark.parametrize(("status", "body", "kind"), [
+    (500, {"error": {"message": "The server had an error", "type": "server_error"}}, "server"),
+    (503, {"error": {"message": "The server is overloaded", "type": "service_unavailable_error"}}, "overloaded"),
+])
+def test_server_fault_names_the_classifiers_cause(make_settings: Any, status: int, body: Any, kind: str) -> None:
+    with http_server(Reply.json(status, body)) as server:
+        result = _check(make_settings, f"{server.url}/v1")
+    assert result.status is Status.WARN
+    assert result.summary.startswith(f"{server.url}/v1/models answered {status}: ")
+    assert result.facts["cause"]["kind"] == kind and result.facts["error_kind"] == kind
 
 
 def test_squid_error_page(make_settings: Any, squid_proxy: proxies.Proxy) -> None:
