@@ -65,6 +65,12 @@ def test_a_broken_config_file_exits_2(tmp_path: Path) -> None:
     result = perspt("-c", str(config), "-q", "hi", env={"OPENAI_API_KEY": "test-key"})
     assert_one_error(result, ExitCode.USAGE, says=f"Error: {config}:2")
     assert "Hint:" not in result.stderr
+    assert result.stderr.splitlines()[0].endswith(" | diagnose: perspt doctor --only 'config.*'"), result.stderr
+
+
+def test_only_config_errors_name_the_config_checks() -> None:
+    wrong = perspt("-q", "   ", env={"OPENAI_API_KEY": "test-key"})
+    assert wrong.returncode == ExitCode.USAGE and "diagnose:" not in wrong.stderr
 
 
 def test_a_provider_failure_in_one_question_exits_1(fake: OpenAIFake) -> None:
