@@ -78,11 +78,12 @@ def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check]
     problems = found.problems
     declared = list(found.checks)
     broken = broken_python.tls_library_fault()
-    if broken is not None and not any(c.id == "runtime.python" for c in declared):
-        # Python itself is broken: the built-in modules failed for that one reason, which runtime.python says.
+    if broken is not None:
+        # Python itself is broken: the built-in modules that failed, failed for that one reason, which
+        # runtime.python says once (whether or not its own module could load).
         unloaded = [p.name for p in problems if p.origin == "builtin"]
         problems = [p for p in problems if p.origin != "builtin"]
-        declared.append(broken_python.stand_in(broken, unloaded))
+        declared = [c for c in declared if c.id != "runtime.python"] + [broken_python.stand_in(broken, unloaded)]
     declared += [_problem_check(p, i) for i, p in enumerate(problems)]
     return declared, found
 
