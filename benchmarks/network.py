@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from checks import dns, http, proxy, tcp, tls  # noqa: E402
 from perspt_doctor import catalog  # noqa: E402
-from perspt_doctor.engine.model import CHECK_ATTRIBUTE  # noqa: E402
+from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE  # noqa: E402
 from perspt_doctor.engine.runner import DoctorOptions, run_doctor  # noqa: E402
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings  # noqa: E402
 from tests.infra import certs, ports  # noqa: E402

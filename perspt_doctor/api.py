@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from perspt_doctor.categories import declare as declare_category
     from perspt_doctor.colour import colour_choice, is_tty
     from perspt_doctor.engine.broken_python import tls_library_fault, tls_library_result
-    from perspt_doctor.engine.model import Check, CheckContext, Result, Status, check
+    from perspt_doctor.engine.check_model import Check, CheckContext, Result, Status, check
     from perspt_doctor.engine.services import ServiceKey, Stash
     from perspt_doctor.fix import Fix
     from perspt_doctor.fsutil import atomic_write
@@ -94,7 +94,7 @@ if TYPE_CHECKING:
         RateLimitError,
         parse_duration,
     )
-    from perspt_doctor.providers.models import is_available, normalise, suggest
+    from perspt_doctor.providers.model_names import is_available, normalise, suggest
     from perspt_doctor.providers.ollama_host import DEFAULT_PORT as OLLAMA_DEFAULT_PORT
     from perspt_doctor.providers.ollama_host import OllamaHost, parse_ollama_host
     from perspt_doctor.providers.ollama_reply import OllamaReply
@@ -157,7 +157,7 @@ _HOMES: dict[str, str] = {
     "perspt_doctor.categories": "Category",
     "perspt_doctor.colour": "colour_choice is_tty",
     "perspt_doctor.engine.broken_python": "tls_library_fault tls_library_result",
-    "perspt_doctor.engine.model": "Check CheckContext Result Status check",
+    "perspt_doctor.engine.check_model": "Check CheckContext Result Status check",
     "perspt_doctor.engine.services": "ServiceKey Stash",
     "perspt_doctor.fix": "Fix",
     "perspt_doctor.fsutil": "atomic_write",
@@ -187,7 +187,7 @@ _HOMES: dict[str, str] = {
         "AuthenticationError BadRequestError BadResponseError ContextTooLongError "
         "ModelNotFoundError ProviderError RateLimitError parse_duration"
     ),
-    "perspt_doctor.providers.models": "is_available normalise suggest",
+    "perspt_doctor.providers.model_names": "is_available normalise suggest",
     "perspt_doctor.providers.ollama_host": "OllamaHost parse_ollama_host",
     "perspt_doctor.providers.ollama_reply": "OllamaReply",
     "perspt_doctor.providers.registry": "make_adapter",

@@ -164,7 +164,7 @@ def _scan_check_modules() -> list[Any]:
     import importlib
     import pkgutil
 
-    from perspt_doctor.engine.model import CHECK_ATTRIBUTE
+    from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE
 
     package = importlib.import_module("perspt_doctor.checks")
     out: list[Any] = []

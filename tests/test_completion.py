@@ -45,7 +45,7 @@ def test_conversation_ids_complete_from_the_history(isolated_env: Path) -> None:
 
     assert complete("perspt history show ") == [], "no history: nothing to offer"
     assert not paths.history_db().exists(), "completing created the history database"
-    from perspt_doctor.client.history import StoredMessage, default_store
+    from perspt_doctor.client.history_store import StoredMessage, default_store
 
     with default_store() as store:
         first = store.start_conversation(provider="openai", model="gpt-4o-mini")

@@ -168,7 +168,7 @@ def test_every_layers_error_is_under_the_one_base() -> None:
     """run_guarded catches PersptError once; each layer's errors sit under the branch that gives their code."""
     from perspt_doctor import errors
     from perspt_doctor.catalog import UnknownProviderError
-    from perspt_doctor.client.history import HistoryError
+    from perspt_doctor.client.history_store import HistoryError
     from perspt_doctor.engine.runner import UnknownPattern
     from perspt_doctor.providers import errors as provider_errors
     from perspt_doctor.report.triage import ReportFormatError

@@ -250,9 +250,9 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
 def test_the_client_rule_catches_an_import_of_the_command_line(tmp_path: Path) -> None:
     bad = tmp_path / "app.py"
     bad.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                   "    from perspt_doctor.cli.context import AppContext\n")
+                   "    from perspt_doctor.cli.app_context import AppContext\n")
     assert violations([bad], lambda m: layer_of(m) not in FORBIDDEN["client"]) == [
-        f"{bad} imports perspt_doctor.cli.context.AppContext"]
+        f"{bad} imports perspt_doctor.cli.app_context.AppContext"]
 
 
 def test_the_click_context_rule_catches_both_spellings(tmp_path: Path) -> None:

@@ -65,7 +65,7 @@ def test_importing_one_api_name_imports_only_its_module() -> None:
             "print(' '.join(sorted(m for m, v in sys.modules.items() if v is not None)))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     modules = set(done.stdout.split())
-    assert "perspt_doctor.catalog" in modules and "perspt_doctor.engine.model" in modules
+    assert "perspt_doctor.catalog" in modules and "perspt_doctor.engine.check_model" in modules
     for heavy in ("httpx", "keyring", "dns", "psutil", "rich", "perspt_doctor.transport.probes",
                   "perspt_doctor.settings.keystore", "perspt_doctor.providers.registry"):
         assert heavy not in modules, f"`from perspt_doctor.api import PROVIDERS, check` imported {heavy}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perspt_doctor.providers.models import normalise
+from perspt_doctor.providers.model_names import normalise
 from perspt_doctor.suggest import did_you_mean
 
 NAMES = ["connect_timeout", "read_timeout", "verify_tls", "ca_bundle"]

@@ -52,7 +52,7 @@ def conversations(_ctx: click.Context, _param: Any, incomplete: str) -> list[Com
     if not paths.history_db().is_file():
         return []  # never create a database to complete a word
     try:
-        from perspt_doctor.client.history import default_store
+        from perspt_doctor.client.history_store import default_store
 
         listed = default_store().list_conversations(limit=50)
     except Exception:  # noqa: BLE001 - no history (or a broken one) completes nothing

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from perspt_doctor import catalog, paths
-from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.app_context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
 from perspt_doctor.errors import ExitCode, KeyringError, UsageError, UserError
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic

@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.app_context import AppContext, config_option, pass_app
 from perspt_doctor.cli.params import SECONDS
 from perspt_doctor.errors import UsageError
 from perspt_doctor.suggest import did_you_mean
@@ -214,7 +214,7 @@ def _report_stream() -> Any:
 
 def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,
             out: IO[str]) -> int:
-    from perspt_doctor.report import history
+    from perspt_doctor.report import run_history as history
     from perspt_doctor.report.json_doc import dumps, to_document
 
     doc = to_document(run)

@@ -16,7 +16,7 @@ from perspt_doctor.cli.errors import echo
 from perspt_doctor.errors import UsageError, UserError
 
 if TYPE_CHECKING:
-    from perspt_doctor.client.history import HistoryStore
+    from perspt_doctor.client.history_store import HistoryStore
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ CONVERSATION_ID = click.IntRange(min=1, max=MAX_ID)
 
 @contextmanager
 def _store() -> Iterator[HistoryStore]:
-    from perspt_doctor.client.history import HistoryError, default_store
+    from perspt_doctor.client.history_store import HistoryError, default_store
 
     store = default_store()
     try:
@@ -131,7 +131,7 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
 @history.command("import", help="Add the conversations of a JSON export; ones already present are skipped.")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def import_cmd(file: Path) -> None:
-    from perspt_doctor.client.history import HistoryError, load_export, validate_export
+    from perspt_doctor.client.history_store import HistoryError, load_export, validate_export
 
     try:
         data = load_export(file)

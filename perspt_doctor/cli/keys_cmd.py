@@ -14,7 +14,7 @@ import click
 
 from perspt_doctor import catalog
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.context import AppContext, pass_app
+from perspt_doctor.cli.app_context import AppContext, pass_app
 from perspt_doctor.cli.errors import echo
 from perspt_doctor.errors import UsageError, UserError
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.app_context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
 from perspt_doctor.errors import ConfigError, ExitCode, UserError
 
@@ -90,7 +90,7 @@ def _fetch(settings: Any, pid: str) -> ModelList:
 def _report(settings: Any, pid: str, ids: list[str]) -> bool:
     """Notes on stderr. False when a model named on the command line (`--model X --list-models`, the
     guide's way to validate one model) is not offered: the exit status says so too."""
-    from perspt_doctor.providers.models import is_available, suggest
+    from perspt_doctor.providers.model_names import is_available, suggest
 
     wanted = settings.model
     if not ids:

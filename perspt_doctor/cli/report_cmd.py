@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.context import AppContext, config_option, pass_app
+from perspt_doctor.cli.app_context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
 from perspt_doctor.cli.params import SECONDS
 from perspt_doctor.errors import ExitCode, UsageError, UserError
@@ -89,7 +89,7 @@ def write_report(app: AppContext, document: Mapping[str, Any], output: str | Non
 
 def gather_context(app: AppContext) -> tuple[Any, Path]:
     from perspt_doctor import paths
-    from perspt_doctor.report.context import gather
+    from perspt_doctor.report.report_context import gather
     from perspt_doctor.settings.diagnostics import ConfigError
 
     settings, error = app.settings_despite_config_error()  # a broken file's readable values still count

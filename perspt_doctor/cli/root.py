@@ -8,7 +8,7 @@ import click
 
 from perspt_doctor._version import __version__
 from perspt_doctor.cli import complete
-from perspt_doctor.cli.context import AppContext
+from perspt_doctor.cli.app_context import AppContext
 from perspt_doctor.cli.lazy import PROMPT_WORDS, LazyGroup
 from perspt_doctor.errors import ExitCode
 

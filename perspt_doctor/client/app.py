@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING, Any
 from perspt_doctor.errors import UsageError
 
 if TYPE_CHECKING:
-    from perspt_doctor.client.history import HistoryStore
+    from perspt_doctor.client.history_store import HistoryStore
     from perspt_doctor.client.options import ChatOptions
     from perspt_doctor.client.session import ChatSession
 
@@ -31,7 +31,7 @@ def check_provider(settings: Any) -> None:
 
 
 def open_store() -> HistoryStore | None:
-    from perspt_doctor.client.history import HistoryError, default_store
+    from perspt_doctor.client.history_store import HistoryError, default_store
 
     store = default_store()
     try:

@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.errors import ExitCode
-from perspt_doctor.providers.models import suggest
+from perspt_doctor.providers.model_names import suggest
 
 if TYPE_CHECKING:
     from perspt_doctor.client.options import ChatOptions

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from perspt_doctor.errors import PersptError, UsageError
 
 if TYPE_CHECKING:
-    from perspt_doctor.client.history import Conversation, HistoryStore
+    from perspt_doctor.client.history_store import Conversation, HistoryStore
     from perspt_doctor.client.session import ChatSession
 
 LATEST: Literal["latest"] = "latest"

@@ -13,7 +13,7 @@ from perspt_doctor import catalog
 
 
 @dataclass(frozen=True)
-class Route:
+class FallbackRoute:
     provider: str
     model: str
     on_failure: str = "fail"
@@ -25,8 +25,8 @@ def default_model(provider: str) -> str:
     return spec.default_model if spec else ""
 
 
-def build_routes(settings: Any, provider: str, model: str) -> list[Route]:
-    extra: list[Route] = []
+def build_routes(settings: Any, provider: str, model: str) -> list[FallbackRoute]:
+    extra: list[FallbackRoute] = []
     chain = settings.get("fallback_chain")
     if isinstance(chain, list):
         for index, entry in enumerate(chain):
@@ -38,13 +38,13 @@ def build_routes(settings: Any, provider: str, model: str) -> list[Route]:
             pid = catalog.canonical_id(name) or name
             entry_model = entry.get("model")
             on_failure = str(entry.get("on_failure") or "next").lower()
-            extra.append(Route(pid, entry_model if isinstance(entry_model, str) and entry_model
+            extra.append(FallbackRoute(pid, entry_model if isinstance(entry_model, str) and entry_model
                                else default_model(pid), "fail" if on_failure == "fail" else "next",
                                f"fallback_chain[{index}]"))
     single = settings.get("fallback_provider")
     if isinstance(single, str) and single:
         pid = catalog.canonical_id(single) or single
-        extra.append(Route(pid, default_model(pid), "next", "fallback_provider"))
+        extra.append(FallbackRoute(pid, default_model(pid), "next", "fallback_provider"))
 
     primary_on_failure = "next" if extra else "fail"
     if extra and extra[0].provider == provider and extra[0].model in (model, default_model(provider)):
@@ -52,7 +52,7 @@ def build_routes(settings: Any, provider: str, model: str) -> list[Route]:
         extra = extra[1:]
         if not extra:
             primary_on_failure = "fail"
-    routes = [Route(provider, model, primary_on_failure, "configured")]
+    routes = [FallbackRoute(provider, model, primary_on_failure, "configured")]
     seen = {(provider, model)}
     for route in extra:
         if (route.provider, route.model) not in seen:
@@ -60,7 +60,7 @@ def build_routes(settings: Any, provider: str, model: str) -> list[Route]:
             routes.append(route)
     last = routes[-1]
     if last.on_failure != "fail":
-        routes[-1] = Route(last.provider, last.model, "fail", last.origin)
+        routes[-1] = FallbackRoute(last.provider, last.model, "fail", last.origin)
     return routes
 
 
@@ -77,13 +77,13 @@ class Cooldown:
         self._clock = clock
         self._until: dict[tuple[str, str], float] = {}
 
-    def failed(self, route: Route) -> None:
+    def failed(self, route: FallbackRoute) -> None:
         self._until[(route.provider, route.model)] = self._clock() + self.seconds
 
-    def answered(self, route: Route) -> None:
+    def answered(self, route: FallbackRoute) -> None:
         self._until.pop((route.provider, route.model), None)
 
-    def resting(self, route: Route) -> bool:
+    def resting(self, route: FallbackRoute) -> bool:
         until = self._until.get((route.provider, route.model))
         if until is None:
             return False
@@ -92,6 +92,6 @@ class Cooldown:
             return False
         return True
 
-    def usable(self, routes: list[Route]) -> list[Route]:
+    def usable(self, routes: list[FallbackRoute]) -> list[FallbackRoute]:
         kept = [route for route in routes[:-1] if not self.resting(route)]
         return [*kept, routes[-1]] if routes else []

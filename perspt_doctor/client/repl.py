@@ -7,7 +7,7 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from perspt_doctor.client import commands
+from perspt_doctor.client import slash_commands as commands
 from perspt_doctor.errors import ExitCode
 
 if TYPE_CHECKING:

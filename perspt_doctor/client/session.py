@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
-from perspt_doctor.client.fallback import Cooldown, Route, build_routes, default_model
+from perspt_doctor.client.fallback import Cooldown, FallbackRoute, build_routes, default_model
 from perspt_doctor.client.render import Sink
 from perspt_doctor.client.request_log import endpoint_of, log_failure
 from perspt_doctor.client.roles import Role
 from perspt_doctor.client.usage import UsageTotals
 from perspt_doctor.providers.base import Adapter, ChatRequest, Usage
-from perspt_doctor.providers.models import suggest
+from perspt_doctor.providers.model_names import suggest
 
 if TYPE_CHECKING:
     from perspt_doctor.providers.retry import Waiter
@@ -40,7 +40,7 @@ def registry_factory(settings: Any, provider: str, streaming: bool) -> Adapter:
 
 @dataclass
 class Skipped:
-    route: Route
+    route: FallbackRoute
     failure: Failure
 
 
@@ -49,7 +49,7 @@ class TurnResult:
     text: str
     status: str
     """complete, interrupted or error"""
-    route: Route | None = None
+    route: FallbackRoute | None = None
     usage: Usage | None = None
     failure: Failure | None = None
     error: BaseException | None = None
@@ -104,7 +104,7 @@ class ChatSession:
             self._adapters[provider] = adapter
         return self._adapters[provider]
 
-    def routes(self) -> list[Route]:
+    def routes(self) -> list[FallbackRoute]:
         return build_routes(self.settings, self.provider, self.model)
 
     async def aclose(self) -> None:
@@ -186,7 +186,7 @@ class ChatSession:
     async def ask(self, text: str, sink: Sink) -> TurnResult:
         """One turn. Raises CancelledError (after saving the partial reply) when cancelled,
         TurnFailed when no route produced a reply."""
-        from perspt_doctor.client.history import StoredMessage
+        from perspt_doctor.client.history_store import StoredMessage
 
         self.conversation.add("user", text)
         self._record(StoredMessage("user", text))
@@ -238,7 +238,7 @@ class ChatSession:
         for line in pending:
             self._notify(line)
 
-    async def _run(self, route: Route, sink: Sink, pieces: list[str]) -> Usage | None:
+    async def _run(self, route: FallbackRoute, sink: Sink, pieces: list[str]) -> Usage | None:
         adapter = self.adapter(route.provider)
         request: ChatRequest = self.conversation.request(route.model, self.sampling)
         from perspt_doctor.redact import StreamRedactor, redact_known
@@ -277,7 +277,7 @@ class ChatSession:
                     await asyncio.shield(asyncio.wait_for(close(), timeout=5))
         return usage
 
-    async def _describe(self, exc: BaseException, route: Route) -> Failure:
+    async def _describe(self, exc: BaseException, route: FallbackRoute) -> Failure:
         from perspt_doctor.providers.errors import ModelNotFoundError
 
         if isinstance(exc, ModelNotFoundError) and not exc.suggestions:
@@ -292,7 +292,7 @@ class ChatSession:
 
     # ---- history ---------------------------------------------------------------------
     def _finish(self, result: TurnResult) -> None:
-        from perspt_doctor.client.history import StoredMessage
+        from perspt_doctor.client.history_store import StoredMessage
 
         self.last = result
         if result.text or result.status == "complete":
@@ -328,7 +328,7 @@ class ChatSession:
         """The history is a convenience: if it breaks, say so once and go on chatting."""
         import sqlite3
 
-        from perspt_doctor.client.history import HistoryError
+        from perspt_doctor.client.history_store import HistoryError
 
         if self.store is None:
             return None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from perspt_doctor.client.history import StoredMessage
+    from perspt_doctor.client.history_store import StoredMessage
 
 _STATUS_NOTE = {
     "interrupted": "*(reply interrupted: only what arrived is shown)*",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from perspt_doctor.client.history import StoredMessage
+    from perspt_doctor.client.history_store import StoredMessage
     from perspt_doctor.providers.base import Usage
 
 

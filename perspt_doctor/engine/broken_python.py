@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from perspt_doctor.engine.model import Check, CheckContext, Result
+from perspt_doctor.engine.check_model import Check, CheckContext, Result
 from perspt_doctor.transport.classify import TLS_LIBRARY_HINT, tls_library_fault
 
 __all__ = ["stand_in", "tls_library_fault", "tls_library_result"]

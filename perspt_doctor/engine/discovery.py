@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from perspt_doctor.engine.model import CHECK_ATTRIBUTE, Check
+from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE, Check
 
 BUILTIN_PACKAGE = "perspt_doctor.checks"
 ENTRY_POINT_GROUP = "perspt_doctor.checks"

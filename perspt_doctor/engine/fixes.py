@@ -54,7 +54,7 @@ def plan_fixes(run: DoctorRun) -> list[Planned]:
     """Every fix the run's results declare, in report order, each command once (two checks may offer the
     same chmod); advice-only fixes are left to the report. A row that is ok needs no fix, whatever it
     declares."""
-    from perspt_doctor.engine.model import Status
+    from perspt_doctor.engine.check_model import Status
 
     planned: dict[str, Planned] = {}
     for outcome in run.outcomes:

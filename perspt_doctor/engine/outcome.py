@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from perspt_doctor.engine.model import Check, Result, Status
+from perspt_doctor.engine.check_model import Check, Result, Status
 from perspt_doctor.errors import ExitCode
 
 STATUS_ORDER: tuple[Status, ...] = (Status.OK, Status.WARN, Status.FAIL, Status.SKIP, Status.ERROR)

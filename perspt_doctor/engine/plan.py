@@ -7,7 +7,7 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 
 from perspt_doctor import categories
-from perspt_doctor.engine.model import Check
+from perspt_doctor.engine.check_model import Check
 
 
 def matches(check_id: str, pattern: str) -> bool:

@@ -8,7 +8,7 @@ import sys
 from typing import IO, Any
 
 from perspt_doctor.colour import can_encode, colour_choice, is_tty
-from perspt_doctor.engine.model import Status
+from perspt_doctor.engine.check_model import Status
 
 
 class LiveProgress:

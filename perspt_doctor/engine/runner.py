@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import broken_python, plan
+from perspt_doctor.engine.check_model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
 from perspt_doctor.engine.facts import facts_problem
-from perspt_doctor.engine.model import Check, CheckContext, Result, Status, offline_reason
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
 from perspt_doctor.engine.threads import DaemonThreadExecutor, interruptible, run_in_own_loop

@@ -93,7 +93,7 @@ def run_in_own_loop(make_coro: Callable[[], Any], name: str) -> tuple[concurrent
         executor = DaemonThreadExecutor(name)
         loop.set_default_executor(executor)
         try:
-            task = loop.create_task(guarded())
+            task = loop.create_task(guarded(), name=name)
             holder["loop"], holder["task"] = loop, task
             if holder["cancelled"]:
                 task.cancel()

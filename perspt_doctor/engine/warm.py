@@ -11,7 +11,7 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from perspt_doctor.engine.model import Check
+from perspt_doctor.engine.check_model import Check
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings

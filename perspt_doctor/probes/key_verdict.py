@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from perspt_doctor import catalog
-from perspt_doctor.engine.model import Result
+from perspt_doctor.engine.check_model import Result
 from perspt_doctor.probes.models import ModelsProbe, display_name
 from perspt_doctor.providers import errors as e
 

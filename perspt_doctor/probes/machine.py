@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from perspt_doctor.engine.model import CheckContext
+from perspt_doctor.engine.check_model import CheckContext
 from perspt_doctor.engine.services import ServiceKey
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from perspt_doctor import catalog
-from perspt_doctor.engine.model import CheckContext
+from perspt_doctor.engine.check_model import CheckContext
 from perspt_doctor.engine.services import ServiceKey
 from perspt_doctor.providers import errors as e
 from perspt_doctor.providers.base import ModelList

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from perspt_doctor import catalog
-from perspt_doctor.engine.model import CheckContext
+from perspt_doctor.engine.check_model import CheckContext
 from perspt_doctor.engine.services import ServiceKey
 from perspt_doctor.probes.machine import CONTAINER
 from perspt_doctor.providers.ollama_reply import OllamaReply

@@ -403,7 +403,7 @@ class HTTPAdapter:
         return error.with_default_hint()  # type: ignore[return-value]
 
     async def _with_suggestions(self, exc: ModelNotFoundError, model: str) -> ModelNotFoundError:
-        from perspt_doctor.providers.models import suggest
+        from perspt_doctor.providers.model_names import suggest
 
         exc.model = exc.model or model
         try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from perspt_doctor.colour import can_encode, colour_choice, is_tty
-from perspt_doctor.engine.model import Status
+from perspt_doctor.engine.check_model import Status
 
 WORDS = {Status.OK: "[ ok ]", Status.WARN: "[warn]", Status.FAIL: "[FAIL]", Status.SKIP: "[skip]",
          Status.ERROR: "[ERR ]"}

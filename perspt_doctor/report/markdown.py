@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from perspt_doctor import redact
-from perspt_doctor.report.context import ReportContext
+from perspt_doctor.report.report_context import ReportContext
 from perspt_doctor.report.triage import JSON_HEADING, Finding, rank, root_cause
 
 FILL_IN = "<fill in>"

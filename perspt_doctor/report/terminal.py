@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO
 
-from perspt_doctor.engine.model import Status
+from perspt_doctor.engine.check_model import Status
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.report.colour import Style, choose_style
 from perspt_doctor.report.explain import explain_command

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from perspt_doctor.client.history import default_store
+from perspt_doctor.client.history_store import default_store
 from tests.client.clirun import chat_bodies, openai_env, perspt
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
 

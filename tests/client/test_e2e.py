@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perspt_doctor.client.history import default_store
+from perspt_doctor.client.history_store import default_store
 from tests.fakes.ollama_fake import ollama_fake
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from perspt_doctor import paths
-from perspt_doctor.client.history import HistoryError, HistoryStore, StoredMessage, default_store
+from perspt_doctor.client.history_store import HistoryError, HistoryStore, StoredMessage, default_store
 
 
 def _store(tmp_path: Path) -> HistoryStore:
@@ -68,7 +68,7 @@ def test_a_file_that_is_not_a_database_gives_a_history_error(tmp_path: Path) -> 
 _WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from perspt_doctor.client.history import HistoryStore, StoredMessage
+    from perspt_doctor.client.history_store import HistoryStore, StoredMessage
     store = HistoryStore(Path(sys.argv[1]))
     cid = store.start_conversation(provider="p", model="m")
     sys.stdout.write("ready\\n"); sys.stdout.flush()

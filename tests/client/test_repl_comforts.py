@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from perspt_doctor.client import commands
+from perspt_doctor.client import slash_commands as commands
 from perspt_doctor.client.session import ChatSession
 from tests.client.fake_adapter import Factory, Script
 from tests.client.test_e2e import openai_env, perspt

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from perspt_doctor.client.history import default_store
+from perspt_doctor.client.history_store import default_store
 from tests.client.clirun import openai_env, perspt
 from tests.client.test_repl_tmux import Tmux
 from tests.fakes.openai_fake import openai_fake

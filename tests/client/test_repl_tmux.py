@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from perspt_doctor import paths
-from perspt_doctor.client.history import default_store
+from perspt_doctor.client.history_store import default_store
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
 from tests.infra.tools import need
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from perspt_doctor.client.history import HistoryStore
+from perspt_doctor.client.history_store import HistoryStore
 from perspt_doctor.client.render import PlainSink
 from perspt_doctor.client.session import ChatSession, TurnFailed
 from perspt_doctor.providers.errors import AuthenticationError, ModelNotFoundError, NetworkError

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from perspt_doctor.client.history import StoredMessage
+from perspt_doctor.client.history_store import StoredMessage
 from perspt_doctor.client.usage import UsageTotals, totals_of
 from tests.client.clirun import openai_env, perspt
 from tests.fakes.openai_fake import OpenAIFake, openai_fake

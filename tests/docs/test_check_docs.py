@@ -138,7 +138,7 @@ def test_the_reachability_scan_sees_helpers_and_other_check_modules() -> None:
 
 def _declare(doc: str, **kw: Any) -> Any:
     from perspt_doctor.api import Result, check
-    from perspt_doctor.engine.model import CHECK_ATTRIBUTE
+    from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE
 
     async def probe(ctx: Any) -> Result:
         return Result.ok("fine")

@@ -213,7 +213,7 @@ def test_applies_and_offline_skip_with_reasons() -> None:
     (None, True), ("http://127.0.0.1:3128", True), ("http://proxy.corp.example:3128", False)])
 def test_offline_runs_a_loopback_endpoint_only_when_no_remote_proxy_is_on_the_way(proxy: str | None,
                                                                                 runs: bool) -> None:
-    """The one --offline rule (engine.model.offline_reason) for every needs_network check: a loopback endpoint
+    """The one --offline rule (engine.check_model.offline_reason) for every needs_network check: a loopback endpoint
     reached through a proxy on another machine would still send traffic out."""
     @check("tcp.{provider}", "tcp", "tcp", needs_network=True, per_provider=True)
     async def tcp(ctx: CheckContext) -> Result:

@@ -13,7 +13,7 @@ import pytest
 from perspt_doctor import categories
 from perspt_doctor.api import CheckContext, Fix, Result, ServiceKey, check
 from perspt_doctor.engine import plan
-from perspt_doctor.engine.model import CHECK_ATTRIBUTE
+from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE
 from perspt_doctor.engine.runner import _normalise
 from perspt_doctor.report.triage import layer_of
 from perspt_doctor.settings.resolve import Flags, load_settings
@@ -185,8 +185,8 @@ def test_the_json_schema_accepts_exactly_the_category_names_the_engine_accepts()
 def test_the_plan_takes_every_declared_fix_once_whatever_the_check(tmp_path: Path) -> None:
     import datetime as dt
 
+    from perspt_doctor.engine.check_model import Check
     from perspt_doctor.engine.fixes import plan_fixes
-    from perspt_doctor.engine.model import Check
     from perspt_doctor.engine.outcome import DoctorRun, Outcome
 
     def outcome(check_id: str, result: Result) -> Outcome:

@@ -91,16 +91,16 @@ def test_chmod_fix_makes_the_config_private_and_reruns_the_check(tmp_path: Path)
     assert "a1a1a1a1" not in fixed.stdout + fixed.stderr
 
 
-def test_missing_directories_are_created_private(tmp_path: Path) -> None:
+def test_an_ok_disk_row_offers_no_mkdir(tmp_path: Path) -> None:
+    """A fresh home: the directories do not exist yet, and disk.space is ok (perspt makes them, private,
+    when it first writes there); --fix has nothing to do for an ok row (issue 13: fix lines that fix)."""
     from perspt_doctor import paths
 
     config = _write_config(tmp_path / "config.json", {"provider": "openai"}, 0o600)
     assert not paths.data_dir().exists()
     result = _doctor(config, "--only", "disk.space", "--fix")
-    assert paths.data_dir().is_dir() and stat.S_IMODE(paths.data_dir().stat().st_mode) == 0o700
-    assert paths.log_dir().is_dir()
-    assert f"mkdir -p -m 700 {paths.data_dir()}" in result.stdout
-    assert "disk.space: ok -> ok" in result.stdout
+    assert not paths.data_dir().exists()
+    assert "mkdir" not in result.stdout
 
 
 def test_dry_run_changes_nothing_byte_for_byte(tmp_path: Path, isolated_env: Path, ollama: OllamaFake,
@@ -117,7 +117,7 @@ def test_dry_run_changes_nothing_byte_for_byte(tmp_path: Path, isolated_env: Pat
     assert not any(r.path == "/api/pull" for r in ollama.requests)
     out = result.stdout
     assert "dry run: nothing will change" in out and "Dry run: nothing was changed" in out
-    assert f"chmod 600 {config}" in out and "mkdir -p -m 700" in out
+    assert f"chmod 600 {config}" in out and "mkdir" not in out
     assert f"OLLAMA_HOST={ollama.base_url} ollama pull qwen2.5:0.5b (asks first)" in out
     assert result.returncode == 1
 

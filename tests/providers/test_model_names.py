@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perspt_doctor.providers.models import is_available, suggest
+from perspt_doctor.providers.model_names import is_available, suggest
 
 OPENAI = ["gpt-4o-mini", "gpt-4o", "gpt-4-turbo", "gpt-3.5-turbo", "o3-mini"]
 

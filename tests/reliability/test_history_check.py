@@ -13,7 +13,7 @@ import pytest
 from perspt_doctor.checks.disk import inspect_history
 
 from perspt_doctor.api import Status
-from perspt_doctor.client.history import HistoryStore
+from perspt_doctor.client.history_store import HistoryStore
 from tests.fakes.openai_fake import OpenAIFake
 from tests.reliability.clienv import Home, make_home, perspt
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from perspt_doctor.client.history import HistoryStore, StoredMessage
+from perspt_doctor.client.history_store import HistoryStore, StoredMessage
 from tests.reliability.clienv import Home, make_home, perspt
 
 
@@ -121,7 +121,7 @@ def test_duplicate_ids_in_one_file_import_once(home: Home) -> None:
 _KILLED_IMPORT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from perspt_doctor.client import history
+    from perspt_doctor.client import history_store as history
     store = history.HistoryStore(Path(sys.argv[1]))
     store.connect()
     real_execute = None
@@ -136,7 +136,7 @@ _KILLED_IMPORT = textwrap.dedent("""
 _KILLED_APPENDS = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from perspt_doctor.client.history import HistoryStore, StoredMessage
+    from perspt_doctor.client.history_store import HistoryStore, StoredMessage
     store = HistoryStore(Path(sys.argv[1]))
     cid = store.start_conversation(provider="p", model="m")
     print("appending", flush=True)

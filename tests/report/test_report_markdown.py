@@ -6,7 +6,6 @@ import re
 import pytest
 from reportkit import check_row, document
 
-from perspt_doctor.report.context import ReportContext, sanitize_config
 from perspt_doctor.report.markdown import (
     FILL_IN,
     MAX_BODY,
@@ -16,6 +15,7 @@ from perspt_doctor.report.markdown import (
     infer_network,
     preview,
 )
+from perspt_doctor.report.report_context import ReportContext, sanitize_config
 from perspt_doctor.report.triage import JSON_HEADING, parse_report_text
 
 TEMPLATE_HEADINGS = ("## Environment", "## Configuration", "## Error details", "## Steps to reproduce",

@@ -118,7 +118,7 @@ def test_final_scan_removes_a_secret_that_slipped_past_the_redactor(tmp_path: Pa
     """Unit test: switch off the redaction inside build_report on purpose; the final scan must catch it,
     remove it, and say where (the user still gets a report)."""
     from perspt_doctor.cli import report_cmd
-    from perspt_doctor.cli.context import AppContext
+    from perspt_doctor.cli.app_context import AppContext
     from perspt_doctor.report import markdown
 
     monkeypatch.setattr(markdown.redact, "redact_obj", lambda obj: obj)

@@ -10,7 +10,7 @@ import io
 import pytest
 from rich.console import Console
 
-from perspt_doctor.engine.model import Check, Result, Status
+from perspt_doctor.engine.check_model import Check, Result, Status
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.report.colour import SYMBOLS, WORDS, Style, choose_style
 from perspt_doctor.report.lines import Line, wrap

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from perspt_doctor.api import CONTAINER, CheckContext, Result, ServiceKey
-from perspt_doctor.engine.model import CHECK_ATTRIBUTE, Check
+from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE, Check
 from perspt_doctor.settings.resolve import Flags, Settings, load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gpu"

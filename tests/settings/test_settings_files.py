@@ -80,7 +80,7 @@ def test_schema_rejects_what_the_validator_flags(bad: dict[str, object]) -> None
 
 
 def _app(tmp_path: Path, data: dict[str, object], **kw: object):  # type: ignore[no-untyped-def]
-    from perspt_doctor.cli.context import AppContext
+    from perspt_doctor.cli.app_context import AppContext
 
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from perspt_doctor.client.failures import describe
-from perspt_doctor.providers.models import suggest
+from perspt_doctor.providers.model_names import suggest
 from perspt_doctor.suggest import did_you_mean
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ async def cmd_list_models(session: ChatSession, screen: Screen, _arg: str) -> No
 async def cmd_save(session: ChatSession, screen: Screen, arg: str) -> None:
     import time
 
-    from perspt_doctor.client.history import StoredMessage
+    from perspt_doctor.client.history_store import StoredMessage
     from perspt_doctor.client.transcript import to_markdown
     from perspt_doctor.fsutil import atomic_write
 
