@@ -87,7 +87,7 @@ try:
     load_checks_package()
     from perspt_doctor.checks import gpu as gpu_checks
     from perspt_doctor.checks import memory as memory_checks
-    from perspt_doctor.engine.model import CheckContext
+    from perspt_doctor.engine.check_model import CheckContext
     from perspt_doctor.settings.resolve import Flags, load_settings
 
     settings = load_settings(Flags(no_config=True, provider="ollama"), use_keyring=False)

@@ -19,7 +19,7 @@ T = TypeVar("T")
 D = TypeVar("D")
 
 Provide = Callable[[Any], Awaitable[T]]
-"""Computes a service from the asking check's `CheckContext` (typed Any here: engine/model.py imports this
+"""Computes a service from the asking check's `CheckContext` (typed Any here: engine/check_model.py imports this
 module, and two files must not import each other)."""
 
 _NAMED: dict[str, ServiceKey[Any]] = {}
