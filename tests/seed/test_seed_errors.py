@@ -181,7 +181,7 @@ def test_connection_failure_and_missing_config_file(home: Home, tmp_path: Path) 
     ran = perspt(home, "--config", str(missing), "-q", "hi")
     assert ran.returncode == 2
     assert _error_line(ran) == (f"Error: {missing}: error: config file not found (hint: create one with "
-                                "`perspt config create`, or check the path)")
+                                "`perspt config create`, or check the path) | diagnose: perspt doctor --only 'config.*'")
 
 
 def test_model_inference_timeout_names_the_setting(home: Home) -> None:
