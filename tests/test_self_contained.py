@@ -110,7 +110,7 @@ def test_the_scan_catches_each_kind_of_outside_reference(tmp_path: Path) -> None
         "tests/root_home.py": "LOG = '/" + "root/.cache/x'\n",
     }
     clean = {
-        "README.md": "Run `scripts/test.sh`; config in ~/.config/perspt/config.json; https://example.com/work/x\n",
+        "README.md": "Run `scripts/test.sh`; config in ~/.config/perspt/config.json; https://example.com/" + "work/x\n",
         "tests/redact_case.py": 'Redactor(home="/home/alice", user="alice")\n',
         "tests/relative.py": 'DATA = Path(__file__).parent / "fixtures" / "gpu"\n',
     }
