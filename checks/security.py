@@ -129,9 +129,9 @@ async def ca_files(ctx: CheckContext) -> Result:
     used = {(s.name, s.location) for s in plan.sources} if plan.verify else set()
     broken: list[tuple[bool, str]] = []
     facts: dict[str, dict[str, object]] = {}
-    for source in sources:
+    problems = await ctx.run_blocking(lambda: [ca_source_problem(source) for source in sources])
+    for source, problem in zip(sources, problems, strict=True):
         label = "network.ca_bundle" if source.name == "ca_bundle" else source.name
-        problem = ca_source_problem(source)
         in_effect = (source.name, source.location) in used
         facts[label] = {"path": source.location, "problem": problem, "in_effect": in_effect}
         if problem:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import bisect
+import functools
 import getpass
 import json
 import os
@@ -79,6 +80,22 @@ _CONTEXT_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
+@functools.cache
+def _shared_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(every secret shape, any context rule), compiled once per process: compiling them costs tens of
+    milliseconds, which every command would otherwise pay at start."""
+    shapes = re.compile("|".join(f"(?:{p})" for p in _SHAPE_PATTERNS))
+    # One search tells whether any context rule can apply; most text needs none of the rules' passes.
+    context_any = re.compile("|".join(f"(?:{p.removeprefix('(?i)')})" for p, _ in _CONTEXT_RULES), re.IGNORECASE)
+    return shapes, context_any
+
+
+@functools.cache
+def _context_rules() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The context rules one by one, compiled only when some text needs them."""
+    return tuple((re.compile(p), r) for p, r in _CONTEXT_RULES)
+
+
 class Redactor:
     """Removes secrets and personal details from text. Thread-safe; cheap when nothing matches."""
 
@@ -89,11 +106,7 @@ class Redactor:
         self._values: dict[str, str] = {}
         self._ordered: tuple[str, ...] = ()
         """The forms, longest first."""
-        self._shapes = re.compile("|".join(f"(?:{p})" for p in _SHAPE_PATTERNS))
-        self._context = [(re.compile(p), r) for p, r in _CONTEXT_RULES]
-        # One search tells whether any context rule can apply; most text needs none of the eight passes.
-        self._context_any = re.compile("|".join(f"(?:{p.removeprefix('(?i)')})" for p, _ in _CONTEXT_RULES),
-                                       re.IGNORECASE)
+        self._shapes, self._context_any = _shared_patterns()
         self._home = home if home is not None else _home_dir()
         self._user = user if user is not None else _user_name()
         self._home_re = _home_pattern(self._home)
@@ -155,7 +168,7 @@ class Redactor:
         text = self.redact_known(text)
         text = self._shapes.sub(REDACTED, text)
         if self._context_any.search(text):
-            for pattern, replacement in self._context:
+            for pattern, replacement in _context_rules():
                 text = pattern.sub(replacement, text)
         if self._home_re is not None:
             text = self._home_re.sub("~", text)

@@ -253,11 +253,12 @@ def ca_source_problem(source: TrustSource) -> str | None:
 
     path = source.location or ""
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except FileNotFoundError:
         return "does not exist"
     except OSError as exc:
         return f"cannot be examined ({exc.strerror or exc})"
+    mode = info.st_mode
     if source.name == "SSL_CERT_DIR":
         if not stat.S_ISDIR(mode):
             return "is not a directory (SSL_CERT_DIR names a directory of hashed certificates)"
@@ -275,6 +276,18 @@ def ca_source_problem(source: TrustSource) -> str | None:
         return "is a directory, not a file"
     if not stat.S_ISREG(mode):
         return "is not a regular file"
+    identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    if identity not in _FILE_VERDICTS:
+        _FILE_VERDICTS[identity] = _ca_file_problem(path)
+    return _FILE_VERDICTS[identity]
+
+
+_FILE_VERDICTS: dict[tuple[int, ...], str | None] = {}
+"""`_ca_file_problem` per file identity (device, inode, size, change times): SSL_CERT_FILE,
+REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE often name one bundle, and loading it costs tens of milliseconds."""
+
+
+def _ca_file_problem(path: str) -> str | None:
     text = _read_bounded(path)
     if isinstance(text, Exception):
         return f"cannot be read ({getattr(text, 'strerror', None) or text})"
