@@ -60,9 +60,28 @@ def _skip_foreign_backends() -> None:
     """keyring imports every backend to pick one. Its macOS backend's helper module looks up three macOS
     frameworks with ctypes.util.find_library, which on Linux runs ldconfig and the C compiler (~50 ms on
     every start). Off macOS that backend can never be chosen (its priority check raises first), so its
-    helper is marked as unavailable, exactly as keyring treats a failed import of it."""
+    helper is marked as unavailable, exactly as keyring treats a failed import of it. The same holds for
+    the Secret Service library where there is no D-Bus session (`_secret_service_impossible`)."""
     if sys.platform != "darwin":
         sys.modules.setdefault("keyring.backends.macOS.api", None)  # type: ignore[arg-type]
+    if _secret_service_impossible():
+        sys.modules.setdefault("secretstorage", None)  # type: ignore[arg-type]
+
+
+def _secret_service_impossible() -> bool:
+    """True where keyring's Secret Service backend cannot be chosen: off macOS and Windows, with no
+    D-Bus session bus address (the backend's first step reads DBUS_SESSION_BUS_ADDRESS and gives up
+    without it), and no backend named by PYTHON_KEYRING_BACKEND or keyring's config file. Importing
+    its library (secretstorage, with cryptography and jeepney) costs tens of milliseconds for nothing
+    then, so it is marked unavailable, which keyring treats exactly as a missing library: the backend
+    is not viable."""
+    if sys.platform in ("darwin", "win32") or os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return False
+    if os.environ.get(BACKEND_ENV):
+        return False
+    config_homes = {os.environ.get("XDG_CONFIG_HOME") or "", os.path.expanduser("~/.config")}
+    return not any(os.path.exists(os.path.join(home, "python_keyring", "keyringrc.cfg"))
+                   for home in config_homes if home)
 
 
 def backend_info() -> tuple[str, bool, str]:
