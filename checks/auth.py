@@ -5,7 +5,12 @@ characters."""
 
 from __future__ import annotations
 
-from perspt_doctor.api import MODELS, PROBE_TIMEOUT, CheckContext, Result, auth_verdict, check
+from perspt_doctor import api
+from perspt_doctor.api import (
+    CheckContext,
+    Result,
+    check,
+)
 
 DOCS = "docs/troubleshooting.md#api-keys"
 
@@ -17,7 +22,7 @@ def not_ollama(ctx: CheckContext) -> bool | str:
 
 
 @check("auth.{provider}", "API key works with {provider}", "auth", per_provider=True, needs_network=True,
-       timeout=PROBE_TIMEOUT + 3, depends_on=("keys.{provider}", "http.{provider}"), applies=not_ollama, docs=DOCS)
+       timeout=api.PROBE_TIMEOUT + 3, depends_on=("keys.{provider}", "http.{provider}"), applies=not_ollama, docs=DOCS)
 async def auth_check(ctx: CheckContext) -> Result:
     """Checks that the provider accepts the API key.
 
@@ -46,4 +51,4 @@ async def auth_check(ctx: CheckContext) -> Result:
       be built from the settings. Fix: check the base URL with `perspt config show`; follow the hint.
     skip: the provider is Ollama, which uses no key (`ollama.daemon` and `ollama.models` check it).
     """
-    return auth_verdict(await ctx.service(MODELS))
+    return api.auth_verdict(await ctx.service(api.MODELS))

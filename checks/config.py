@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     PROVIDERS,
     CheckContext,
@@ -13,7 +14,6 @@ from perspt_doctor.api import (
     all_ids,
     canonical_id,
     check,
-    config_fixes,
     locate_config,
     read_config,
     validate_loaded,
@@ -26,7 +26,7 @@ def _content_fixes(loaded: LoadedConfig) -> list[Fix]:
     """The config file's own fixes (legacy keys renamed, the byte-order mark dropped, a plain-text key moved
     into the keyring, the file made private): the ones `perspt config validate --fix-issues` applies, so that
     `perspt doctor --fix` applies them too."""
-    return config_fixes(loaded, lambda _line: None)
+    return api.config_fixes(loaded, lambda _line: None)
 
 
 def _read(ctx: CheckContext) -> LoadedConfig:

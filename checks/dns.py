@@ -8,18 +8,12 @@ import socket
 import time
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
-    Lookup,
     Result,
-    address_class,
-    async_resolver,
     check,
-    configured_servers,
-    lookup,
     resolver_failure,
-    route_for,
-    system_resolve,
 )
 
 DOCS = "docs/checks.md#dns"
@@ -43,7 +37,7 @@ def _lifetime(ctx: CheckContext) -> float:
 async def _system(host: str, port: int, timeout: float) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        addresses, ms = await system_resolve(host, port, timeout + 0.5)
+        addresses, ms = await api.system_resolve(host, port, timeout + 0.5)
     except (asyncio.TimeoutError, TimeoutError):
         return {"error": "timeout", "detail": "getaddrinfo did not return", "ms": (time.perf_counter() - started) * 1000}
     except socket.gaierror as exc:
@@ -58,7 +52,7 @@ async def _system(host: str, port: int, timeout: float) -> dict[str, Any]:
 def _public_name(ctx: CheckContext, host: str) -> bool:
     """Is this host a public API name, where a non-global answer means something intercepts it?"""
     local_suffixes = (".local", ".lan", ".internal", ".home.arpa", ".corp", ".intranet", ".localdomain")
-    route = route_for(ctx.settings, ctx.provider or "")
+    route = api.route_for(ctx.settings, ctx.provider or "")
     return route.endpoint.is_cloud and not host.lower().rstrip(".").endswith(local_suffixes)
 
 
@@ -90,7 +84,7 @@ async def dns_lookup(ctx: CheckContext) -> Result:
     skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
     """
     assert ctx.provider is not None
-    route = route_for(ctx.settings, ctx.provider)
+    route = api.route_for(ctx.settings, ctx.provider)
     endpoint = route.endpoint
     host, port = route.first_hop
     facts: dict[str, Any] = {"host": host, "endpoint_host": endpoint.host}
@@ -102,7 +96,7 @@ async def dns_lookup(ctx: CheckContext) -> Result:
     lifetime = ctx.bounded(_lifetime(ctx), reserve=0.8)
     if endpoint.is_ip and not route.via_proxy or route.via_proxy and _is_ip(host):
         return Result.ok(f"no lookup needed: {host} is an IP address", details=details, docs=DOCS, facts=facts)
-    servers = configured_servers(ctx.settings)
+    servers = api.configured_servers(ctx.settings)
     facts["dns_servers"] = [f"{ip}:{p}" for ip, p in servers] or "system configuration"
     system_task = asyncio.ensure_future(_system(host, port, lifetime))
     if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
@@ -114,13 +108,13 @@ async def dns_lookup(ctx: CheckContext) -> Result:
         return Result.fail(f"{host} does not resolve on this machine: {system['detail']}", docs=DOCS, facts=facts,
                            hint="restore the `127.0.0.1 localhost` line in /etc/hosts, or use 127.0.0.1")
     try:
-        resolver = async_resolver(ctx.settings, lifetime)
+        resolver = api.async_resolver(ctx.settings, lifetime)
     except Exception as exc:  # noqa: BLE001 - dnspython raises several types for a bad resolv.conf
         resolver = None
         details.append(f"dnspython cannot read the resolver configuration: {exc}")
-    lookups: list[Lookup] = []
+    lookups: list[api.Lookup] = []
     if resolver is not None:
-        lookups = list(await asyncio.gather(lookup(resolver, host, "A"), lookup(resolver, host, "AAAA")))
+        lookups = list(await asyncio.gather(api.lookup(resolver, host, "A"), api.lookup(resolver, host, "AAAA")))
     system = await system_task
     facts["system"] = system
     facts["dnspython"] = {item.rdtype: {"addresses": item.addresses, "outcome": item.outcome, "detail": item.detail}
@@ -139,7 +133,7 @@ def _is_ip(host: str) -> bool:
 
 
 def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], system: dict[str, Any],
-             lookups: list[Lookup], details: list[str], facts: dict[str, Any]) -> Result:
+             lookups: list[api.Lookup], details: list[str], facts: dict[str, Any]) -> Result:
     by_type = {item.rdtype: item for item in lookups}
     a, aaaa = by_type.get("A"), by_type.get("AAAA")
     py_addresses = [ip for item in lookups for ip in item.addresses]
@@ -153,7 +147,7 @@ def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], syste
         details.append("IPv6: AAAA record present" if aaaa.addresses else f"IPv6: {aaaa.detail or 'no AAAA record'}")
     answers = sys_addresses or py_addresses
     if answers:
-        classes = {ip: address_class(ip) for ip in {*sys_addresses, *py_addresses}}
+        classes = {ip: api.address_class(ip) for ip in {*sys_addresses, *py_addresses}}
         facts["address_classes"] = classes
         if _public_name(ctx, host):
             for cls in SINKHOLE_ORDER:
@@ -177,7 +171,7 @@ def _verdict(ctx: CheckContext, host: str, servers: list[tuple[str, int]], syste
             f"{', '.join(py_addresses)}; the client uses the system resolver", details=details, docs=DOCS, facts=facts,
             hint=f"make the system use that DNS server (VPN or network DNS settings), or add `{py_addresses[0]} "
                  f"{host}` to the hosts file")
-    builtin = not facts.get("resolved_by_proxy") and route_for(ctx.settings, ctx.provider or "").endpoint.is_official_host
+    builtin = not facts.get("resolved_by_proxy") and api.route_for(ctx.settings, ctx.provider or "").endpoint.is_official_host
     return _failure(host, server_label, system, a, aaaa, details, facts, builtin=builtin)
 
 
@@ -185,7 +179,7 @@ SHORT = {"nxdomain": "NXDOMAIN", "noanswer": "no address records", "servfail": "
          "timeout": "no answer in time", "temporary": "temporary failure"}
 
 
-def _failure(host: str, server_label: str, system: dict[str, Any], a: Lookup | None, aaaa: Lookup | None,
+def _failure(host: str, server_label: str, system: dict[str, Any], a: api.Lookup | None, aaaa: api.Lookup | None,
              details: list[str], facts: dict[str, Any], *, builtin: bool = False) -> Result:
     outcome = a.outcome if a is not None else str(system.get("error"))
     facts["outcome"] = outcome

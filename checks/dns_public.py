@@ -8,16 +8,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
     Kind,
-    Lookup,
     Result,
-    async_resolver,
     cause_of,
     check,
-    configured_servers,
-    lookup,
 )
 
 DOCS = "docs/checks.md#dns"
@@ -65,7 +62,7 @@ async def public_names(ctx: CheckContext) -> Result:
         return Result.ok(f"public names resolve: {what}", docs=DOCS, facts=facts)
     outcomes = sorted(set(failed.values()))
     facts["outcomes"] = failed
-    servers = configured_servers(ctx.settings)
+    servers = api.configured_servers(ctx.settings)
     label = ", ".join(f"{ip}:{port}" for ip, port in servers) or "the system's DNS servers"
     route = await ctx.run_blocking(default_route)
     probe = await _well_known(ctx)
@@ -96,13 +93,13 @@ async def public_names(ctx: CheckContext) -> Result:
                        hint=hint, docs=DOCS, facts=facts)
 
 
-async def _well_known(ctx: CheckContext) -> Lookup:
+async def _well_known(ctx: CheckContext) -> api.Lookup:
     lifetime = ctx.bounded(2.0, reserve=0.5)
     try:
-        resolver = async_resolver(ctx.settings, lifetime)
+        resolver = api.async_resolver(ctx.settings, lifetime)
     except Exception as exc:  # noqa: BLE001 - dnspython raises several types for a bad resolv.conf
-        return Lookup("A", outcome="error", detail=f"cannot read the resolver configuration: {exc}")
+        return api.Lookup("A", outcome="error", detail=f"cannot read the resolver configuration: {exc}")
     try:
-        return await asyncio.wait_for(lookup(resolver, WELL_KNOWN, "A"), lifetime + 0.3)
+        return await asyncio.wait_for(api.lookup(resolver, WELL_KNOWN, "A"), lifetime + 0.3)
     except asyncio.TimeoutError:
-        return Lookup("A", outcome="timeout", detail="no answer in time")
+        return api.Lookup("A", outcome="timeout", detail="no answer in time")

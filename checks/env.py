@@ -6,17 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    CA_NAMES,
     PROVIDERS,
     CheckContext,
     Result,
     check,
     env_diagnostics,
-    key_variables,
     mask,
-    misspelled_key_variables,
-    misspelled_network_variables,
 )
 
 DOCS = "docs/troubleshooting.md#environment-variables"
@@ -29,7 +26,7 @@ class Finding:
 
 
 def env_findings(env: Mapping[str, str]) -> tuple[list[Finding], dict[str, object]]:
-    known = key_variables()
+    known = api.key_variables()
     findings: list[Finding] = []
     present = sorted(name for name in known if env.get(name))
     for name in sorted(n for n in known if n in env and not env[n].strip()):
@@ -43,18 +40,18 @@ def env_findings(env: Mapping[str, str]) -> tuple[list[Finding], dict[str, objec
             findings.append(Finding(
                 f"{used[0]} ({mask(used[1])}) and {names} are both set and differ; perspt uses {used[0]}",
                 f"keep one: unset the other ({names}) or give both the same key", f"unset {others[0][0]}"))
-    wrong_keys = misspelled_key_variables(env)
+    wrong_keys = api.misspelled_key_variables(env)
     for wrong, right in sorted(wrong_keys.items()):
         also = "" if env.get(right) else f" and {right} is not set"
         findings.append(Finding(f"{wrong} is set, but perspt reads {right}{also}",
                                 f"rename it: export {right}=\"${wrong}\" (and unset {wrong})",
                                 f'export {right}="${wrong}"'))
-    wrong_net = misspelled_network_variables(env)
+    wrong_net = api.misspelled_network_variables(env)
     for wrong, right in sorted(wrong_net.items()):
         findings.append(Finding(f"{wrong} looks like a typo of {right}; nothing reads {wrong}",
                                 f"rename it: export {right}=\"${wrong}\" (and unset {wrong})",
                                 f'export {right}="${wrong}"'))
-    if env.get("NODE_EXTRA_CA_CERTS") and not any(env.get(n) for n in CA_NAMES):
+    if env.get("NODE_EXTRA_CA_CERTS") and not any(env.get(n) for n in api.CA_NAMES):
         findings.append(Finding("NODE_EXTRA_CA_CERTS is set, but only Node.js reads it",
                                 "for perspt, point SSL_CERT_FILE or network.ca_bundle at the same PEM file",
                                 'export SSL_CERT_FILE="$NODE_EXTRA_CA_CERTS"'))

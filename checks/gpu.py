@@ -7,14 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
-    GpuDevice,
-    GpuReport,
     Result,
     check,
-    gpu_report,
-    local_runtime_in_scope,
 )
 
 DOCS = "docs/troubleshooting.md#gpu"
@@ -24,14 +21,14 @@ MIN_COMPUTE = (5, 0)
 KFD = Path("/dev/kfd")
 
 
-def _report_facts(report: GpuReport) -> dict[str, Any]:
+def _report_facts(report: api.GpuReport) -> dict[str, Any]:
     return {"source": report.source, "driver": report.driver_version, "cuda": report.cuda_version,
             "devices": [{"index": d.index, "name": d.name, "total": d.total, "free": d.available,
                          "compute_capability": d.compute_capability} for d in report.devices],
             **report.extra}
 
 
-def _describe(device: GpuDevice) -> str:
+def _describe(device: api.GpuDevice) -> str:
     memory = ""
     if device.total:
         free = device.available
@@ -41,20 +38,20 @@ def _describe(device: GpuDevice) -> str:
 
 
 def not_macos(ctx: CheckContext) -> bool | str:
-    scope = local_runtime_in_scope(ctx)
+    scope = api.local_runtime_in_scope(ctx)
     if scope is not True:
         return scope
     return "macOS has no NVIDIA or AMD GPU support for local models" if platform.system() == "Darwin" else True
 
 
 def macos_only(ctx: CheckContext) -> bool | str:
-    scope = local_runtime_in_scope(ctx)
+    scope = api.local_runtime_in_scope(ctx)
     if scope is not True:
         return scope
     return True if platform.system() == "Darwin" else f"not macOS ({platform.system()})"
 
 
-def _problem(report: GpuReport, name: str) -> Result:
+def _problem(report: api.GpuReport, name: str) -> Result:
     facts = _report_facts(report)
     facts["problem_kind"] = report.problem_kind
     if report.problem_kind == "timeout":
@@ -75,7 +72,7 @@ def _problem(report: GpuReport, name: str) -> Result:
                        facts=facts, docs=DOCS)
 
 
-def nvidia_verdict(report: GpuReport, env: dict[str, str] | Any) -> Result:
+def nvidia_verdict(report: api.GpuReport, env: dict[str, str] | Any) -> Result:
     if report.problem:
         return _problem(report, "nvidia-smi" if report.source == "nvidia-smi" else "NVML")
     if not report.devices:
@@ -130,10 +127,10 @@ async def nvidia_check(ctx: CheckContext) -> Result:
       permissions of `/dev/nvidia*`.
     skip: no NVIDIA GPU; macOS; or no local model server in use.
     """
-    return nvidia_verdict(await gpu_report(ctx, "nvidia"), ctx.env)
+    return nvidia_verdict(await api.gpu_report(ctx, "nvidia"), ctx.env)
 
 
-def amd_verdict(report: GpuReport, kfd: Path = KFD) -> Result:
+def amd_verdict(report: api.GpuReport, kfd: Path = KFD) -> Result:
     if report.problem:
         return _problem(report, "rocm-smi")
     if not report.devices:
@@ -165,10 +162,10 @@ async def amd_check(ctx: CheckContext) -> Result:
       `sudo dmesg | grep amdgpu`, the ROCm install and the permissions of `/dev/kfd` and `/dev/dri`.
     skip: no AMD GPU; macOS; or no local model server in use.
     """
-    return amd_verdict(await gpu_report(ctx, "amd"))
+    return amd_verdict(await api.gpu_report(ctx, "amd"))
 
 
-def apple_verdict(report: GpuReport) -> Result:
+def apple_verdict(report: api.GpuReport) -> Result:
     facts = _report_facts(report)
     if report.extra.get("rosetta"):
         return Result.warn("Python runs under Rosetta (x86_64 on Apple Silicon): perspt and its libraries run "
@@ -200,4 +197,4 @@ async def apple_check(ctx: CheckContext) -> Result:
       Fix: install an arm64 Python and reinstall perspt with it.
     skip: no Apple GPU; not macOS; or no local model server in use.
     """
-    return apple_verdict(await gpu_report(ctx, "apple"))
+    return apple_verdict(await api.gpu_report(ctx, "apple"))

@@ -7,18 +7,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     Cause,
     CheckContext,
     Result,
-    Route,
-    TransportConfigError,
-    build_async_client,
     check,
     classify,
     classify_reply,
-    route_for,
-    system_resolve,
 )
 
 DOCS = "docs/checks.md#http"
@@ -69,7 +65,7 @@ async def http_probe(ctx: CheckContext) -> Result:
     skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
     """
     assert ctx.provider is not None
-    route = route_for(ctx.settings, ctx.provider)
+    route = api.route_for(ctx.settings, ctx.provider)
     url = route.endpoint.models_url()
     facts: dict[str, Any] = {"url": url}
     if route.via_proxy:
@@ -77,13 +73,13 @@ async def http_probe(ctx: CheckContext) -> Result:
     total = ctx.bounded(max(1.0, min(ctx.settings.number("timeout"), 8.0)), reserve=0.4)
     if not route.via_proxy and not route.endpoint.is_ip:
         try:
-            _addresses, dns_ms = await system_resolve(route.endpoint.host, route.endpoint.port, total)
+            _addresses, dns_ms = await api.system_resolve(route.endpoint.host, route.endpoint.port, total)
             facts["dns_ms"] = round(dns_ms, 1)
         except OSError:
             pass
     try:
-        client = build_async_client(ctx.settings, total_timeout=total)
-    except TransportConfigError as exc:
+        client = api.build_async_client(ctx.settings, total_timeout=total)
+    except api.TransportConfigError as exc:
         return Result.fail(exc.message, hint=exc.hint, docs=DOCS, facts=facts)
     events: list[tuple[str, float]] = []
 
@@ -116,7 +112,7 @@ async def http_probe(ctx: CheckContext) -> Result:
     return _verdict(route, url, response.status_code, response.headers, body, facts)
 
 
-def _verdict(route: Route, url: str, status: int, headers: Any, body: bytes, facts: dict[str, Any]) -> Result:
+def _verdict(route: api.Route, url: str, status: int, headers: Any, body: bytes, facts: dict[str, Any]) -> Result:
     text = body.decode("utf-8", "replace")
     lowered = text.lower()
     content_type = headers.get("content-type", "").lower()

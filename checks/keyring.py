@@ -3,6 +3,7 @@ Linux often ends up with), and keys stored there can be read."""
 
 from __future__ import annotations
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
     Fix,
@@ -10,8 +11,6 @@ from perspt_doctor.api import (
     Status,
     backend_info,
     check,
-    key_file,
-    loose_permissions,
 )
 
 DOCS = "docs/troubleshooting.md#keyring"
@@ -77,7 +76,7 @@ async def keyring_backend(ctx: CheckContext) -> Result:
 
     name, usable, why = await ctx.run_blocking(backend_info)
     misconfigured = bool(os.environ.get("PYTHON_KEYRING_BACKEND")) and "cannot be loaded" in why
-    verdict = assess_backend(name, usable, why, str(key_file()), loose_permissions(), misconfigured)
+    verdict = assess_backend(name, usable, why, str(api.key_file()), api.loose_permissions(), misconfigured)
     if verdict.status is not Status.OK and not (verdict.status is Status.WARN and usable):
         return verdict
     provider = ctx.settings.provider.value

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     PROVIDERS,
     CheckContext,
@@ -14,7 +15,6 @@ from perspt_doctor.api import (
     Result,
     check,
     mask,
-    misspelled_key_variables,
 )
 
 DOCS = "docs/troubleshooting.md#api-keys"
@@ -185,7 +185,7 @@ def _missing(ctx: CheckContext, spec: ProviderSpec, facts: dict[str, object], de
         return Result.ok(f"no key set; {spec.display_name} needs none unless the server was started with one",
                          facts=facts, details=details)
     variable = spec.key_env[0] if spec.key_env else "the key variable"
-    wrong = {k: v for k, v in misspelled_key_variables(ctx.env).items() if v in spec.key_env}
+    wrong = {k: v for k, v in api.misspelled_key_variables(ctx.env).items() if v in spec.key_env}
     hint = f"store it with `perspt keys set {spec.id}`, or export {variable}"
     fixes = [f"perspt keys set {spec.id}"]
     if wrong:

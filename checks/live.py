@@ -11,28 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     PROVIDERS,
-    BadRequestError,
-    BadResponseError,
-    ChatRequest,
     CheckContext,
-    ContextTooLongError,
-    Message,
-    ModelNotFoundError,
-    ModelsProbe,
-    ProviderError,
     Result,
-    TransportConfigError,
-    auth_verdict,
     check,
-    display_name,
-    make_adapter,
     mask,
-    no_retries,
-    probe_timeout,
-    route_for,
-    wanted_models,
 )
 
 DOCS = "docs/troubleshooting.md#live-request"
@@ -48,7 +33,7 @@ def billable(pid: str, settings: Any) -> bool:
     if pid != "openai-compatible":
         return True
     try:
-        return not route_for(settings, pid).endpoint.is_loopback
+        return not api.route_for(settings, pid).endpoint.is_loopback
     except Exception:  # noqa: BLE001 - when in doubt, say it may cost
         return True
 
@@ -81,19 +66,19 @@ async def live_chat(ctx: CheckContext) -> Result:
     if not ctx.live:
         return Result.skip("not run: --live sends one real chat request (one output token; billable on paid "
                            "providers)", docs=DOCS)
-    wanted = wanted_models(ctx.settings, pid)
+    wanted = api.wanted_models(ctx.settings, pid)
     if not wanted:
         return Result.skip(f"no model is configured for {pid}", docs=DOCS)
     model = wanted[0].model
     costs = billable(pid, ctx.settings)
     facts: dict[str, Any] = {"model": model, "billable": costs}
-    timeout = ctx.bounded(max(probe_timeout(ctx), 30.0), reserve=0.4)
+    timeout = ctx.bounded(max(api.probe_timeout(ctx), 30.0), reserve=0.4)
     try:
-        adapter = make_adapter(ctx.settings, pid, streaming=True, total_timeout=timeout)
-    except TransportConfigError as exc:
+        adapter = api.make_adapter(ctx.settings, pid, streaming=True, total_timeout=timeout)
+    except api.TransportConfigError as exc:
         return Result.fail(f"cannot build the HTTP client: {exc.message}", hint=exc.hint, facts=facts, docs=DOCS)
-    no_retries(adapter, timeout)
-    request = ChatRequest(model=model, messages=[Message("user", PROMPT)], max_tokens=1)
+    api.no_retries(adapter, timeout)
+    request = api.ChatRequest(model=model, messages=[api.Message("user", PROMPT)], max_tokens=1)
     started = time.perf_counter()
     first_chunk: float | None = None
     first_text: float | None = None
@@ -111,7 +96,7 @@ async def live_chat(ctx: CheckContext) -> Result:
                 finish = chunk.finish_reason
             if chunk.usage is not None and chunk.usage.output_tokens is not None:
                 output_tokens = chunk.usage.output_tokens
-    except ProviderError as exc:
+    except api.ProviderError as exc:
         facts["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 1)
         return _failed(ctx, pid, model, exc, facts)
     finally:
@@ -129,28 +114,28 @@ async def live_chat(ctx: CheckContext) -> Result:
                      f"({cost})", facts=facts, docs=DOCS)
 
 
-def _failed(ctx: CheckContext, pid: str, model: str, error: ProviderError, facts: dict[str, Any]) -> Result:
-    name = display_name(pid)
-    if isinstance(error, ModelNotFoundError):
+def _failed(ctx: CheckContext, pid: str, model: str, error: api.ProviderError, facts: dict[str, Any]) -> Result:
+    name = api.display_name(pid)
+    if isinstance(error, api.ModelNotFoundError):
         also = f"; did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
         return Result.fail(f"{name} does not serve {model!r} to this key for chat{also}", hint=error.hint,
                            details=[f"{name} said: {error.message}"], facts=facts,
                            docs="docs/troubleshooting.md#model-not-available")
-    if isinstance(error, ContextTooLongError | BadRequestError):
+    if isinstance(error, api.ContextTooLongError | api.BadRequestError):
         return Result.fail(f"{name} refused the chat request with {model}: {error.message}", hint=error.hint,
                            facts=facts, docs=DOCS)
-    if isinstance(error, BadResponseError) and error.status and error.status < 400:
+    if isinstance(error, api.BadResponseError) and error.status and error.status < 400:
         return Result.fail(f"the stream from {name} broke the protocol: {error.message}", hint=error.hint,
                            facts=facts, docs=DOCS)
     lookup = ctx.settings.key_for(pid)
     spec = PROVIDERS[pid]
-    probe = ModelsProbe(pid, ctx.settings.base_url_for(pid).value or spec.base_url,
+    probe = api.ModelsProbe(pid, ctx.settings.base_url_for(pid).value or spec.base_url,
                         lookup.origin if lookup.is_set else "no key", lookup.source.label if lookup.is_set else "none",
                         None, error=error)
     if lookup.is_set:
 
         probe.key_last4 = mask(str(lookup.value))
-    verdict = auth_verdict(probe)
+    verdict = api.auth_verdict(probe)
     verdict.summary = f"chat with {model}: {verdict.summary}"
     verdict.facts = {**facts, **{k: v for k, v in verdict.facts.items() if k not in ("url",)}}
     verdict.docs = DOCS

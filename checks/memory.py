@@ -13,26 +13,13 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    MEMORY,
-    OLLAMA,
-    OLLAMA_PS,
-    OLLAMA_TAGS,
     PROVIDERS,
     CheckContext,
     Kind,
     Result,
     check,
-    configured_models,
-    find_model,
-    gpu_memory,
-    installed_models,
-    loaded_models,
-    local_runtime_in_scope,
-    ollama_host,
-    ollama_in_scope,
-    ollama_model_key,
-    ollama_options,
 )
 
 DOCS = "docs/troubleshooting.md#memory"
@@ -53,7 +40,7 @@ def gib(value: float | int) -> str:
 
 
 # ---- memory.ram -----------------------------------------------------------------------------------
-@check("memory.ram", "Available RAM", "memory", applies=local_runtime_in_scope, docs=DOCS)
+@check("memory.ram", "Available RAM", "memory", applies=api.local_runtime_in_scope, docs=DOCS)
 async def ram_check(ctx: CheckContext) -> Result:
     """Checks the memory available for a local model server.
 
@@ -66,7 +53,7 @@ async def ram_check(ctx: CheckContext) -> Result:
       another machine.
     skip: no local model server in use (neither Ollama nor an OpenAI-compatible server on this machine).
     """
-    mem = await ctx.service(MEMORY)
+    mem = await ctx.service(api.MEMORY)
     available, total = mem.effective_available, mem.effective_total
     facts = {"total": mem.total, "available": mem.available, "percent_used": mem.percent,
              "cgroup_limit": mem.cgroup_limit, "effective_available": available}
@@ -87,7 +74,7 @@ async def ram_check(ctx: CheckContext) -> Result:
 
 
 # ---- memory.swap ----------------------------------------------------------------------------------
-@check("memory.swap", "Swap", "memory", applies=local_runtime_in_scope, docs=DOCS)
+@check("memory.swap", "Swap", "memory", applies=api.local_runtime_in_scope, docs=DOCS)
 async def swap_check(ctx: CheckContext) -> Result:
     """Checks swap, which decides whether a model slightly too big slows down or gets killed.
 
@@ -100,7 +87,7 @@ async def swap_check(ctx: CheckContext) -> Result:
       Fix: close programs or use a smaller model.
     skip: no local model server in use.
     """
-    mem = await ctx.service(MEMORY)
+    mem = await ctx.service(api.MEMORY)
     facts = {"swap_total": mem.swap_total, "swap_used": mem.swap_used, "total": mem.total}
     if mem.swap_total == 0:
         if mem.effective_total < SMALL_MACHINE:
@@ -158,7 +145,7 @@ def layer_count(model_info: dict[str, Any] | None) -> int | None:
 
 def gpu_layers(ctx: CheckContext) -> int | None:
     """`options.num_gpu` (model layers offloaded to the GPU; 0 = all on the CPU), None when unset or invalid."""
-    value = ollama_options(ctx).get("num_gpu")
+    value = api.ollama_options(ctx).get("num_gpu")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
@@ -197,7 +184,7 @@ class Estimate:
 
 
 def context_size(ctx: CheckContext, local: bool) -> tuple[int, str]:
-    value = ollama_options(ctx).get("num_ctx")
+    value = api.ollama_options(ctx).get("num_ctx")
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value, "options.num_ctx"
     env = ctx.env.get("OLLAMA_CONTEXT_LENGTH", "").strip()
@@ -245,7 +232,7 @@ def _advice(est: Estimate, entry: dict[str, Any], model: str, budget: int, other
 
 
 @check("memory.fit", "Configured Ollama model fits in memory", "memory", depends_on=("ollama.models",),
-       timeout=20.0, applies=ollama_in_scope, docs=DOCS)
+       timeout=20.0, applies=api.ollama_in_scope, docs=DOCS)
 async def fit_check(ctx: CheckContext) -> Result:
     """Estimates whether the configured Ollama model fits in this machine's free memory, and how much of it
     will run on the CPU.
@@ -286,26 +273,26 @@ async def fit_check(ctx: CheckContext) -> Result:
 
 
 async def _fit(ctx: CheckContext) -> Result:
-    host = await ollama_host(ctx)
+    host = await api.ollama_host(ctx)
     if not host.is_loopback:
         return Result.skip(f"Ollama runs on {host.host}, not here: this machine's memory does not limit it")
-    wanted = configured_models(ctx)
+    wanted = api.configured_models(ctx)
     model = wanted[0][0] if wanted else PROVIDERS["ollama"].default_model
-    models = installed_models(await ctx.service(OLLAMA_TAGS))
-    entry = find_model(models, model)
+    models = api.installed_models(await ctx.service(api.OLLAMA_TAGS))
+    entry = api.find_model(models, model)
     if entry is None:
         return Result.skip(f"{model} is not installed, so its size is unknown (see ollama.models)")
     if entry.get("remote_host") or entry.get("remote_model"):
         return Result.skip(f"{model} is a cloud model: it runs on {entry.get('remote_host') or 'ollama.com'}")
-    for loaded in loaded_models(await ctx.service(OLLAMA_PS)):
-        if ollama_model_key(loaded.name) == ollama_model_key(model):
+    for loaded in api.loaded_models(await ctx.service(api.OLLAMA_PS)):
+        if api.ollama_model_key(loaded.name) == api.ollama_model_key(model):
             held: dict[str, Any] = {"model": model, "loaded_size": loaded.size, "split": loaded.split}
             return await _loaded_answers(ctx, model, f"({gib(loaded.size)}, {loaded.split})", held)
-    show = await (await ctx.service(OLLAMA)).show(model)
+    show = await (await ctx.service(api.OLLAMA)).show(model)
     est = estimate(ctx, entry, show.data if isinstance(show.data, dict) else None, local=True)
-    mem = await ctx.service(MEMORY)
+    mem = await ctx.service(api.MEMORY)
     ram = mem.effective_available
-    vram, device, working_set = await gpu_memory(ctx)
+    vram, device, working_set = await api.gpu_memory(ctx)
     need = est.need()
     facts: dict[str, Any] = {
         "model": model, "need": need, "model_bytes": est.model_bytes, "kv_bytes": est.kv_bytes(),
@@ -359,8 +346,8 @@ async def _loaded_answers(ctx: CheckContext, model: str, size: str, facts: dict[
 
 async def _answers(ctx: CheckContext, model: str, state: str, facts: dict[str, Any]) -> Result | None:
     """A failure when one chat turn of one token runs out of memory, as the client's chat does; else None."""
-    opts = {k: v for k, v in ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
-    reply = await (await ctx.service(OLLAMA)).answer_one(model, opts, ANSWER_BUDGET)
+    opts = {k: v for k, v in api.ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
+    reply = await (await ctx.service(api.OLLAMA)).answer_one(model, opts, ANSWER_BUDGET)
     cause = reply.cause
     if cause is None or cause.kind is not Kind.OUT_OF_MEMORY:
         return None

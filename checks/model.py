@@ -8,18 +8,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    MODELS,
     CheckContext,
-    ModelInfo,
     Result,
-    Wanted,
     check,
-    display_name,
-    is_available,
-    normalise,
-    suggest,
-    wanted_models,
 )
 
 DOCS = "docs/troubleshooting.md#model-not-available"
@@ -53,7 +46,7 @@ ACCESS_NOTES: dict[str, str] = {
 _DATED = re.compile(r"-\d{8}$")
 
 
-def alias_target(pid: str, model: str, models: list[ModelInfo]) -> str | None:
+def alias_target(pid: str, model: str, models: list[api.ModelInfo]) -> str | None:
     """A listed model that `model` is an accepted alias of (Anthropic `-latest`, Mistral `aliases`)."""
     for info in models:
         aliases = info.raw.get("aliases") if isinstance(info.raw, dict) else None
@@ -67,7 +60,7 @@ def alias_target(pid: str, model: str, models: list[ModelInfo]) -> str | None:
     return None
 
 
-def _deprecation(info: ModelInfo | None) -> str | None:
+def _deprecation(info: api.ModelInfo | None) -> str | None:
     raw = info.raw if info is not None and isinstance(info.raw, dict) else {}
     when = raw.get("deprecation")
     if not when:
@@ -78,18 +71,18 @@ def _deprecation(info: ModelInfo | None) -> str | None:
 
 @dataclass
 class ModelFinding:
-    wanted: Wanted
+    wanted: api.Wanted
     status: str  # ok, warn, fail
     line: str
     hint: str | None = None
     suggestions: tuple[str, ...] = ()
 
 
-def assess(pid: str, wanted: Wanted, models: list[ModelInfo]) -> ModelFinding:
+def assess(pid: str, wanted: api.Wanted, models: list[api.ModelInfo]) -> ModelFinding:
     ids = [m.id for m in models]
     name = wanted.model
-    if is_available(name, ids):
-        info = next((m for m in models if is_available(name, [m.id])), None)
+    if api.is_available(name, ids):
+        info = next((m for m in models if api.is_available(name, [m.id])), None)
         note = _deprecation(info)
         if note:
             return ModelFinding(wanted, "warn", f"{name} ({wanted.origin}) {note}",
@@ -98,10 +91,10 @@ def assess(pid: str, wanted: Wanted, models: list[ModelInfo]) -> ModelFinding:
     target = alias_target(pid, name, models)
     if target:
         return ModelFinding(wanted, "ok", f"{name} ({wanted.origin}) is an alias of {target}")
-    close = suggest(name, ids)
+    close = api.suggest(name, ids)
     status = "fail" if wanted.configured else "warn"
     where = f"in {wanted.origin}" if wanted.configured else "with `--model NAME` or \"model\" in the config"
-    if close and normalise(close[0]) == normalise(name):
+    if close and api.normalise(close[0]) == api.normalise(name):
         return ModelFinding(wanted, status, f"{name!r} ({wanted.origin}) is not a model name; {close[0]!r} is",
                             hint=f"model names are exact, with their case and hyphens: write {close[0]} {where}",
                             suggestions=tuple(close))
@@ -111,11 +104,11 @@ def assess(pid: str, wanted: Wanted, models: list[ModelInfo]) -> ModelFinding:
                             hint=f"use {close[0]} {where}", suggestions=tuple(close))
     retired = RETIRED.get(pid, {}).get(name) or RETIRED.get(pid, {}).get(name.lower())
     if retired:
-        return ModelFinding(wanted, status, f"{name!r} ({wanted.origin}) was retired by {display_name(pid)}",
+        return ModelFinding(wanted, status, f"{name!r} ({wanted.origin}) was retired by {api.display_name(pid)}",
                             hint=f"use {retired} (or another model from `perspt models --provider {pid}`) {where}")
     note = ACCESS_NOTES.get(pid)
     hint = (f"pick a model from `perspt models --provider {pid}` {where}; if {name} exists on "
-            f"{display_name(pid)}'s model page, this key's account or project has no access to it"
+            f"{api.display_name(pid)}'s model page, this key's account or project has no access to it"
             + (f" ({note})" if note else ""))
     if not wanted.configured:
         hint = f"perspt uses {name} for {pid} when no model is set; set one {where}"
@@ -128,7 +121,7 @@ def _choices(names: tuple[str, ...] | list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
-def model_verdict(pid: str, wanted: list[Wanted], models: list[ModelInfo]) -> Result:
+def model_verdict(pid: str, wanted: list[api.Wanted], models: list[api.ModelInfo]) -> Result:
     ids = [m.id for m in models]
     facts: dict[str, Any] = {"available": len(ids), "wanted": [{"model": w.model, "origin": w.origin} for w in wanted]}
     if not wanted:
@@ -182,8 +175,8 @@ async def model_check(ctx: CheckContext) -> Result:
       Ollama (`ollama.models` checks it).
     """
     assert ctx.provider is not None
-    probe = await ctx.service(MODELS)
+    probe = await ctx.service(api.MODELS)
     if probe.listing is None:
         reason = probe.error.message if probe.error is not None else probe.config_error or "no reply"
         return Result.skip(f"no model list to compare with (auth.{ctx.provider}: {reason})")
-    return model_verdict(ctx.provider, wanted_models(ctx.settings, ctx.provider), probe.listing.models)
+    return model_verdict(ctx.provider, api.wanted_models(ctx.settings, ctx.provider), probe.listing.models)

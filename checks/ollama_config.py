@@ -6,23 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    CONTAINER,
-    OLLAMA_DEFAULT_PORT,
     CheckContext,
     Result,
     check,
-    ollama_host,
-    ollama_in_scope,
-    ollama_options,
-    parse_ollama_host,
 )
 
 DOCS = "docs/troubleshooting.md#ollama"
 
 
 # ---- ollama.host ----------------------------------------------------------------------------------
-@check("ollama.host", "Ollama address (OLLAMA_HOST, base_url)", "ollama", applies=ollama_in_scope, docs=DOCS)
+@check("ollama.host", "Ollama address (OLLAMA_HOST, base_url)", "ollama", applies=api.ollama_in_scope, docs=DOCS)
 async def host_check(ctx: CheckContext) -> Result:
     """Shows the Ollama address perspt will use, where it comes from, and catches the usual mistakes in
     `OLLAMA_HOST` and the base URL.
@@ -40,7 +35,7 @@ async def host_check(ctx: CheckContext) -> Result:
       or an IPv6 address without brackets. Fix: write it as `http://HOST:11434`.
     skip: Ollama is not in use (not the provider, not a fallback, `OLLAMA_HOST` not set).
     """
-    host = await ollama_host(ctx)
+    host = await api.ollama_host(ctx)
     details = [f"{t.severity}: {t.message}" for t in host.traps]
     resolved = ctx.settings.base_url_for("ollama")
     for shadow in resolved.shadowed:
@@ -49,11 +44,11 @@ async def host_check(ctx: CheckContext) -> Result:
     compat = ctx.settings.base_url_for("openai-compatible")
     compat_traps = []
     if ctx.in_scope("openai-compatible"):
-        parsed = parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
-        if parsed.port == OLLAMA_DEFAULT_PORT:
+        parsed = api.parse_ollama_host(str(compat.value), source=compat.origin, api="openai")
+        if parsed.port == api.OLLAMA_DEFAULT_PORT:
             compat_traps = [t for t in parsed.traps if t.code == "missing_v1"]
             details.extend(f"openai-compatible ({compat.origin}): {t.message}" for t in compat_traps)
-    runtime = await ctx.service(CONTAINER)
+    runtime = await ctx.service(api.CONTAINER)
     facts = {"url": host.url, "source": host.source, "raw": host.raw, "ollama_python_url": host.sdk_url,
              "traps": [t.code for t in host.traps] + [f"openai-compatible:{t.code}" for t in compat_traps],
              "container": runtime}
@@ -74,7 +69,7 @@ def _int_option(value: Any) -> int | None:
 
 
 @check("ollama.options", "Ollama model options (num_ctx, num_gpu, num_thread)", "ollama",
-       applies=ollama_in_scope, docs=DOCS)
+       applies=api.ollama_in_scope, docs=DOCS)
 async def options_check(ctx: CheckContext) -> Result:
     """Checks the Ollama model options in the config (`options.num_ctx`, `num_gpu`, `num_thread`,
     `num_predict`) for values that break or slow down local models.
@@ -89,7 +84,7 @@ async def options_check(ctx: CheckContext) -> Result:
       for `num_ctx`, remove `num_gpu`/`num_thread` to let Ollama decide.
     skip: Ollama is not in use.
     """
-    opts = ollama_options(ctx)
+    opts = api.ollama_options(ctx)
     if not opts:
         return Result.ok("no Ollama options set: the server picks context size and GPU layers itself")
     problems: list[tuple[str, str]] = []

@@ -10,39 +10,21 @@ import platform
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    CONTAINER,
-    OLLAMA,
-    OLLAMA_DEFAULT_PORT,
-    OLLAMA_PS,
-    OLLAMA_TAGS,
-    OLLAMA_VERSION,
     PROVIDERS,
     CheckContext,
     Kind,
-    OllamaHost,
-    OllamaReply,
     Result,
     ServiceKey,
     check,
-    configured_models,
-    dedicated_gpu,
     did_you_mean,
-    find_model,
-    installed_models,
-    loaded_models,
-    ollama_host,
-    ollama_in_scope,
-    ollama_model_key,
-    ollama_options,
-    ollama_pull_fix,
-    route_to,
 )
 
 DOCS = "docs/troubleshooting.md#ollama"
 LOAD_BUDGET = 100.0
 
-Reply = OllamaReply
+Reply = api.OllamaReply
 
 
 def server_log_hint() -> str:
@@ -81,28 +63,28 @@ def explain(reply: Reply, model: str) -> tuple[Kind, str, str, list[str]]:
 
 
 # ---- ollama.daemon --------------------------------------------------------------------------------
-def _offline_skip(ctx: CheckContext, host: OllamaHost) -> Result | None:
+def _offline_skip(ctx: CheckContext, host: api.OllamaHost) -> Result | None:
     if ctx.offline and not host.is_loopback:
         return Result.skip(f"offline (--offline): Ollama at {host.url} is not on this machine")
     return None
 
 
-Verdict = Callable[[CheckContext, OllamaHost, Reply], Awaitable[Result]]
+Verdict = Callable[[CheckContext, api.OllamaHost, Reply], Awaitable[Result]]
 
 
 async def _ask(ctx: CheckContext, answer: ServiceKey[Reply], verdict: Verdict) -> Result:
     """The verdict on the daemon's answer (fetched once per run), or the skip when --offline keeps the
     doctor off a remote Ollama."""
-    host = await ollama_host(ctx)
+    host = await api.ollama_host(ctx)
     return _offline_skip(ctx, host) or await verdict(ctx, host, await ctx.service(answer))
 
 
-def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime: str | None) -> tuple[str, list[str]]:
+def _unreachable_hint(ctx: CheckContext, host: api.OllamaHost, reply: Reply, runtime: str | None) -> tuple[str, list[str]]:
     codes = {t.code for t in host.traps}
     if reply.failure == "refused":
         if "port_80" in codes:
-            return (f"the address has no port, so port 80 was tried; Ollama listens on {OLLAMA_DEFAULT_PORT}: "
-                    f"use http://{host.host}:{OLLAMA_DEFAULT_PORT}", [])
+            return (f"the address has no port, so port 80 was tried; Ollama listens on {api.OLLAMA_DEFAULT_PORT}: "
+                    f"use http://{host.host}:{api.OLLAMA_DEFAULT_PORT}", [])
         if "ipv6_loopback" in codes:
             return (f"Ollama listens on 127.0.0.1 only: use http://127.0.0.1:{host.port}", [])
         if runtime and runtime != "wsl" and host.is_loopback:
@@ -131,7 +113,7 @@ def _unreachable_hint(ctx: CheckContext, host: OllamaHost, reply: Reply, runtime
 
 
 @check("ollama.daemon", "Ollama daemon answers", "ollama", depends_on=("ollama.host",), timeout=8.0,
-       applies=ollama_in_scope, docs=DOCS)
+       applies=api.ollama_in_scope, docs=DOCS)
 async def daemon_check(ctx: CheckContext) -> Result:
     """Checks that the Ollama server answers at the configured address.
 
@@ -148,15 +130,15 @@ async def daemon_check(ctx: CheckContext) -> Result:
     skip: the address is unusable (see `ollama.host`); `--offline` and Ollama is not on this machine; or
       Ollama is not in use.
     """
-    host = await ollama_host(ctx)
+    host = await api.ollama_host(ctx)
     if not host.usable:
         return Result.skip("the Ollama address is unusable (see ollama.host)")
-    return await _ask(ctx, OLLAMA_VERSION, _daemon)
+    return await _ask(ctx, api.OLLAMA_VERSION, _daemon)
 
 
-async def _daemon(ctx: CheckContext, host: OllamaHost, reply: Reply) -> Result:
-    runtime = await ctx.service(CONTAINER)
-    proxy = route_to(ctx.settings, host.url, "ollama").decision.display
+async def _daemon(ctx: CheckContext, host: api.OllamaHost, reply: Reply) -> Result:
+    runtime = await ctx.service(api.CONTAINER)
+    proxy = api.route_to(ctx.settings, host.url, "ollama").decision.display
     facts: dict[str, Any] = {"url": host.url, "elapsed_ms": round(reply.elapsed * 1000), "proxy": proxy}
     details = [f"through proxy {proxy} (from the proxy settings)"] if proxy else []
     if reply.failure:
@@ -165,7 +147,7 @@ async def _daemon(ctx: CheckContext, host: OllamaHost, reply: Reply) -> Result:
             hint = (f"requests to Ollama go through the proxy {proxy}, which failed: add {host.host} to NO_PROXY "
                     "(e.g. NO_PROXY=localhost,127.0.0.1)")
             fixes = []
-        what = {"refused": "connection refused", "timeout": f"no answer within {(await ctx.service(OLLAMA)).budget:g} s",
+        what = {"refused": "connection refused", "timeout": f"no answer within {(await ctx.service(api.OLLAMA)).budget:g} s",
                 "tls": "TLS handshake failed", "dns": "the host name does not resolve",
                 "reset": "the connection was closed without an answer"
                 }.get(reply.failure, reply.cause.message if reply.cause else "could not connect")
@@ -204,7 +186,7 @@ def _size(entry: dict[str, Any]) -> str:
 
 
 @check("ollama.models", "Configured Ollama model is installed", "ollama", depends_on=("ollama.daemon",),
-       timeout=8.0, applies=ollama_in_scope, docs=DOCS)
+       timeout=8.0, applies=api.ollama_in_scope, docs=DOCS)
 async def models_check(ctx: CheckContext) -> Result:
     """Checks that the configured Ollama model (and each Ollama fallback model) is installed.
 
@@ -220,10 +202,10 @@ async def models_check(ctx: CheckContext) -> Result:
       Fix: point the address at the server itself (no `/v1`), or see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    return await _ask(ctx, OLLAMA_TAGS, _models)
+    return await _ask(ctx, api.OLLAMA_TAGS, _models)
 
 
-async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
+async def _models(ctx: CheckContext, host: api.OllamaHost, tags: Reply) -> Result:
     if tags.failure or tags.status != 200:
         if tags.status == 404:
             return Result.fail(f"{host.url}/api/tags answers 404: this is not Ollama's native API",
@@ -232,17 +214,17 @@ async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
         kind, summary, hint, fixes = explain(tags, "")
         return Result.fail(f"could not list Ollama's models: {summary if tags.status else tags.failure}",
                            hint=hint, fix_commands=fixes, docs=DOCS)
-    models = installed_models(tags)
+    models = api.installed_models(tags)
     names = [str(m.get("name") or m.get("model")) for m in models]
-    wanted = configured_models(ctx)
+    wanted = api.configured_models(ctx)
     facts: dict[str, Any] = {"installed": names, "configured": [w for w, _ in wanted]}
-    missing = [(name, origin) for name, origin in wanted if find_model(models, name) is None]
+    missing = [(name, origin) for name, origin in wanted if api.find_model(models, name) is None]
     if missing:
         details = []
         for name, origin in missing:
-            base = ollama_model_key(name).split(":")[0]
-            siblings = [n for n in names if ollama_model_key(n).split(":")[0] == base]
-            close = siblings or did_you_mean(name, names, key=ollama_model_key)
+            base = api.ollama_model_key(name).split(":")[0]
+            siblings = [n for n in names if api.ollama_model_key(n).split(":")[0] == base]
+            close = siblings or did_you_mean(name, names, key=api.ollama_model_key)
             details.append(f"{name} (from {origin}) is missing" + (f"; installed: {', '.join(close)}" if close else ""))
         first = missing[0][0]
         facts["missing"] = [m for m, _ in missing]
@@ -252,14 +234,14 @@ async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
                " (no models installed)"),
             details=details, hint=f"download it with `ollama pull {first}`, or set \"model\" to an installed one"
             + (f" ({', '.join(names[:5])})" if names else ""),
-            fixes=[ollama_pull_fix(ctx.settings, m) for m, _ in missing], facts=facts, docs=DOCS)
+            fixes=[api.ollama_pull_fix(ctx.settings, m) for m, _ in missing], facts=facts, docs=DOCS)
     if not models:
         default = PROVIDERS["ollama"].default_model
         return Result.warn("Ollama has no models installed", hint=f"download one, e.g. `ollama pull {default}`",
                            fix_commands=[f"ollama pull {default}"], facts=facts, docs=DOCS)
     details = [f"{str(m.get('name'))}: {_size(m)}" for m in models]
     if wanted:
-        entry = find_model(models, wanted[0][0])
+        entry = api.find_model(models, wanted[0][0])
         assert entry is not None
         return Result.ok(f"{wanted[0][0]} is installed ({_size(entry)}); {len(models)} model"
                          f"{'s' if len(models) != 1 else ''} in all", details=details, facts=facts)
@@ -268,7 +250,7 @@ async def _models(ctx: CheckContext, host: OllamaHost, tags: Reply) -> Result:
 
 # ---- ollama.loaded --------------------------------------------------------------------------------
 @check("ollama.loaded", "Models loaded in Ollama (CPU/GPU split)", "ollama", depends_on=("ollama.daemon",),
-       timeout=15.0, applies=ollama_in_scope, docs=DOCS)
+       timeout=15.0, applies=api.ollama_in_scope, docs=DOCS)
 async def loaded_check(ctx: CheckContext) -> Result:
     """Shows which models Ollama holds in memory and how they are split between CPU and GPU.
 
@@ -286,10 +268,10 @@ async def loaded_check(ctx: CheckContext) -> Result:
       on the port). Fix: see the server log.
     skip: `--offline` and Ollama is not on this machine, or Ollama is not in use.
     """
-    return await _ask(ctx, OLLAMA_PS, _loaded)
+    return await _ask(ctx, api.OLLAMA_PS, _loaded)
 
 
-async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
+async def _loaded(ctx: CheckContext, host: api.OllamaHost, ps: Reply) -> Result:
     if ps.failure or ps.status != 200:
         return Result.fail(f"could not read /api/ps: {ps.failure or f'HTTP {ps.status}'} {ps.error_text}".strip(),
                            hint=f"see the server log: {server_log_hint()}", docs=DOCS)
@@ -297,13 +279,13 @@ async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
         return Result.fail(f"/api/ps answered {type(ps.data).__name__} instead of Ollama's JSON object: another "
                            "program may be listening on this port", hint=f"see the server log: {server_log_hint()}",
                            docs=DOCS)
-    wanted = [ollama_model_key(name) for name, _ in configured_models(ctx)]
-    rows = loaded_models(ps)
+    wanted = [api.ollama_model_key(name) for name, _ in api.configured_models(ctx)]
+    rows = api.loaded_models(ps)
     facts: dict[str, Any] = {"loaded": [r.__dict__ for r in rows]}
     details = [f"{r.name}: {r.size / 1024**3:.1f} GiB, {r.split}"
                + (f", context {r.context_length}" if r.context_length else "") for r in rows]
     if not rows:
-        first = configured_models(ctx)
+        first = api.configured_models(ctx)
         return Result.ok("no model is loaded; the first request loads "
                          + (f"{first[0][0]}, which can take a while" if first else "the model"), facts=facts)
     split = [r for r in rows if "/" in r.split]
@@ -315,9 +297,9 @@ async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
         return Result.warn(f"{r.name} runs {r.split}: part of it is on the CPU, so answers are slower",
                            details=details, hint=hint,
                            fix_commands=[f"ollama stop {o}" for o in others], facts=facts, docs=DOCS)
-    on_cpu = [r for r in rows if r.split == "100% CPU" and (not wanted or ollama_model_key(r.name) in wanted)]
+    on_cpu = [r for r in rows if r.split == "100% CPU" and (not wanted or api.ollama_model_key(r.name) in wanted)]
     if on_cpu and host.is_loopback:
-        device = await dedicated_gpu(ctx)
+        device = await api.dedicated_gpu(ctx)
         if device:
             facts["gpu"] = device
             hidden = ctx.env.get("CUDA_VISIBLE_DEVICES")
@@ -327,7 +309,7 @@ async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
                 hint = f"CUDA_VISIBLE_DEVICES={hidden!r} hides the GPU; unset it where `ollama serve` runs"
             return Result.warn(f"{on_cpu[0].name} runs 100% on the CPU although a GPU is present ({device})",
                                details=details, hint=hint, facts=facts, docs=DOCS)
-    mine = [r for r in rows if ollama_model_key(r.name) in wanted]
+    mine = [r for r in rows if api.ollama_model_key(r.name) in wanted]
     head = mine[0] if mine else rows[0]
     return Result.ok(f"{head.name} is loaded ({head.split})"
                      + (f"; {len(rows) - 1} other model(s) too" if len(rows) > 1 else ""), details=details, facts=facts)
@@ -335,7 +317,7 @@ async def _loaded(ctx: CheckContext, host: OllamaHost, ps: Reply) -> Result:
 
 # ---- ollama.load (live) ---------------------------------------------------------------------------
 @check("ollama.load", "Configured model loads (--live)", "ollama", depends_on=("ollama.models",), timeout=120.0,
-       applies=ollama_in_scope, docs=DOCS)
+       applies=api.ollama_in_scope, docs=DOCS)
 async def load_check(ctx: CheckContext) -> Result:
     """Asks Ollama to load the configured model, to prove it fits and starts. Only with `--live`.
 
@@ -355,15 +337,15 @@ async def load_check(ctx: CheckContext) -> Result:
     """
     if not ctx.live:
         return Result.skip("loading the model takes memory and time: run with --live to try it")
-    wanted = configured_models(ctx)
+    wanted = api.configured_models(ctx)
     if not wanted:
         return Result.skip("no Ollama model is configured")
-    client = await ctx.service(OLLAMA)
+    client = await ctx.service(api.OLLAMA)
     skipped = _offline_skip(ctx, client.host)
     if skipped:
         return skipped
     model = wanted[0][0]
-    opts = {k: v for k, v in ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
+    opts = {k: v for k, v in api.ollama_options(ctx).items() if k in ("num_ctx", "num_gpu", "num_thread")}
     reply = await client.load(model, opts, LOAD_BUDGET)
     facts: dict[str, Any] = {"model": model, "elapsed_ms": round(reply.elapsed * 1000), "status": reply.status}
     if reply.failure == "timeout":

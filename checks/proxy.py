@@ -6,28 +6,14 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    Address,
     CheckContext,
-    ProxyRule,
-    ProxyTable,
     Result,
-    Route,
-    TransportConfigError,
     check,
     classify,
-    insecure_context,
-    is_loopback_host,
-    proxy_exchange,
-    proxy_mounts,
     proxy_own_reply,
     proxy_reply,
-    proxy_table,
-    route_for,
-    safe_proxy_url,
-    system_resolve,
-    tcp_connect,
-    tls_handshake,
 )
 
 DOCS = "docs/checks.md#proxy"
@@ -35,23 +21,23 @@ LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 ESCAPES = "@ -> %40, : -> %3A, / -> %2F, # -> %23, ? -> %3F, % -> %25, space -> %20"
 
 
-def _where(rule: ProxyRule) -> str:
+def _where(rule: api.ProxyRule) -> str:
     return rule.source.replace(" (environment)", "")
 
 
-def _set_example(rule: ProxyRule, value: str) -> str:
+def _set_example(rule: api.ProxyRule, value: str) -> str:
     name = _where(rule)
     if name.isupper() or name.endswith("_proxy"):
         return f"export {name}={value}"
     return f"set `{name}` to \"{value}\" in the config"
 
 
-def _value_problem(rule: ProxyRule) -> tuple[str, str, str] | None:
+def _value_problem(rule: api.ProxyRule) -> tuple[str, str, str] | None:
     """(level, message, hint) for a value httpx cannot use or will misread; never shows credentials."""
     raw = (rule.raw or "").strip()
     name = _where(rule)
     if raw[:1] in "\"'" or raw[-1:] in "\"'":
-        clean = safe_proxy_url(raw.strip("\"'"))
+        clean = api.safe_proxy_url(raw.strip("\"'"))
         return ("fail", f"{name} includes quote characters, so no client can use it",
                 f"remove the quotes: {_set_example(rule, clean)}")
     scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
@@ -72,7 +58,7 @@ def _value_problem(rule: ProxyRule) -> tuple[str, str, str] | None:
             return ("warn", f"the credentials in {name} contain unescaped characters ({chars})",
                     f"percent-encode the user name and password: {ESCAPES}")
     if not scheme:
-        shown = safe_proxy_url(raw)
+        shown = api.safe_proxy_url(raw)
         return ("warn", f"{name} has no scheme ({shown}); perspt assumes http://",
                 f"write the scheme out, as other tools may not assume it: {_set_example(rule, 'http://' + shown)}")
     if scheme == "https":
@@ -88,7 +74,7 @@ def _bad_escape(text: str) -> bool:
     return bool(re.search(r"%(?![0-9A-Fa-f]{2})", text))
 
 
-def _loopback_problem(route: Route, table: ProxyTable) -> tuple[str, str, str] | None:
+def _loopback_problem(route: api.Route, table: api.ProxyTable) -> tuple[str, str, str] | None:
     if not route.endpoint.is_loopback or not any(r.proxy_url for r in table.rules):
         return None
     missing = [n for n in LOOPBACK_NAMES if n not in [e.strip().strip("[]").lower() for e in table.no_proxy]]
@@ -97,7 +83,7 @@ def _loopback_problem(route: Route, table: ProxyTable) -> tuple[str, str, str] |
     hint = (f"set `proxy.no_proxy` to \"{fix}\" in the config" if table.origin == "config"
             else f"export NO_PROXY={fix} (and no_proxy={fix})")
     if route.via_proxy:
-        remote = not (route.proxy_host and is_loopback_host(route.proxy_host))
+        remote = not (route.proxy_host and api.is_loopback_host(route.proxy_host))
         return ("fail" if remote else "warn", f"this local endpoint ({route.endpoint.authority}) is sent to the proxy "
                 f"{route.proxy_label}: {where} does not list {route.endpoint.host}", hint)
     if missing:
@@ -105,7 +91,7 @@ def _loopback_problem(route: Route, table: ProxyTable) -> tuple[str, str, str] |
     return None
 
 
-def _facts(route: Route, table: ProxyTable) -> dict[str, Any]:
+def _facts(route: api.Route, table: api.ProxyTable) -> dict[str, Any]:
     return {
         "endpoint": route.endpoint.url, "endpoint_source": route.endpoint.origin,
         "proxy": route.decision.display, "proxy_source": route.decision.source, "reason": route.decision.reason,
@@ -154,17 +140,17 @@ async def proxy_route(ctx: CheckContext) -> Result:
     assert ctx.provider is not None
     settings = ctx.settings
     try:
-        route = route_for(settings, ctx.provider)
+        route = api.route_for(settings, ctx.provider)
     except ValueError as exc:
         return Result.fail(f"the base URL of {ctx.provider} cannot be parsed: {exc}", docs=DOCS,
                            hint="fix `base_url`/`provider_endpoints` in the config or the *_BASE_URL variable")
-    table = proxy_table(settings)
+    table = api.proxy_table(settings)
     facts = _facts(route, table)
     details = list(table.notes)
     fatal = [(r, p) for r in table.rules if r.proxy_url for p in [_value_problem(r)] if p and p[0] == "fail"]
     try:
-        proxy_mounts(settings)
-    except TransportConfigError as exc:
+        api.proxy_mounts(settings)
+    except api.TransportConfigError as exc:
         if fatal:
             rule, (_level, message, hint) = fatal[0]
             return Result.fail(message, details=[*details, str(exc)], hint=hint, docs=DOCS, facts=facts)
@@ -205,19 +191,19 @@ async def proxy_route(ctx: CheckContext) -> Result:
     return Result.ok(headline, details=details[1:], docs=DOCS, facts=facts)
 
 
-async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details: list[str]) -> Result | None:
+async def _probe(ctx: CheckContext, route: api.Route, facts: dict[str, Any], details: list[str]) -> Result | None:
     """None when the proxy is reachable and accepts this destination; else the failing verdict."""
     assert route.proxy_host and route.proxy_port and route.decision.proxy_url
     label = route.proxy_label
     source = route.decision.source or "the proxy setting"
     timeout = ctx.bounded(min(ctx.settings.number("network.connect_timeout"), 3.0), reserve=0.4)
     try:
-        addresses, _ms = await system_resolve(route.proxy_host, route.proxy_port, timeout)
+        addresses, _ms = await api.system_resolve(route.proxy_host, route.proxy_port, timeout)
     except OSError as exc:
         facts["exception"] = f"{type(exc).__name__}: {exc}"
         return Result.fail(f"the proxy's name {route.proxy_host} does not resolve: {classify(exc).message}",
                            details=details, hint=f"fix the host in {source}", docs=DOCS, facts=facts)
-    connected = await tcp_connect(addresses[0] if addresses else Address(2, route.proxy_host), route.proxy_port,
+    connected = await api.tcp_connect(addresses[0] if addresses else api.Address(2, route.proxy_host), route.proxy_port,
                                   timeout, proxy=route.decision.proxy_url)
     facts["proxy_connect_ms"] = round(connected.ms, 1)
     if not connected.ok:
@@ -228,7 +214,7 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
         return Result.fail(f"the proxy {label} is not reachable: it {what}", details=details,
                            hint=f"start the proxy, or fix the address in {source}", docs=DOCS, facts=facts)
     if route.proxy_scheme == "https":
-        tls = await tls_handshake(route.proxy_host, route.proxy_port, insecure_context(), timeout=timeout)
+        tls = await api.tls_handshake(route.proxy_host, route.proxy_port, api.insecure_context(), timeout=timeout)
         if not tls.ok:
             plain = f"http://{label}"
             return Result.fail(f"{source} says https://, but {label} does not speak TLS "
@@ -242,7 +228,7 @@ async def _probe(ctx: CheckContext, route: Route, facts: dict[str, Any], details
     endpoint = route.endpoint
     tunnel = endpoint.is_https
     try:
-        reply, _reader, writer = await proxy_exchange(route.decision.proxy_url, endpoint.host, endpoint.port,
+        reply, _reader, writer = await api.proxy_exchange(route.decision.proxy_url, endpoint.host, endpoint.port,
                                                       timeout=timeout, tunnel=tunnel, path=endpoint.path or "/")
         writer.close()
     except (OSError, TimeoutError, ValueError) as exc:

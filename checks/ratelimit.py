@@ -10,14 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    MODELS,
     CheckContext,
-    RateLimitError,
     Result,
     check,
-    display_name,
-    parse_duration,
 )
 
 DOCS = "docs/troubleshooting.md#rate-limits-and-quota"
@@ -104,7 +101,7 @@ def parse_reset(value: str | None, now: dt.datetime) -> float | None:
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.timezone.utc)
         return (when - now).total_seconds()
-    seconds = parse_duration(text)
+    seconds = api.parse_duration(text)
     if seconds is not None and seconds > 1_000_000_000:  # a Unix time
         return seconds - now.timestamp()
     return seconds
@@ -155,10 +152,10 @@ def credit_window(key_info: Mapping[str, Any] | None) -> Window | None:
 
 
 def ratelimit_verdict(pid: str, headers: Mapping[str, str], *, now: dt.datetime | None = None,
-                      throttled: RateLimitError | None = None,
+                      throttled: api.RateLimitError | None = None,
                       key_info: Mapping[str, Any] | None = None) -> Result:
     now = now or dt.datetime.now(dt.timezone.utc)
-    name = display_name(pid)
+    name = api.display_name(pid)
     windows = parse_windows(headers, now)
     credits = credit_window(key_info)
     if credits is not None:
@@ -216,8 +213,8 @@ async def ratelimit_check(ctx: CheckContext) -> Result:
       error); or the provider is Ollama, which has no rate limits.
     """
     assert ctx.provider is not None
-    probe = await ctx.service(MODELS)
-    if isinstance(probe.error, RateLimitError):
+    probe = await ctx.service(api.MODELS)
+    if isinstance(probe.error, api.RateLimitError):
         return ratelimit_verdict(ctx.provider, probe.headers, throttled=probe.error)
     if probe.listing is None:
         reason = probe.error.message if probe.error is not None else probe.config_error or "no reply"

@@ -11,16 +11,15 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
     Result,
     __version__,
     atomic_write,
-    build_async_client,
     cache_dir,
     check,
     classify,
-    detect_installation,
     tls_library_fault,
     tls_library_result,
 )
@@ -97,7 +96,7 @@ def _install_facts(env_path: str) -> dict[str, object]:
         facts["installed_version"] = metadata.version(DIST)
     except metadata.PackageNotFoundError:
         facts["installed_version"] = None
-    facts["method"] = detect_installation().describe()
+    facts["method"] = api.detect_installation().describe()
     launcher = shutil.which("perspt", path=env_path)
     facts["launcher"] = launcher
     facts["launcher_python"] = launcher_python(Path(launcher)) if launcher else None
@@ -212,7 +211,7 @@ async def newest_release(ctx: CheckContext) -> Result:
             return Result.skip(f"the package index did not say which release is the newest: {exc}", facts=facts)
         await ctx.run_blocking(write_release_cache, index, newest)
     facts["newest"] = newest
-    installation = await ctx.run_blocking(detect_installation)  # reads distribution metadata: off the loop
+    installation = await ctx.run_blocking(api.detect_installation)  # reads distribution metadata: off the loop
     return assess_version(__version__, newest, installation.upgrade_command(), facts)
 
 
@@ -234,7 +233,7 @@ class NewestReleaseUnknown(Exception):
 async def fetch_newest_release(ctx: CheckContext, index: str) -> str:
     url = f"{index}/perspt-doctor/json"
     try:
-        async with build_async_client(ctx.settings, total_timeout=ctx.bounded(6.0)) as client:
+        async with api.build_async_client(ctx.settings, total_timeout=ctx.bounded(6.0)) as client:
             reply = await client.get(url, headers={"accept": "application/json"})
     except Exception as exc:  # noqa: BLE001 - any failure to ask means "unknown", said in words
         raise NewestReleaseUnknown(classify(exc).message) from None

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import os
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
     Fix,
     Result,
     Source,
-    ca_source_problem,
     check,
-    configured_ca_sources,
-    holds_secret,
     locate_config,
-    trust_plan,
 )
 
 DOCS = "docs/troubleshooting.md#security"
@@ -57,7 +54,7 @@ async def config_permissions(ctx: CheckContext) -> Result:
         mode = where.path.stat().st_mode & 0o777
     except OSError as exc:
         return Result.skip(f"cannot stat {where.path}: {exc.strerror}")
-    return assess_permissions(str(where.path), mode, holds_secret(config.data))
+    return assess_permissions(str(where.path), mode, api.holds_secret(config.data))
 
 
 @check("security.api_key_flag", "No key on the command line", "security", timeout=2, docs=DOCS)
@@ -122,14 +119,14 @@ async def ca_files(ctx: CheckContext) -> Result:
     warn: a CA variable that another one overrides is broken (perspt does not use it, but other tools do).
       Fix: correct or unset it.
     """
-    sources = configured_ca_sources(ctx.settings)
+    sources = api.configured_ca_sources(ctx.settings)
     if not sources:
         return Result.ok("no CA variable or network.ca_bundle is set: the default certificates apply")
-    plan = trust_plan(ctx.settings)
+    plan = api.trust_plan(ctx.settings)
     used = {(s.name, s.location) for s in plan.sources} if plan.verify else set()
     broken: list[tuple[bool, str]] = []
     facts: dict[str, dict[str, object]] = {}
-    problems = await ctx.run_blocking(lambda: [ca_source_problem(source) for source in sources])
+    problems = await ctx.run_blocking(lambda: [api.ca_source_problem(source) for source in sources])
     for source, problem in zip(sources, problems, strict=True):
         label = "network.ca_bundle" if source.name == "ca_bundle" else source.name
         in_effect = (source.name, source.location) in used

@@ -7,16 +7,12 @@ import asyncio
 import socket
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
-    Address,
     CheckContext,
-    ConnectResult,
     Result,
     check,
     classify,
-    route_for,
-    system_resolve,
-    tcp_connect,
 )
 
 DOCS = "docs/checks.md#tcp"
@@ -50,7 +46,7 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
     """
     assert ctx.provider is not None
-    route = route_for(ctx.settings, ctx.provider)
+    route = api.route_for(ctx.settings, ctx.provider)
     host, port = route.first_hop
     timeout = ctx.bounded(_connect_timeout(ctx), reserve=0.4)
     facts: dict[str, Any] = {"host": host, "port": port, "connect_timeout_s": timeout}
@@ -60,16 +56,16 @@ async def tcp_reach(ctx: CheckContext) -> Result:
         details.append(f"the client connects to the proxy {route.proxy_label}; the proxy connects to "
                        f"{route.endpoint.authority}")
     try:
-        addresses, _ms = await system_resolve(host, port, ctx.bounded(timeout + 1, reserve=0.4))
+        addresses, _ms = await api.system_resolve(host, port, ctx.bounded(timeout + 1, reserve=0.4))
     except (OSError, asyncio.TimeoutError, TimeoutError) as exc:
         facts["exception"] = f"{type(exc).__name__}: {exc}"
         return Result.fail(f"cannot resolve {host}: {classify(exc).message}", hint="run `perspt doctor --only 'dns.*'`",
                            docs=DOCS, facts=facts)
-    chosen: list[Address] = []
+    chosen: list[api.Address] = []
     for family in (socket.AF_INET6, socket.AF_INET):
         chosen.extend([a for a in addresses if a.family == family][:PER_FAMILY])
     proxy = route.proxy_url if route.via_proxy else None
-    results = await asyncio.gather(*(tcp_connect(a, port, timeout, proxy=proxy) for a in chosen))
+    results = await asyncio.gather(*(api.tcp_connect(a, port, timeout, proxy=proxy) for a in chosen))
     by_address = {r.address: r for r in results}
     ordered = [by_address[a] for a in addresses if a in by_address]
     facts["attempts"] = [{"family": r.address.label, "ip": r.address.ip, "result": r.kind, "ms": round(r.ms, 1),
@@ -80,7 +76,7 @@ async def tcp_reach(ctx: CheckContext) -> Result:
     return _verdict(route.via_proxy, host, port, ordered, timeout, details, facts)
 
 
-def _verdict(via_proxy: bool, host: str, port: int, ordered: list[ConnectResult], timeout: float,
+def _verdict(via_proxy: bool, host: str, port: int, ordered: list[api.ConnectResult], timeout: float,
              details: list[str], facts: dict[str, Any]) -> Result:
     working = [r for r in ordered if r.ok]
     target = f"the proxy {host}:{port}" if via_proxy else f"{host}:{port}"

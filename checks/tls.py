@@ -9,24 +9,12 @@ import ssl
 import time
 from typing import Any
 
+from perspt_doctor import api
 from perspt_doctor.api import (
     CheckContext,
     Kind,
     Result,
-    Route,
-    TLSOutcome,
-    TransportConfigError,
-    TrustSource,
-    ca_variable,
     check,
-    context_for,
-    flat_name,
-    insecure_context,
-    name_of,
-    route_for,
-    ssl_context,
-    tls_handshake,
-    trust_plan,
 )
 
 DOCS = "docs/checks.md#tls"
@@ -43,17 +31,17 @@ def _timeout(ctx: CheckContext) -> float:
     return max(0.5, min(ctx.settings.number("network.connect_timeout"), 4.0))
 
 
-def _sources(ctx: CheckContext) -> list[TrustSource]:
+def _sources(ctx: CheckContext) -> list[api.TrustSource]:
     """Trust sources to compare: certifi, the OS store, and whatever the user configured."""
-    out = [TrustSource("certifi"), TrustSource("system")]
-    variable = ca_variable(ctx.settings.env)
+    out = [api.TrustSource("certifi"), api.TrustSource("system")]
+    variable = api.ca_variable(ctx.settings.env)
     if variable is not None:
         out.append(variable)
     bundle = ctx.settings.get("network.ca_bundle")
     if bundle:
         import os
 
-        out.append(TrustSource("ca_bundle", os.path.expanduser(str(bundle))))
+        out.append(api.TrustSource("ca_bundle", os.path.expanduser(str(bundle))))
     return out
 
 
@@ -95,19 +83,19 @@ async def tls_verify(ctx: CheckContext) -> Result:
     skip: `--offline`, and the endpoint is not on this machine (or goes through a proxy that is not).
     """
     assert ctx.provider is not None
-    route = route_for(ctx.settings, ctx.provider)
+    route = api.route_for(ctx.settings, ctx.provider)
     endpoint = route.endpoint
     if not endpoint.is_https:
         return Result.skip(f"plain {endpoint.scheme}:// endpoint: no TLS", docs=DOCS)
-    plan = trust_plan(ctx.settings)
+    plan = api.trust_plan(ctx.settings)
     facts: dict[str, Any] = {"host": endpoint.host, "port": endpoint.port, "trust": plan.describe()}
-    variable = ca_variable(ctx.settings.env)
+    variable = api.ca_variable(ctx.settings.env)
     if variable is not None:
         in_effect = plan.variable() == variable
         facts["ca_variable"] = {"name": variable.name, "path": variable.location, "in_effect": in_effect}
     try:
-        client_context = ssl_context(ctx.settings)
-    except TransportConfigError as exc:
+        client_context = api.ssl_context(ctx.settings)
+    except api.TransportConfigError as exc:
         return Result.fail(exc.message, hint=exc.hint, docs=DOCS, facts=facts)
     if route.via_proxy and route.proxy_scheme != "http":
         return Result.skip(f"TLS through a {route.proxy_scheme} proxy is checked by http.{ctx.provider}", docs=DOCS,
@@ -118,19 +106,19 @@ async def tls_verify(ctx: CheckContext) -> Result:
     contexts: list[tuple[str, ssl.SSLContext | None, str | None]] = []
     for source in sources:
         try:
-            contexts.append((source.name, context_for(source), None))
-        except (TransportConfigError, OSError, ssl.SSLError) as exc:
+            contexts.append((source.name, api.context_for(source), None))
+        except (api.TransportConfigError, OSError, ssl.SSLError) as exc:
             contexts.append((source.name, None, str(exc)))
 
-    async def attempt(context: ssl.SSLContext) -> TLSOutcome:
-        return await tls_handshake(endpoint.host, endpoint.port, context, timeout=timeout, proxy_url=proxy)
+    async def attempt(context: ssl.SSLContext) -> api.TLSOutcome:
+        return await api.tls_handshake(endpoint.host, endpoint.port, context, timeout=timeout, proxy_url=proxy)
 
     capture, client, *others = await asyncio.gather(
-        tls_handshake(endpoint.host, endpoint.port, insecure_context(), timeout=timeout, proxy_url=proxy),
+        api.tls_handshake(endpoint.host, endpoint.port, api.insecure_context(), timeout=timeout, proxy_url=proxy),
         attempt(client_context), *(attempt(c) for _n, c, _e in contexts if c is not None))
     matrix: dict[str, str] = {"perspt": _label(client)}
     it = iter(others)
-    results: dict[str, TLSOutcome | None] = {}
+    results: dict[str, api.TLSOutcome | None] = {}
     for name, context, error in contexts:
         outcome = next(it) if context is not None else None
         results[name] = outcome
@@ -142,13 +130,13 @@ async def tls_verify(ctx: CheckContext) -> Result:
     if not capture.ok:
         return _handshake_failure(route, capture, details, facts)
     chain = capture.chain
-    facts["chain"] = [{"subject": flat_name(c.get("subject")), "issuer": flat_name(c.get("issuer")),
+    facts["chain"] = [{"subject": api.flat_name(c.get("subject")), "issuer": api.flat_name(c.get("issuer")),
                        "not_before": c.get("notBefore"), "not_after": c.get("notAfter")} for c in chain]
     facts["tls_version"] = capture.version
     facts["handshake_ms"] = round(capture.ms, 1)
     for index, cert in enumerate(chain):
-        details.append(f"chain[{index}]: {name_of(cert.get('subject')) or flat_name(cert.get('subject'))} "
-                       f"(issued by {name_of(cert.get('issuer')) or flat_name(cert.get('issuer'))})")
+        details.append(f"chain[{index}]: {api.name_of(cert.get('subject')) or api.flat_name(cert.get('subject'))} "
+                       f"(issued by {api.name_of(cert.get('issuer')) or api.flat_name(cert.get('issuer'))})")
     product = _product(chain)
     if product:
         facts["inspection_product"] = product
@@ -166,7 +154,7 @@ async def tls_verify(ctx: CheckContext) -> Result:
     return await _classify(ctx, route, client, results, chain, product, details, facts, warning)
 
 
-def _label(outcome: TLSOutcome | None) -> str:
+def _label(outcome: api.TLSOutcome | None) -> str:
     if outcome is None:
         return "not tried"
     if outcome.ok:
@@ -178,7 +166,7 @@ def _label(outcome: TLSOutcome | None) -> str:
 
 
 def _product(chain: list[dict[str, Any]]) -> str | None:
-    text = " ".join(flat_name(c.get("issuer")) + " " + flat_name(c.get("subject")) for c in chain).lower()
+    text = " ".join(api.flat_name(c.get("issuer")) + " " + api.flat_name(c.get("subject")) for c in chain).lower()
     return next((p for p in INSPECTION_PRODUCTS if p.lower() in text), None)
 
 
@@ -187,14 +175,14 @@ def _top_issuer(chain: list[dict[str, Any]]) -> str:
         return "?"
     top = chain[-1]
     rdn = top.get("subject") if top.get("subject") == top.get("issuer") else top.get("issuer")
-    return name_of(rdn) or name_of(rdn, "organizationName") or flat_name(rdn)
+    return api.name_of(rdn) or api.name_of(rdn, "organizationName") or api.flat_name(rdn)
 
 
 def _self_signed(cert: dict[str, Any]) -> bool:
     return bool(cert) and cert.get("subject") == cert.get("issuer")
 
 
-def _cert_file_warning(ctx: CheckContext, sources: list[TrustSource]) -> tuple[str, str] | None:
+def _cert_file_warning(ctx: CheckContext, sources: list[api.TrustSource]) -> tuple[str, str] | None:
     """A CA file variable replaces the defaults: a file with only a corporate root breaks every other host."""
     first = sources[0] if sources else None
     if first is None or not first.is_variable or first.name == "SSL_CERT_DIR" or not first.location:
@@ -212,7 +200,7 @@ def _cert_file_warning(ctx: CheckContext, sources: list[TrustSource]) -> tuple[s
             "and set `network.ca_bundle` to your CA file instead (it adds to the defaults)")
 
 
-def _handshake_failure(route: Route, capture: TLSOutcome, details: list[str], facts: dict[str, Any]) -> Result:
+def _handshake_failure(route: api.Route, capture: api.TLSOutcome, details: list[str], facts: dict[str, Any]) -> Result:
     cause = capture.cause
     kind = cause.kind if cause else Kind.TLS_HANDSHAKE
     facts["outcome"] = str(kind)
@@ -240,7 +228,7 @@ def _handshake_failure(route: Route, capture: TLSOutcome, details: list[str], fa
                        details=details, docs=DOCS, facts=facts, hint="run with --verbose for the chain")
 
 
-async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results: dict[str, TLSOutcome | None],
+async def _classify(ctx: CheckContext, route: api.Route, client: api.TLSOutcome, results: dict[str, api.TLSOutcome | None],
                     chain: list[dict[str, Any]], product: str | None, details: list[str], facts: dict[str, Any],
                     warning: tuple[str, str] | None) -> Result:
     cause = client.cause
@@ -257,7 +245,7 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
     if code == 62:
         names = ", ".join(v for k, v in leaf.get("subjectAltName", ()) if k in ("DNS", "IP Address"))
         facts["outcome"] = "hostname-mismatch"
-        return Result.fail(f"the certificate is for {names or name_of(leaf.get('subject'))}, not {host}",
+        return Result.fail(f"the certificate is for {names or api.name_of(leaf.get('subject'))}, not {host}",
                            details=details, docs=DOCS, facts=facts,
                            hint=f"something else answers for {host}: check the base URL, the DNS answer "
                                 "(`perspt doctor --only 'dns.*'`), the hosts file and captive portals")
@@ -265,7 +253,7 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
         return await _dates(ctx, route, code, leaf, details, facts)
     if code == 18 or (code in (19, 20) and len(chain) == 1 and _self_signed(leaf)):
         facts["outcome"] = "self-signed"
-        subject = name_of(leaf.get("subject")) or flat_name(leaf.get("subject"))
+        subject = api.name_of(leaf.get("subject")) or api.flat_name(leaf.get("subject"))
         if product:
             return _interception(route, product, subject, trusted_by, details, facts)
         return Result.fail(f"{host} presents a self-signed certificate ({subject!r})", details=details, docs=DOCS,
@@ -280,7 +268,7 @@ async def _classify(ctx: CheckContext, route: Route, client: TLSOutcome, results
             # A lone leaf from an unknown issuer: a missing intermediate and a private root look the same
             # from here. (Public API hosts always send their chain, so there it is interception, below.)
             facts["outcome"] = "missing-intermediate"
-            named = name_of(leaf.get("issuer")) or issuer
+            named = api.name_of(leaf.get("issuer")) or issuer
             return Result.fail(f"{host} sent only its own certificate, issued by {named!r}, which no CA trusted "
                                "here vouches for: the server leaves out its intermediate certificate, or "
                                f"{named!r} is a private CA (a company CA or TLS interception)",
@@ -312,7 +300,7 @@ def _trusted_elsewhere(trusted_by: list[str], issuer: str, product: str | None, 
                        details=details, hint=fix, docs=DOCS, facts=facts)
 
 
-def _interception(route: Route, product: str | None, issuer: str, trusted_by: list[str], details: list[str],
+def _interception(route: api.Route, product: str | None, issuer: str, trusted_by: list[str], details: list[str],
                   facts: dict[str, Any]) -> Result:
     facts["outcome"] = "interception"
     who = f"{product} " if product else ""
@@ -327,11 +315,11 @@ def _interception(route: Route, product: str | None, issuer: str, trusted_by: li
                             "installed in the OS, set `network.trust_store` to \"system\"")
 
 
-async def _dates(ctx: CheckContext, route: Route, code: int, leaf: dict[str, Any], details: list[str],
+async def _dates(ctx: CheckContext, route: api.Route, code: int, leaf: dict[str, Any], details: list[str],
                  facts: dict[str, Any]) -> Result:
     import email.utils
 
-    probe = await tls_handshake(route.endpoint.host, route.endpoint.port, insecure_context(), timeout=ctx.bounded(_timeout(ctx), reserve=0.4),
+    probe = await api.tls_handshake(route.endpoint.host, route.endpoint.port, api.insecure_context(), timeout=ctx.bounded(_timeout(ctx), reserve=0.4),
                                 proxy_url=route.decision.proxy_url, want_date=True, path=route.endpoint.path or "/")
     now = time.time()
     not_before = _when(leaf.get("notBefore"))

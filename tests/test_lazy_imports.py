@@ -58,6 +58,11 @@ def test_offline_doctor_leaves_the_network_libraries_alone() -> None:
     assert "perspt_doctor.checks.tls" in modules  # every built-in check module was discovered
     for heavy in ("httpx", "httpcore", "dns", "psutil", "rich", "prompt_toolkit", "certifi", "truststore"):
         assert heavy not in modules, f"`perspt doctor --offline` imported {heavy}"
+    # the check modules reach the network layers as `api.name` in their bodies: skipped checks cost nothing
+    for layer in ("perspt_doctor.transport.probes", "perspt_doctor.transport.dns", "perspt_doctor.transport.proxy",
+                  "perspt_doctor.transport.route", "perspt_doctor.transport.factory",
+                  "perspt_doctor.providers.registry"):
+        assert layer not in modules, f"`perspt doctor --offline` imported {layer}"
 
 
 def test_importing_one_api_name_imports_only_its_module() -> None:

@@ -193,12 +193,13 @@ def offline_reason(settings: Settings, provider: str | None) -> str | None:
     if provider is None:
         return needs
     from perspt_doctor.transport.endpoint import endpoint_for
-    from perspt_doctor.transport.route import route_for
 
     try:
-        # The endpoint first: a remote one settles it without the proxy table (which needs httpx).
+        # The endpoint first: a remote one settles it without the route and its proxy table.
         if not endpoint_for(settings, provider).is_loopback:
             return needs
+        from perspt_doctor.transport.route import route_for
+
         route = route_for(settings, provider)
     except Exception:  # noqa: BLE001 - a broken route is reported by the checks that use it
         return needs

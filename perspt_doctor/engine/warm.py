@@ -33,6 +33,19 @@ def modules_for(planned: Sequence[Check], offline: bool) -> list[str]:
     return [*NETWORK, *sorted(adapter_module(p) for p in protocols)]
 
 
+def _resolve_public_api() -> None:
+    """The built-in checks reach most of `perspt_doctor.api` as `api.name` inside their bodies, so that
+    discovery imports only what planning needs; for a run that goes on the network, every name is
+    resolved here instead of on the loop."""
+    from perspt_doctor import api
+
+    for name in api.__all__:
+        try:
+            getattr(api, name)
+        except Exception:  # noqa: BLE001, S112 - the check that uses the name reports what is wrong
+            continue
+
+
 def warm_up(settings: Settings, planned: Sequence[Check], offline: bool) -> None:
     """Import them now, and build the client's SSL context (cached: loading the CA certificates takes
     tens of milliseconds). Anything that fails here is left for the check that needs it to report."""
@@ -43,6 +56,7 @@ def warm_up(settings: Settings, planned: Sequence[Check], offline: bool) -> None
         except Exception:  # noqa: BLE001, S112 - the check that needs it says what is wrong
             continue
     if names:
+        _resolve_public_api()
         try:
             from perspt_doctor.transport.trust import ssl_context
 

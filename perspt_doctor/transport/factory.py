@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from perspt_doctor.transport.proxy import proxy_table, safe_proxy_url
-from perspt_doctor.transport.trust import TransportConfigError, ssl_context
+from perspt_doctor.transport.trust import TransportConfigError, check_trust_sources, ssl_context
 
 if TYPE_CHECKING:
     import httpx
@@ -100,7 +100,12 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
     pool = settings.integer("network.connection_pool_size")
     limits = httpx.Limits(max_connections=pool,
                           max_keepalive_connections=pool if settings.get("network.keep_alive") else 0)
-    verify = ssl_context(settings)
+    table = proxy_table(settings)
+    if sync or any(rule.proxy_url for rule in table.rules):
+        verify: Any = ssl_context(settings)
+    else:
+        check_trust_sources(settings)  # a missing CA file is an error now; its certificates load on first use
+        verify = None
     sent = dict(headers or {})
     if settings.get("network.compression") is False:
         sent.setdefault("Accept-Encoding", "identity")
@@ -115,6 +120,11 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
         "mounts": proxy_mounts(settings, sync=sync, verify=verify, limits=limits),
         "event_hooks": trace_hooks(sync=sync),
     }
+    if verify is None:
+        from perspt_doctor.transport.direct import DirectTransport
+
+        del kwargs["verify"]
+        kwargs["transport"] = DirectTransport(settings, limits)
     if base_url:
         kwargs["base_url"] = base_url
     return kwargs

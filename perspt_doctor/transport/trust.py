@@ -179,9 +179,9 @@ def bare_context() -> ssl.SSLContext:
     return context
 
 
-def _load(context: Any, source: TrustSource) -> None:
-    import ssl
-
+def _check_source(source: TrustSource) -> tuple[str, str]:
+    """(what, setting) of a CA file or directory that exists and can be read; TransportConfigError if not.
+    Reads no certificate."""
     assert source.location is not None
     setting = {"ca_bundle": "network.ca_bundle"}.get(source.name, source.name)
     what = "network.ca_bundle" if source.name == "ca_bundle" else source.name
@@ -189,9 +189,29 @@ def _load(context: Any, source: TrustSource) -> None:
         if not os.path.isdir(source.location):
             raise TransportConfigError(f"SSL_CERT_DIR points at {source.location}, which is not a directory",
                                        setting=setting, hint="fix the path, or unset SSL_CERT_DIR")
+    else:
+        _check_file(source.location, what, setting)
+    return what, setting
+
+
+def check_trust_sources(settings: Settings) -> None:
+    """What `ssl_context` checks before it loads any certificate: every CA file or directory the plan
+    names exists and can be read. The client checks this when it is built (a missing CA file is a
+    configuration error at once) and loads the certificates on its first HTTPS request."""
+    plan = trust_plan(settings)
+    for source in plan.sources if plan.verify else ():
+        if source.location is not None:
+            _check_source(source)
+
+
+def _load(context: Any, source: TrustSource) -> None:
+    import ssl
+
+    what, setting = _check_source(source)
+    assert source.location is not None
+    if source.name == "SSL_CERT_DIR":
         context.load_verify_locations(capath=source.location)
         return
-    _check_file(source.location, what, setting)
     try:
         context.load_verify_locations(cafile=source.location)
     except (ssl.SSLError, OSError, ValueError) as exc:
