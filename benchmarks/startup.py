@@ -1,7 +1,9 @@
 """Start-up time of the `perspt` command: median wall time of `perspt --version` and `perspt --help`
 next to `python -c pass` (the floor no Python program can beat), and of a one-shot `perspt -q` against
 a loopback OpenAI-compatible fake that answers at once, next to its floor in the same run (`python -c`
-importing httpx and sending the same request). A figure, not a test.
+importing httpx and sending the same request). `perspt -q` runs from a clean `pip install .` (the venv
+doctor_offline.py builds), as a user runs it; `--version` and `--help` from this venv. A figure, not a
+test.
 
     .venv/bin/python benchmarks/startup.py [--runs 20]
 
@@ -34,6 +36,19 @@ def _perspt() -> list[str]:
     return [found] if found else [sys.executable, "-m", "perspt_doctor"]
 
 
+def _installed_perspt() -> tuple[list[str], str] | None:
+    """(`perspt` from a clean `pip install .`, that venv's python): as a user runs it, with no
+    editable-install finder on the import path; built by doctor_offline.py. None when it cannot be
+    built (no package index)."""
+    from doctor_offline import clean_python
+
+    python = clean_python()
+    if python is None:
+        return None
+    script = python.with_name("perspt")
+    return ([str(script)] if script.exists() else [str(python), "-m", "perspt_doctor"]), str(python)
+
+
 def _median_ms(command: list[str], runs: int, extra_env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """(median wall ms, min wall ms, median CPU ms) of `command` run `runs` times, output to a pipe."""
     env = {**os.environ, **(extra_env or {})}
@@ -59,7 +74,7 @@ print(reply.json()["choices"][0]["message"]["content"])
 """
 
 
-def one_shot(perspt: list[str], runs: int) -> None:
+def one_shot(perspt: list[str], runs: int, python: str = sys.executable) -> None:
     """`perspt -q` against the OpenAI fake on loopback (it answers at once), beside a bare httpx request."""
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
@@ -72,7 +87,7 @@ def one_shot(perspt: list[str], runs: int) -> None:
         for name in os.environ:
             if name.endswith(("_PROXY", "_proxy")):
                 env[name] = ""
-        rows = [("floor: python, httpx, one request", [sys.executable, "-c", _BARE_REQUEST, fake.base_url]),
+        rows = [("floor: python, httpx, one request", [python, "-c", _BARE_REQUEST, fake.base_url]),
                 ("perspt -q hi", [*perspt, "-q", "hi"])]
         results = {}
         for name, command in rows:
@@ -108,7 +123,11 @@ def main() -> None:
          note=f"{results['perspt --version'] - base:.0f} ms over python -c pass")
     goal("perspt --help median", results["perspt --help"], "ms", 60,
          note=f"{results['perspt --help'] - base:.0f} ms over python -c pass")
-    one_shot(perspt, args.runs)
+    installed = _installed_perspt()
+    if installed is None:
+        one_shot(perspt, args.runs)
+    else:
+        one_shot(installed[0], args.runs, installed[1])
 
 
 if __name__ == "__main__":
