@@ -13,6 +13,7 @@ Goal: median at most 400 ms."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -72,9 +73,12 @@ def measure(python: str, runs: int) -> tuple[list[float], list[float], set[int],
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
             codes.add(done.returncode)
-            # skips with one reason share a row: "  [skip] a.x, a.y  reason"
-            rows = sum(len(line.split("] ", 1)[1].split("  ", 1)[0].split(", "))
-                       for line in done.stdout.splitlines() if line.startswith("  ["))
+        # the folded terminal view shares rows between checks: count them in the JSON document
+        document = subprocess.run([*command, "--json"], env=env, capture_output=True, text=True, timeout=60, cwd=home)
+        try:
+            rows = len(json.loads(document.stdout)["checks"])
+        except (ValueError, KeyError, TypeError):
+            rows = 0
     return times, cpu, codes, rows
 
 
