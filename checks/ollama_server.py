@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perspt_doctor import api
 from perspt_doctor.api import (
@@ -21,10 +21,12 @@ from perspt_doctor.api import (
     did_you_mean,
 )
 
+if TYPE_CHECKING:  # names for annotations only: the Ollama layer loads when a check runs
+    Reply = api.OllamaReply
+    Verdict = Callable[[CheckContext, api.OllamaHost, Reply], Awaitable[Result]]
+
 DOCS = "docs/troubleshooting.md#ollama"
 LOAD_BUDGET = 100.0
-
-Reply = api.OllamaReply
 
 
 def server_log_hint() -> str:
@@ -67,9 +69,6 @@ def _offline_skip(ctx: CheckContext, host: api.OllamaHost) -> Result | None:
     if ctx.offline and not host.is_loopback:
         return Result.skip(f"offline (--offline): Ollama at {host.url} is not on this machine")
     return None
-
-
-Verdict = Callable[[CheckContext, api.OllamaHost, Reply], Awaitable[Result]]
 
 
 async def _ask(ctx: CheckContext, answer: ServiceKey[Reply], verdict: Verdict) -> Result:

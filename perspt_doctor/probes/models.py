@@ -10,14 +10,16 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from perspt_doctor import catalog
 from perspt_doctor.engine.check_model import CheckContext
 from perspt_doctor.engine.services import ServiceKey
-from perspt_doctor.providers import errors as e
-from perspt_doctor.providers.base import ModelList
 from perspt_doctor.redact import mask
+
+if TYPE_CHECKING:  # the provider layer loads when a probe runs, not when a check module names PROBE_TIMEOUT
+    from perspt_doctor.providers import errors as e
+    from perspt_doctor.providers.base import ModelList
 
 PROBE_TIMEOUT = 12.0
 @dataclass
@@ -76,6 +78,7 @@ def probe_timeout(ctx: CheckContext) -> float:
 async def _fetch(ctx: CheckContext) -> ModelsProbe:
     assert ctx.provider is not None, "the models probe is a per-provider service"
     pid = ctx.provider
+    from perspt_doctor.providers import errors as e
     from perspt_doctor.providers.registry import make_adapter
     from perspt_doctor.transport.trust import TransportConfigError
 
