@@ -61,6 +61,9 @@ def _module(path: Path) -> tuple[dict[str, ast.AST], dict[str, tuple[str, Path, 
     for node in tree.body:
         if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("perspt_doctor"):
             continue
+        if node.module == "perspt_doctor" and any(alias.name == "api" for alias in node.names):
+            imports["api"] = ("api", path, "")  # `api.name(...)`: followed name by name in `returnable`
+            continue
         for alias in node.names:
             source = _source_of(str(node.module), alias.name)
             if source is not None:
@@ -89,6 +92,10 @@ def returnable(module: str | Path, function: str, seen: set[tuple[Path, str]] | 
             target = imports.get(sub.value.id)
             if target and target[0] == "module":
                 found |= returnable(target[1], sub.attr, seen)
+            elif target and target[0] == "api":
+                source = _source_of("perspt_doctor.api", sub.attr)
+                if source is not None:
+                    found |= returnable(source, sub.attr, seen)
         elif isinstance(sub, ast.Name):
             if sub.id in funcs:
                 found |= returnable(path, sub.id, seen)
