@@ -142,11 +142,14 @@ def assess_install(facts: dict[str, object]) -> Result:
     return Result.ok(summary, facts=facts)
 
 
+def required_only(requirements: list[str]) -> list[str]:
+    """The requirements without those of optional extras (`...; extra == "dev"`)."""
+    return [r for r in requirements if not (";" in r and "extra ==" in r)]
+
+
 def missing_requirements(requirements: list[str]) -> list[str]:
     missing = []
-    for requirement in requirements:
-        if ";" in requirement and "extra ==" in requirement:
-            continue
+    for requirement in required_only(requirements):
         name = re.split(r"[\s<>=!~\[;(]", requirement.strip(), maxsplit=1)[0]
         if not name:
             continue
@@ -170,7 +173,7 @@ async def dependencies(ctx: CheckContext) -> Result:
     skip: perspt runs from a source tree and is not installed as a distribution.
     """
     try:
-        requirements = metadata.requires(DIST) or []
+        requirements = required_only(metadata.requires(DIST) or [])
     except metadata.PackageNotFoundError:
         return Result.skip("perspt is not installed as a distribution (running from a source tree)")
     missing = await ctx.run_blocking(missing_requirements, requirements)

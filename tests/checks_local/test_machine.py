@@ -9,7 +9,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail, null
 from perspt_doctor.checks.disk import Place, assess_places
-from perspt_doctor.checks.runtime import assess_install, assess_python
+from perspt_doctor.checks.runtime import assess_install, assess_python, missing_requirements
 from perspt_doctor.checks.terminal import assess_display, assess_encoding
 
 from perspt_doctor.api import Status
@@ -146,8 +146,19 @@ def test_runtime_install_verdicts() -> None:
 
 
 def test_runtime_dependencies_are_present() -> None:
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    required = declared["project"]["dependencies"]  # the extras' requirements are not counted
     result = run_check("runtime.dependencies")
-    assert result.status is Status.OK and "required libraries are installed" in result.summary
+    assert result.status is Status.OK
+    assert result.summary == f"all {len(required)} required libraries are installed"
+
+
+def test_only_required_libraries_can_be_missing() -> None:
+    requirements = ["click>=8", "perspt-no-such-library>=1", "perspt-no-such-extra>=1; extra == \"dev\"",
+                    "pytest; extra == 'test'"]
+    assert missing_requirements(requirements) == ["perspt-no-such-library"]
 
 
 def test_terminal_encoding_verdicts() -> None:
