@@ -214,7 +214,9 @@ class MarkdownSink:
         self._after_rule = False
 
     def _markdown(self, text: str) -> Any:
-        return _markdown(text, self._code_theme)
+        from perspt_doctor.client.render_markdown import markdown
+
+        return markdown(text, self._code_theme)
 
     def feed(self, text: str) -> None:
         text = printable(text)
@@ -281,31 +283,6 @@ class MarkdownSink:
         self._show("")
         self._live.stop()
         self._started = False
-
-
-_TEMPLATES: dict[str, tuple[Any, Any]] = {}
-
-
-
-def _markdown(text: str, code_theme: str) -> Any:
-    """rich's Markdown for `text`, parsed by one shared markdown-it parser: rich makes a new parser per
-    object, which costs more than parsing a small block. A copy of an empty Markdown keeps whatever
-    else rich's constructor sets; only the markup and its parse are replaced."""
-    import copy
-
-    if code_theme not in _TEMPLATES:
-        from markdown_it import MarkdownIt
-        from rich.markdown import Markdown
-
-        # justify "default": paragraphs are not padded with spaces to the width of the terminal,
-        # which looks the same and writes a third less.
-        _TEMPLATES[code_theme] = (Markdown("", code_theme=code_theme, justify="default"),
-                                  MarkdownIt().enable("strikethrough").enable("table"))
-    template, parser = _TEMPLATES[code_theme]
-    markdown = copy.copy(template)
-    markdown.markup = text
-    markdown.parsed = parser.parse(text)
-    return markdown
 
 
 def make_sink(stream: IO[str], *, markdown: bool, console: Console | None = None) -> Sink:
