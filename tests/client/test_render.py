@@ -277,6 +277,8 @@ SAMPLES = [
     "> quoted **text** that is long enough to wrap inside the quote's narrower width, surely",
     "# Heading\n\npara\n\n1. one\n2. two\n\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |",
     "```python\nx = 1\n```\n\nafter the fence",
+    "<div>\nan HTML block\n</div>\n\n[ref]: https://example.invalid/r\n\nsee [ref] and > not a quote",
+    "a | b\n--|--\n1 | 2",
 ]
 
 
@@ -305,3 +307,24 @@ def test_a_paragraph_that_fits_skips_richs_wrapping_and_one_that_does_not_is_wra
     console = Console(file=io.StringIO(), force_terminal=True, width=40)
     list(console.render(markdown("short **one**\n\n" + "long " * 20, "monokai"), console.options))
     assert wrapped == [("long " * 20).strip()]
+
+
+@pytest.mark.parametrize("sample", [*SAMPLES, "\n\n".join(SAMPLES), "plain words only\n\n- and a list"])
+def test_the_parser_without_the_rules_the_text_cannot_use_gives_the_same_tokens(sample: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from perspt_doctor.client.render_markdown import parser_for
+
+    full = MarkdownIt().enable("strikethrough").enable("table")
+    assert parser_for(sample).parse(sample) == full.parse(sample)
+
+
+def test_a_block_rule_is_left_out_only_when_its_character_is_absent() -> None:
+    from perspt_doctor.client.render_markdown import parser_for
+
+    def active(text: str) -> set[str]:
+        return set(parser_for(text).get_active_rules()["block"])
+
+    assert {"table", "reference", "html_block", "blockquote"}.isdisjoint(active("# plain\n\n- words"))
+    assert {"table", "reference", "html_block", "blockquote"} <= active("a | b [c] <d> e")
+    assert "table" in active("|") and "blockquote" not in active("|")
