@@ -279,6 +279,8 @@ SAMPLES = [
     "```python\nx = 1\n```\n\nafter the fence",
     "<div>\nan HTML block\n</div>\n\n[ref]: https://example.invalid/r\n\nsee [ref] and > not a quote",
     "a | b\n--|--\n1 | 2",
+    "## Second **level** heading\n\n### Third with `code`\n\n# A first-level heading " + "long " * 12,
+    "# 漢字の見出し\n\n###### six   \n\n# **\n\nSetext heading\n==============",
 ]
 
 
@@ -305,7 +307,8 @@ def test_a_paragraph_that_fits_skips_richs_wrapping_and_one_that_does_not_is_wra
     real_wrap = Text.wrap
     monkeypatch.setattr(Text, "wrap", lambda self, *a, **kw: wrapped.append(self.plain) or real_wrap(self, *a, **kw))
     console = Console(file=io.StringIO(), force_terminal=True, width=40)
-    list(console.render(markdown("short **one**\n\n" + "long " * 20, "monokai"), console.options))
+    list(console.render(markdown("# A heading\n\nshort **one**\n\n- item\n\n" + "long " * 20, "monokai"),
+                        console.options))
     assert wrapped == [("long " * 20).strip()]
 
 
