@@ -6,9 +6,10 @@
 Each client runs as its own process; its CPU time (user + system) and peak RSS come from the
 kernel's rusage for that child. Every row is run --runs times, the rows taking turns (so a burst of
 load from elsewhere falls on all of them alike), and the run with the median CPU is shown: on a
-shared 2-core machine one run of a row varies by up to 1.5x. Two shapes of reply, both from the OpenAI fake (`--shape`):
-prose (one endless line of words) and structured (tests/fakes/openai_fake.py STRUCTURED: a
-heading, paragraphs with bold and inline code, a list, a new block every dozen tokens or so). Rows:
+shared 2-core machine one run of a row varies by up to 1.5x. Two shapes of reply, both from the
+OpenAI fake (`--shape`): prose (one endless line of words) and structured
+(tests/fakes/openai_fake.py STRUCTURED: a heading, paragraphs with bold and inline code, a list, a
+new block every dozen tokens or so). Rows:
   floor      a bare httpx + json loop writing the text to a pipe (for each shape)
   perspt     `perspt -q` writing to a pipe (plain text; for the structured shape too, so that the
              pty row minus this one is the cost of rendering)

@@ -11,7 +11,8 @@ being written. That open block is bounded in size (long ones are committed in pi
 live region is redrawn at most a few times a second, so no chunk ever costs more than a constant.
 Blocks completed between two redraws are printed together, as one document in one print, so a
 reply with a heading or a list item every few tokens costs no more per block than plain prose.
-What the terminal shows is the same as one rendering of the whole reply.
+What the terminal shows is the same as one rendering of the whole reply. The Markdown itself comes
+from render_markdown.py (one shared parser; rich's elements with a shortcut for a line that fits).
 """
 
 from __future__ import annotations
