@@ -11,7 +11,8 @@ being written. That open block is bounded in size (long ones are committed in pi
 live region is redrawn at most a few times a second, so no chunk ever costs more than a constant.
 Blocks completed between two redraws are printed together, as one document in one print, so a
 reply with a heading or a list item every few tokens costs no more per block than plain prose.
-What the terminal shows is the same as one rendering of the whole reply.
+What the terminal shows is the same as one rendering of the whole reply. The Markdown itself comes
+from render_markdown.py (one shared parser; rich's elements with a shortcut for a line that fits).
 """
 
 from __future__ import annotations
@@ -214,7 +215,9 @@ class MarkdownSink:
         self._after_rule = False
 
     def _markdown(self, text: str) -> Any:
-        return _markdown(text, self._code_theme)
+        from perspt_doctor.client.render_markdown import markdown
+
+        return markdown(text, self._code_theme)
 
     def feed(self, text: str) -> None:
         text = printable(text)
@@ -281,31 +284,6 @@ class MarkdownSink:
         self._show("")
         self._live.stop()
         self._started = False
-
-
-_TEMPLATES: dict[str, tuple[Any, Any]] = {}
-
-
-
-def _markdown(text: str, code_theme: str) -> Any:
-    """rich's Markdown for `text`, parsed by one shared markdown-it parser: rich makes a new parser per
-    object, which costs more than parsing a small block. A copy of an empty Markdown keeps whatever
-    else rich's constructor sets; only the markup and its parse are replaced."""
-    import copy
-
-    if code_theme not in _TEMPLATES:
-        from markdown_it import MarkdownIt
-        from rich.markdown import Markdown
-
-        # justify "default": paragraphs are not padded with spaces to the width of the terminal,
-        # which looks the same and writes a third less.
-        _TEMPLATES[code_theme] = (Markdown("", code_theme=code_theme, justify="default"),
-                                  MarkdownIt().enable("strikethrough").enable("table"))
-    template, parser = _TEMPLATES[code_theme]
-    markdown = copy.copy(template)
-    markdown.markup = text
-    markdown.parsed = parser.parse(text)
-    return markdown
 
 
 def make_sink(stream: IO[str], *, markdown: bool, console: Console | None = None) -> Sink:

@@ -262,3 +262,72 @@ def test_an_interrupted_reply_keeps_everything_that_arrived_once_and_in_order() 
     for stop in (17, 44 * 2 + 25, 44 * 3 + 1):
         shown = stream(tokens[:stop], 0.05)
         assert shown == whole("".join(tokens[:stop]))
+
+
+# ---- the sink's Markdown (render_markdown): the same segments as rich's own, only cheaper --------
+
+SAMPLES = [
+    "A short line with **bold**, *em*, `code`, ~~gone~~ and [a link](https://example.invalid/x).",
+    "x" * 59 + " fits",  # exactly the width of 64 columns
+    "x" * 60 + " over",  # one column too many: wrapped by rich
+    "wide 漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字漢字 chars",
+    "a soft\nbreak inside", "a hard  \nbreak inside", "a\ttab inside", "trailing spaces   ",
+    "word " * 40,
+    "- item with `code`\n- item two " + "y" * 70 + "\n\n  continued",
+    "> quoted **text** that is long enough to wrap inside the quote's narrower width, surely",
+    "# Heading\n\npara\n\n1. one\n2. two\n\n---\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+    "```python\nx = 1\n```\n\nafter the fence",
+    "<div>\nan HTML block\n</div>\n\n[ref]: https://example.invalid/r\n\nsee [ref] and > not a quote",
+    "a | b\n--|--\n1 | 2",
+    "## Second **level** heading\n\n### Third with `code`\n\n# A first-level heading " + "long " * 12,
+    "# 漢字の見出し\n\n###### six   \n\n# **\n\nSetext heading\n==============",
+]
+
+
+@pytest.mark.parametrize("width", [64, 80, 23])
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_the_sinks_markdown_renders_the_same_segments_as_richs(sample: str, width: int) -> None:
+    from rich.markdown import Markdown
+
+    from perspt_doctor.client.render_markdown import markdown
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=width, color_system="truecolor")
+    ours = list(console.render(markdown(sample, "monokai"), console.options))
+    richs = list(console.render(Markdown(sample, code_theme="monokai", justify="default"), console.options))
+    assert ours == richs
+
+
+def test_a_paragraph_that_fits_skips_richs_wrapping_and_one_that_does_not_is_wrapped(monkeypatch:
+                                                                                   pytest.MonkeyPatch) -> None:
+    from rich.text import Text
+
+    from perspt_doctor.client.render_markdown import markdown
+
+    wrapped: list[str] = []
+    real_wrap = Text.wrap
+    monkeypatch.setattr(Text, "wrap", lambda self, *a, **kw: wrapped.append(self.plain) or real_wrap(self, *a, **kw))
+    console = Console(file=io.StringIO(), force_terminal=True, width=40)
+    list(console.render(markdown("# A heading\n\nshort **one**\n\n- item\n\n" + "long " * 20, "monokai"),
+                        console.options))
+    assert wrapped == [("long " * 20).strip()]
+
+
+@pytest.mark.parametrize("sample", [*SAMPLES, "\n\n".join(SAMPLES), "plain words only\n\n- and a list"])
+def test_the_parser_without_the_rules_the_text_cannot_use_gives_the_same_tokens(sample: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from perspt_doctor.client.render_markdown import parser_for
+
+    full = MarkdownIt().enable("strikethrough").enable("table")
+    assert parser_for(sample).parse(sample) == full.parse(sample)
+
+
+def test_a_block_rule_is_left_out_only_when_its_character_is_absent() -> None:
+    from perspt_doctor.client.render_markdown import parser_for
+
+    def active(text: str) -> set[str]:
+        return set(parser_for(text).get_active_rules()["block"])
+
+    assert {"table", "reference", "html_block", "blockquote"}.isdisjoint(active("# plain\n\n- words"))
+    assert {"table", "reference", "html_block", "blockquote"} <= active("a | b [c] <d> e")
+    assert "table" in active("|") and "blockquote" not in active("|")
