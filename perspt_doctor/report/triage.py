@@ -98,12 +98,17 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
     """Failed and crashed checks, earliest layer first, then warnings. A failure that depends on
     another failure is listed after the roots of its layer and names what it follows from."""
     checks = [c for c in document.get("checks") or [] if is_mapping(c)]
-    failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
-    conclusion = _conclusion(checks)
-    ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
+    flagged: list[tuple[int, Mapping[str, Any], str]] = []  # most checks passed: one look at each
     for position, item in enumerate(checks):
-        status = str(item.get("status", ""))
-        if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
+        status = item.get("status", "")
+        status = status if type(status) is str else str(status)
+        if status in _STATUS_RANK:
+            flagged.append((position, item, status))
+    failing = {str(c.get("id")) for _position, c, status in flagged if status != "warn"}
+    conclusion = _conclusion(item for _position, item, _status in flagged)
+    ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
+    for position, item, status in flagged:
+        if status == "warn" and not include_warnings:
             continue
         index, layer = check_layer(item)
         check_id = str(item.get("id", "?"))
@@ -212,8 +217,10 @@ def check_document(data: Any) -> dict[str, Any]:
     if not isinstance(checks, list):
         raise ReportFormatError("the document has no list of checks")
     for index, item in enumerate(checks):
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("status"), str):
-            raise ReportFormatError(f"checks[{index}] lacks an id or a status")
+        if type(item) is not dict or type(item.get("id")) is not str or type(item.get("status")) is not str:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
+                    or not isinstance(item.get("status"), str):
+                raise ReportFormatError(f"checks[{index}] lacks an id or a status")
     return data
 
 

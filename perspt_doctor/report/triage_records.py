@@ -13,7 +13,7 @@ from functools import lru_cache, partial
 from json.encoder import encode_basestring
 from typing import Any
 
-from perspt_doctor.report.triage import TriagedReport, check_layer, generic_id
+from perspt_doctor.report.triage import TriagedReport, check_layer, generic_id, layer_of
 from perspt_doctor.report.triage_render import Clean, redact_cached, cached_redact, redactor_key
 
 RECORD_VERSION = 1
@@ -78,11 +78,17 @@ def records_text(report: TriagedReport, raw: bytes) -> str:
         check_id = str(check.get("id"))
         provider = check.get("provider")
         provider = provider if isinstance(provider, str) else None
-        category = check.get("category")
-        category = category if isinstance(category, str) else None
+        raw_category = check.get("category")
+        category = raw_category if isinstance(raw_category, str) else None
         found = ranked.get(check_id)
         if found is None:
-            tail = _plain_tail(key, check_id, provider, category, str(check.get("status")), check_layer(check)[1])
+            facts = check.get("facts")
+            if (facts is None or (type(facts) is dict and "cause" not in facts)) \
+                    and (raw_category is None or type(raw_category) is str):
+                layer = _category_layer(raw_category)  # no classified cause: what `check_layer` returns
+            else:
+                layer = check_layer(check)[1]
+            tail = _plain_tail(key, check_id, provider, category, str(check.get("status")), layer)
         else:
             position, finding = found
             tail = (f'{_common_tail(clean, check_id, provider, category, str(check.get("status")))}'
@@ -90,6 +96,11 @@ def records_text(report: TriagedReport, raw: bytes) -> str:
                     f'"rank":{position},"consequence_of":{_follows(clean, finding.consequence_of)}}}\n')
         lines.append(head + tail)
     return "".join(lines)
+
+
+@lru_cache(maxsize=256)
+def _category_layer(category: str | None) -> str:
+    return layer_of(category)[1]
 
 
 @lru_cache(maxsize=4096)
