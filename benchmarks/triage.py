@@ -82,6 +82,22 @@ class Run:
 
 
 def _tree_rss(pid: int) -> int:
+    """RSS of the process and its descendants. Read from /proc directly where it lists children: psutil's
+    `children(recursive=True)` reads every process's stat on each call (~2.5 ms of CPU, taken every 20 ms
+    from the two cores the measured command runs on)."""
+    if not Path(f"/proc/{pid}/task/{pid}/children").exists():
+        return _tree_rss_psutil(pid)
+    total, stack, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(child) for child in (task / "children").read_text().split()]
+    return total
+
+
+def _tree_rss_psutil(pid: int) -> int:
     import psutil
 
     try:

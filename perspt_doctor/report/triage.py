@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from perspt_doctor import categories
 from perspt_doctor.errors import UsageError
@@ -34,7 +34,7 @@ def layer_of(category: str | None) -> tuple[int, str]:
     return categories.layer_index(category)
 
 
-def is_mapping(value: object) -> bool:
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
     """`isinstance(value, Mapping)`, without the ABC's cost for the plain dicts `json.loads` makes."""
     return type(value) is dict or isinstance(value, Mapping)
 
@@ -217,10 +217,8 @@ def check_document(data: Any) -> dict[str, Any]:
     if not isinstance(checks, list):
         raise ReportFormatError("the document has no list of checks")
     for index, item in enumerate(checks):
-        if type(item) is not dict or type(item.get("id")) is not str or type(item.get("status")) is not str:
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
-                    or not isinstance(item.get("status"), str):
-                raise ReportFormatError(f"checks[{index}] lacks an id or a status")
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("status"), str):
+            raise ReportFormatError(f"checks[{index}] lacks an id or a status")
     return data
 
 
@@ -333,13 +331,16 @@ NO_FAILURE = ("(no failure)", "-")
 
 def summarize(report: TriagedReport) -> ReportSummary:
     """The per-report aggregate: everything the outputs and the tables need of one report."""
-    return ReportSummary(report.path, report.status, report.version, report.platform, report.os_detail,
-                         tuple(report.findings), newer_release(report.document))
+    platform = report.platform
+    os_detail = report.facts.get("OS") or platform  # `report.os_detail`, without working out the platform again
+    return ReportSummary(report.path, report.status, report.version, platform, os_detail, tuple(report.findings),
+                         newer_release(report.document))
 
 
 def newer_release(document: Mapping[str, Any]) -> str | None:
     for item in document.get("checks") or []:
-        if is_mapping(item) and item.get("id") == "runtime.version" and item.get("status") == "warn":
+        if (type(item) is dict or isinstance(item, Mapping)) and item.get("id") == "runtime.version" \
+                and item.get("status") == "warn":
             facts = item.get("facts")
             newest = facts.get("newest") if isinstance(facts, Mapping) else None
             return newest if isinstance(newest, str) else None

@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from perspt_doctor.report.triage import TriagedReport, check_layer, generic_id, layer_of
-from perspt_doctor.report.triage_render import Clean, redact_cached, cached_redact, redactor_key
+from perspt_doctor.report.triage_render import Clean, cached_redact, redact_cached, redactor_key
 
 RECORD_VERSION = 1
 FIELDS = ("record_version", "report_id", "file", "time", "version", "platform", "provider", "check_id",
@@ -73,7 +73,7 @@ def records_text(report: TriagedReport, raw: bytes) -> str:
             f'"time":{_quote(clean, started) if isinstance(started, str) else "null"},'
             f'"version":{_quote(clean, report.version)},"platform":{_quote(clean, report.platform)},')
     ranked = {finding.check_id: (position, finding) for position, finding in enumerate(report.findings, start=1)}
-    lines: list[str] = []
+    tails: list[str] = []
     for check in checks:
         check_id = str(check.get("id"))
         provider = check.get("provider")
@@ -94,8 +94,8 @@ def records_text(report: TriagedReport, raw: bytes) -> str:
             tail = (f'{_common_tail(clean, check_id, provider, category, str(check.get("status")))}'
                     f'"layer":{encode_basestring(finding.layer)},"cause":{_quote(clean, finding.cause_label)},'
                     f'"rank":{position},"consequence_of":{_follows(clean, finding.consequence_of)}}}\n')
-        lines.append(head + tail)
-    return "".join(lines)
+        tails.append(tail)
+    return head + head.join(tails)  # each tail ends its line, so the head starts the next
 
 
 @lru_cache(maxsize=256)
