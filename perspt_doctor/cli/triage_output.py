@@ -213,11 +213,10 @@ class JsonWriter:
         write('{\n  "schema_version": ' + json.dumps(SCHEMA_VERSION) + ',\n  "reports": [')
 
     def reports(self, batch: Batch) -> None:
+        data = batch.data
         if self._count == 0:  # the first entry follows the list's opening bracket, not a comma
-            self._write("\n")
-            self._write_clean(batch.data[2:])
-        else:
-            self._write_clean(batch.data)
+            data = b"\n" + data[2:] if isinstance(data, bytes) else "\n" + data[2:]
+        self._write_clean(data)
         self._count += batch.tally.total
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:

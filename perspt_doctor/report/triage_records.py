@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from perspt_doctor.report.triage import TriagedReport, check_layer, generic_id, layer_of
-from perspt_doctor.report.triage_render import Clean, cached_redact, redact_cached, redactor_key
+from perspt_doctor.report.triage_render import Clean, RedactorKey, cached_redact, redact_cached, redactor_key
 
 RECORD_VERSION = 1
 FIELDS = ("record_version", "report_id", "file", "time", "version", "platform", "provider", "check_id",
@@ -104,7 +104,7 @@ def _category_layer(category: str | None) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _plain_tail(key: tuple[int, int], check_id: str, provider: str | None, category: str | None, status: str,
+def _plain_tail(key: RedactorKey, check_id: str, provider: str | None, category: str | None, status: str,
                 layer: str) -> str:
     """The fields after the report's own of a check that triage did not rank (passed, skipped): `key` is
     the redactor's (`triage_render.redactor_key`), the rest all that these fields depend on."""

@@ -13,6 +13,7 @@ from json.encoder import encode_basestring  # what json.dumps(ensure_ascii=False
 from perspt_doctor.report.triage import Finding, ReportSummary
 
 Clean = Callable[[str], str]
+RedactorKey = tuple[object, int]
 
 REPORT_KEYS = ("file", "status", "perspt_version", "platform", "root_cause", "findings")
 FINDING_KEYS = ("check", "status", "layer", "summary", "fix", "fix_commands", "runbook", "provider",
@@ -20,13 +21,14 @@ FINDING_KEYS = ("check", "status", "layer", "summary", "fix", "fix_commands", "r
 """The keys of `triage.report_json` and `Finding.as_dict`, in their order."""
 
 
-def redactor_key() -> tuple[int, int]:
+def redactor_key() -> RedactorKey:
     """The default redactor and its number of known secrets: a cache keyed by it never serves an answer
-    made before a secret was registered."""
+    made before a secret was registered, nor one of a redactor since replaced (the key holds the redactor
+    itself, so another cannot take its `id`)."""
     from perspt_doctor.redact import default_redactor
 
     redactor = default_redactor()
-    return id(redactor), redactor.known_secret_count
+    return redactor, redactor.known_secret_count
 
 
 def cached_redact() -> Clean:
@@ -36,7 +38,7 @@ def cached_redact() -> Clean:
 
 
 @lru_cache(maxsize=8192)
-def redact_cached(key: tuple[int, int], text: str) -> str:
+def redact_cached(key: RedactorKey, text: str) -> str:
     """`redact.redact(text)`, remembered; `key` is `redactor_key()`."""
     from perspt_doctor.redact import redact
 
@@ -44,7 +46,7 @@ def redact_cached(key: tuple[int, int], text: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _quoted_keys(key: tuple[int, int]) -> dict[str, str]:
+def _quoted_keys(key: RedactorKey) -> dict[str, str]:
     """Each key, redacted like every string of the output (`redact.redact_obj` redacts keys) and quoted."""
     return {name: encode_basestring(redact_cached(key, name)) for name in {*REPORT_KEYS, *FINDING_KEYS}}
 

@@ -199,3 +199,18 @@ def test_the_listing_names_files_as_path_would(tmp_path: Path) -> None:
         os.chdir(here)
     for name in ("a.json", ".json", "a.", "..json", "a.b.md", "noext", ".", "a..b"):
         assert _suffix(name) == Path(name).suffix
+
+
+@pytest.mark.parametrize("data", [b",\n    {1}", ",\n    {\ud800}"])
+def test_the_json_writer_writes_the_first_entry_after_the_bracket_in_one_piece(data: bytes | str) -> None:
+    from perspt_doctor.cli.triage_output import JsonWriter
+
+    plain: list[str] = []
+    clean: list[bytes | str] = []
+    writer = JsonWriter(plain.append, clean.append)
+    one = Tally(total=1)
+    writer.reports(Batch(one, data))
+    writer.reports(Batch(one, data))
+    assert plain == ['{\n  "schema_version": 1,\n  "reports": [']
+    assert clean == [data.replace(b",\n", b"\n", 1) if isinstance(data, bytes) else data.replace(",\n", "\n", 1),
+                     data]
