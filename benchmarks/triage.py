@@ -185,6 +185,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for name in ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"):  # as a user runs it: buffered, bytecode cached
+        env.pop(name, None)
     tmp = Path(tempfile.mkdtemp(prefix="perspt-triage-bench-"))
     try:
         main_rows = bench("corpus", args.reports, args.kb, args.runs, tmp, env)
