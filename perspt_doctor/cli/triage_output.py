@@ -17,7 +17,7 @@ from typing import IO, Protocol
 from perspt_doctor.report.triage import ReportSummary, Skipped, Tally, TriagedReport
 from perspt_doctor.report.triage_records import records_text
 from perspt_doctor.report.triage_render import report_json_text
-from perspt_doctor.report.triage_stream import Batch
+from perspt_doctor.report.triage_stream import Batch, Render
 
 MAX_FINDINGS_SHOWN = 5
 BAR_WIDTH = 24
@@ -26,7 +26,6 @@ SPOOL_IN_MEMORY = 8 * 1024 * 1024
 Write = Callable[[str], None]
 WriteClean = Callable[[bytes | str], None]
 """Writes text that is printable already (UTF-8 bytes, or a str)."""
-Render = Callable[[ReportSummary, TriagedReport, bytes], str]
 _SUSPECT = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC2, 0xE2])
 """Every byte that starts the UTF-8 of a character `printable` removes: C0 but tab and line feed, DEL,
 C1 (0xC2 0x80-0x9F), the bidi overrides and isolates (0xE2 ...)."""
