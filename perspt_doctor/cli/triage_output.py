@@ -3,8 +3,9 @@ as soon as it is read, the tables and the skipped files at the end; what is prin
 if all reports had been held.
 
 A writer's `render` makes a report's part of the output where the report is read (a worker
-process, see `report.triage_stream`), redacted there; the writer writes that text as it comes and
-redacts what it makes itself (tables, skipped files).
+process, see `report.triage_stream`), redacted there, and for the outputs written as they come without
+what a terminal would act on (`printable`) there too; the writer writes the batches of that text as
+they come (`write_clean`) and redacts and cleans what it makes itself (tables, skipped files: `write`).
 """
 
 from __future__ import annotations
@@ -13,37 +14,50 @@ import json
 from collections.abc import Callable, Sequence
 from typing import IO, Protocol
 
-from perspt_doctor.report.triage import (
-    ReportSummary,
-    Skipped,
-    Tally,
-    TriagedReport,
-    report_json_text,
-    summarize,
-)
+from perspt_doctor.report.triage import ReportSummary, Skipped, Tally, TriagedReport
 from perspt_doctor.report.triage_records import records_text
+from perspt_doctor.report.triage_render import report_json_text
+from perspt_doctor.report.triage_stream import Batch, Render
 
 MAX_FINDINGS_SHOWN = 5
 BAR_WIDTH = 24
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 """The per-report part waits, on disk past this size, until the ranking that comes first is known."""
 Write = Callable[[str], None]
-Render = Callable[[TriagedReport, bytes], str]
+WriteClean = Callable[[bytes | str], None]
+"""Writes text that is printable already (UTF-8 bytes, or a str)."""
+_SUSPECT = bytes([*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC2, 0xE2])
+"""Every byte that starts the UTF-8 of a character `printable` removes: C0 but tab and line feed, DEL,
+C1 (0xC2 0x80-0x9F), the bidi overrides and isolates (0xE2 ...)."""
 
 
 class ReportWriter(Protocol):
     render: Render | None
+    keep: bool
+    """Whether the writer needs the reports' summaries (`Batch.summaries`)."""
 
-    def report(self, report: ReportSummary) -> None: ...
+    def reports(self, batch: Batch) -> None: ...
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None: ...
 
 
-def make_writer(kind: str, write: Write) -> ReportWriter:
-    writers: dict[str, Callable[[Write], ReportWriter]] = {
-        "json": JsonWriter, "csv": CsvWriter, "jsonl": JsonlWriter, "rich": lambda _write: RichWriter(),
-        "text": TextWriter}
-    return writers[kind](write)
+def make_writer(kind: str, write: Write, write_clean: WriteClean) -> ReportWriter:
+    writers: dict[str, Callable[[Write, WriteClean], ReportWriter]] = {
+        "json": JsonWriter, "csv": CsvWriter, "jsonl": JsonlWriter, "rich": lambda _write, _clean: RichWriter(),
+        "text": lambda write, _clean: TextWriter(write)}
+    return writers[kind](write, write_clean)
+
+
+def printable_text(text: str) -> str:
+    """`textsafe.printable(text)`, without its scan (a regex, slow on megabytes) when the text's UTF-8
+    holds no byte that could start a character it removes: most reports hold none."""
+    from perspt_doctor.textsafe import printable
+
+    try:
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return printable(text)
+    return text if len(raw.translate(None, _SUSPECT)) == len(raw) else printable(text)
 
 
 def report_lines(report: ReportSummary) -> list[str]:
@@ -90,11 +104,15 @@ def summary_tables(tally: Tally, block: str = "#") -> list[tuple[str, tuple[str,
     ]
 
 
-def text_entry(report: TriagedReport, raw: bytes) -> str:
+def text_entry(summary: ReportSummary, report: TriagedReport, raw: bytes) -> str:
     """A report's lines of the plain-text output, redacted, each ending with a newline."""
     from perspt_doctor.redact import redact_lines
 
-    return "".join(line + "\n" for line in redact_lines([*report_lines(summarize(report)), ""]))
+    return "".join(line + "\n" for line in redact_lines([*report_lines(summary), ""]))
+
+
+def _as_text(data: bytes | str) -> str:
+    return data.decode("utf-8") if isinstance(data, bytes) else data
 
 
 def _spool() -> IO[str]:
@@ -107,13 +125,14 @@ class TextWriter:
     """Plain text: the ranking first (for the person in a hurry), then each report's findings."""
 
     render: Render | None = staticmethod(text_entry)
+    keep = False
 
     def __init__(self, write: Write) -> None:
         self._write = write
         self._reports = _spool()
 
-    def report(self, report: ReportSummary) -> None:
-        self._reports.write(report.text)
+    def reports(self, batch: Batch) -> None:
+        self._reports.write(_as_text(batch.data))
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.redact import redact_lines
@@ -134,6 +153,7 @@ class RichWriter:
     """On a terminal: the ranking first, drawn by rich with a bar per cause, then each report's lines."""
 
     render: Render | None = None
+    keep = True
 
     def __init__(self) -> None:
         from rich.console import Console
@@ -141,11 +161,12 @@ class RichWriter:
         self._console = Console()
         self._reports = _spool()
 
-    def report(self, report: ReportSummary) -> None:
+    def reports(self, batch: Batch) -> None:
         from perspt_doctor.redact import redact
         from perspt_doctor.textsafe import printable
 
-        self._reports.write("".join(printable(redact(line)) + "\n" for line in report_lines(report)) + "\n")
+        for report in batch.summaries:
+            self._reports.write("".join(printable(redact(line)) + "\n" for line in report_lines(report)) + "\n")
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from rich.table import Table
@@ -170,22 +191,32 @@ class RichWriter:
         self._reports.close()
 
 
+def json_entry(summary: ReportSummary, report: TriagedReport, raw: bytes) -> str:
+    """A report's entry of the `reports` list, after the separator that follows the entry before it."""
+    return printable_text(",\n" + report_json_text(summary))
+
+
 class JsonWriter:
     """One JSON document (indented by two), byte for byte what `json.dumps(..., indent=2)` of the whole
-    would print, written a report at a time."""
+    would print, written a batch of reports at a time."""
 
-    render: Render | None = staticmethod(report_json_text)
+    render: Render | None = staticmethod(json_entry)
+    keep = False
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, write_clean: WriteClean) -> None:
         from perspt_doctor.report.triage import SCHEMA_VERSION
 
         self._write = write
+        self._write_clean = write_clean
         self._count = 0
         write('{\n  "schema_version": ' + json.dumps(SCHEMA_VERSION) + ',\n  "reports": [')
 
-    def report(self, report: ReportSummary) -> None:
-        self._write(("\n" if self._count == 0 else ",\n") + report.text)
-        self._count += 1
+    def reports(self, batch: Batch) -> None:
+        data = batch.data
+        if self._count == 0:  # the first entry follows the list's opening bracket, not a comma
+            data = b"\n" + data[2:] if isinstance(data, bytes) else "\n" + data[2:]
+        self._write_clean(data)
+        self._count += batch.tally.total
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.redact import redact_obj
@@ -221,23 +252,25 @@ def _csv_line(row: dict[str, str] | None) -> str:
     return buffer.getvalue()
 
 
-def csv_entry(report: TriagedReport, raw: bytes) -> str:
+def csv_entry(summary: ReportSummary, report: TriagedReport, raw: bytes) -> str:
     from perspt_doctor.report.triage import csv_row
 
-    return _csv_line(csv_row(summarize(report)))
+    return printable_text(_csv_line(csv_row(summary)))
 
 
 class CsvWriter:
     """CSV, one row per report, then one per skipped file."""
 
     render: Render | None = staticmethod(csv_entry)
+    keep = False
 
-    def __init__(self, write: Write) -> None:
+    def __init__(self, write: Write, write_clean: WriteClean) -> None:
         self._write = write
+        self._write_clean = write_clean
         write(_csv_line(None))
 
-    def report(self, report: ReportSummary) -> None:
-        self._write(report.text)
+    def reports(self, batch: Batch) -> None:
+        self._write_clean(batch.data)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         from perspt_doctor.report.triage import csv_skipped_row
@@ -245,16 +278,21 @@ class CsvWriter:
         self._write("".join(_csv_line(csv_skipped_row(item)) for item in skipped))
 
 
+def jsonl_entry(summary: ReportSummary, report: TriagedReport, raw: bytes) -> str:
+    return printable_text(records_text(report, raw))
+
+
 class JsonlWriter:
     """One record per report and check (`report.triage_records`); skipped files only on stderr."""
 
-    render: Render | None = staticmethod(records_text)
+    render: Render | None = staticmethod(jsonl_entry)
+    keep = False
 
-    def __init__(self, write: Write) -> None:
-        self._write = write
+    def __init__(self, write: Write, write_clean: WriteClean) -> None:
+        self._write_clean = write_clean
 
-    def report(self, report: ReportSummary) -> None:
-        self._write(report.text)
+    def reports(self, batch: Batch) -> None:
+        self._write_clean(batch.data)
 
     def finish(self, tally: Tally, skipped: Sequence[Skipped]) -> None:
         return None

@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from perspt_doctor import categories
 from perspt_doctor.errors import UsageError
@@ -35,18 +34,23 @@ def layer_of(category: str | None) -> tuple[int, str]:
     return categories.layer_index(category)
 
 
-def _cause_layer(item: Mapping[str, Any]) -> str | None:
+def is_mapping(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """`isinstance(value, Mapping)`, without the ABC's cost for the plain dicts `json.loads` makes."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def cause_layer(item: Mapping[str, Any]) -> str | None:
     """The layer the failure classifier (`transport/classify.py`) gave a check's cause, when the check
     recorded one (`facts.cause`): an HTTP check failing at a refused proxy ranks with the proxy."""
     facts = item.get("facts")
-    cause = facts.get("cause") if isinstance(facts, Mapping) else None
-    layer = cause.get("layer") if isinstance(cause, Mapping) else None
+    cause = facts.get("cause") if is_mapping(facts) else None
+    layer = cause.get("layer") if is_mapping(cause) else None
     return layer if isinstance(layer, str) and layer in categories.BUILTIN_NAMES else None
 
 
 def check_layer(item: Mapping[str, Any]) -> tuple[int, str]:
     """The layer triage ranks a check in: its classified cause's, else its category's."""
-    return layer_of(_cause_layer(item) or item.get("category"))
+    return layer_of(cause_layer(item) or item.get("category"))
 
 
 def check_anchor(check_id: str, provider: str | None = None) -> str:
@@ -93,13 +97,18 @@ class Finding:
 def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[Finding]:
     """Failed and crashed checks, earliest layer first, then warnings. A failure that depends on
     another failure is listed after the roots of its layer and names what it follows from."""
-    checks = [c for c in document.get("checks") or [] if isinstance(c, (dict, Mapping))]
-    failing = {str(c.get("id")) for c in checks if c.get("status") in ("fail", "error")}
-    conclusion = _conclusion(checks)
-    ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
+    checks = [c for c in document.get("checks") or [] if is_mapping(c)]
+    flagged: list[tuple[int, Mapping[str, Any], str]] = []  # most checks passed: one look at each
     for position, item in enumerate(checks):
-        status = str(item.get("status", ""))
-        if status not in _STATUS_RANK or (status == "warn" and not include_warnings):
+        status = item.get("status", "")
+        status = status if type(status) is str else str(status)
+        if status in _STATUS_RANK:
+            flagged.append((position, item, status))
+    failing = {str(c.get("id")) for _position, c, status in flagged if status != "warn"}
+    conclusion = _conclusion(item for _position, item, _status in flagged)
+    ranked: list[tuple[tuple[int, int, int, int, int], Finding]] = []
+    for position, item, status in flagged:
+        if status == "warn" and not include_warnings:
             continue
         index, layer = check_layer(item)
         check_id = str(item.get("id", "?"))
@@ -122,8 +131,8 @@ def rank(document: Mapping[str, Any], *, include_warnings: bool = True) -> list[
 
 def _cause_kind(item: Mapping[str, Any]) -> str | None:
     facts = item.get("facts")
-    cause = facts.get("cause") if isinstance(facts, Mapping) else None
-    kind = cause.get("kind") if isinstance(cause, Mapping) else None
+    cause = facts.get("cause") if is_mapping(facts) else None
+    kind = cause.get("kind") if is_mapping(cause) else None
     return kind if isinstance(kind, str) else None
 
 
@@ -295,8 +304,7 @@ class Skipped:
 class ReportSummary:
     """What triage keeps of one report once it is read: a few hundred bytes, never the document.
 
-    `text` is this report's part of the output when the reader was given a renderer
-    (`triage_stream.iter_reports(render=...)`): rendered, and redacted, where the report was read."""
+    The outputs' per-report text is made from it where the report was read (`triage_stream`)."""
 
     path: str
     status: str
@@ -304,7 +312,6 @@ class ReportSummary:
     platform: str
     os_detail: str
     findings: tuple[Finding, ...]
-    text: str = ""
     newer_release: str | None = None
     """The newest release, when `runtime.version` found this report's perspt behind it."""
 
@@ -322,15 +329,18 @@ class ReportSummary:
 NO_FAILURE = ("(no failure)", "-")
 
 
-def summarize(report: TriagedReport, text: str = "") -> ReportSummary:
+def summarize(report: TriagedReport) -> ReportSummary:
     """The per-report aggregate: everything the outputs and the tables need of one report."""
-    return ReportSummary(report.path, report.status, report.version, report.platform, report.os_detail,
-                         tuple(report.findings), text, newer_release(report.document))
+    platform = report.platform
+    os_detail = report.facts.get("OS") or platform  # `report.os_detail`, without working out the platform again
+    return ReportSummary(report.path, report.status, report.version, platform, os_detail, tuple(report.findings),
+                         newer_release(report.document))
 
 
 def newer_release(document: Mapping[str, Any]) -> str | None:
     for item in document.get("checks") or []:
-        if isinstance(item, Mapping) and item.get("id") == "runtime.version" and item.get("status") == "warn":
+        if (type(item) is dict or isinstance(item, Mapping)) and item.get("id") == "runtime.version" \
+                and item.get("status") == "warn":
             facts = item.get("facts")
             newest = facts.get("newest") if isinstance(facts, Mapping) else None
             return newest if isinstance(newest, str) else None
@@ -355,6 +365,14 @@ class Tally:
         self.version_counts[report.version] += 1
         self.platform_counts[report.platform] += 1
         self.total += 1
+
+    def merge(self, other: Tally) -> None:
+        """Adds the counts of another tally (a worker's, for a run of reports)."""
+        self.causes.update(other.causes)
+        self.version_counts.update(other.version_counts)
+        self.platform_counts.update(other.platform_counts)
+        self.total += other.total
+        self.behind += other.behind
 
     def root_causes(self) -> list[tuple[str, str, int]]:
         return [(cid, layer, n) for (cid, layer), n in sorted(self.causes.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -401,7 +419,7 @@ def _most_common(counter: Counter[str]) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def read_report_bytes(path: Path) -> bytes:
+def read_report_bytes(path: Path | str) -> bytes:
     """The file's bytes, within the size limit. Raises ReportFormatError with a one-line reason."""
     from perspt_doctor.fsutil import UserFileError, read_user_file
 
@@ -444,47 +462,6 @@ def summary_json(tally: Tally) -> dict[str, Any]:
         "behind_newest_release": tally.behind,
         "platforms": [{"platform": p, "reports": n} for p, n in tally.platforms()],
     }
-
-
-def report_json_text(report: TriagedReport, raw: bytes) -> str:
-    """The report's entry in `perspt triage --json`, redacted and indented as it sits in the document
-    (`json.dumps(..., indent=2)` of the whole), for a reader worker to render (see `triage_stream`)."""
-    text = json.dumps(redacted(report_json(summarize(report))), indent=2, ensure_ascii=False)
-    return "    " + text.replace("\n", "\n    ")
-
-
-def cached_redact() -> Callable[[str], str]:
-    """`redact.redact`, remembering the strings it has seen: across a fleet's reports most of them
-    repeat (check ids, summaries, fixes, runbooks)."""
-    from perspt_doctor.redact import default_redactor
-
-    redactor = default_redactor()
-    return partial(_redact_cached, (id(redactor), redactor.known_secret_count))
-
-
-def redacted(obj: Any) -> Any:
-    """`redact.redact_obj` for the JSON-like values triage makes, through `cached_redact`."""
-    clean = cached_redact()
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return clean(value)
-        if isinstance(value, Mapping):
-            return {clean(str(k)): walk(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [walk(v) for v in value]
-        return value
-
-    return walk(obj)
-
-
-@lru_cache(maxsize=8192)
-def _redact_cached(redactor_key: tuple[int, int], text: str) -> str:
-    """Keyed by the redactor and its number of known secrets, so a newly registered secret is never
-    served a stale answer."""
-    from perspt_doctor.redact import redact
-
-    return redact(text)
 
 
 def to_json(result: Triage) -> dict[str, Any]:
