@@ -354,8 +354,12 @@ class HTTPAdapter:
         events = not mapper.lines
         decoder: Decoder[Any] = LineDecoder() if mapper.lines else SSEDecoder()
         batches = self.stream_batches(path, body, mapper.model, decoder)
+        # The texts of one network read go out as one chunk: what arrived together is shown together,
+        # and the caller's per-chunk work (redaction, rendering) is paid per read, not per token.
+        texts: list[str] = []
         async with aclosing(batches):
             async for batch in batches:
+                failure: ProviderError | None = None
                 for item in batch:
                     kind, data = item if events else ("", item)
                     if mapper.done_marker and data.startswith("[DONE]"):
@@ -364,14 +368,21 @@ class HTTPAdapter:
                     try:
                         obj = loads(data)
                     except ValueError:
-                        raise self.invalid_event(data) from None
+                        failure = self.invalid_event(data)
+                        break
                     if isinstance(obj, dict) and obj.get("error"):
-                        raise mapper.error(data)
+                        failure = mapper.error(data)
+                        break
                     text = mapper.on_event(kind, obj, data)
                     if text:
-                        yield ChatChunk(text)
+                        texts.append(text)
                     if mapper.done:
                         break
+                if texts:
+                    yield ChatChunk("".join(texts))
+                    texts.clear()
+                if failure is not None:
+                    raise failure
                 if mapper.done:
                     break
         yield mapper.last()
