@@ -227,3 +227,27 @@ def test_on_a_terminal_the_tables_are_drawn_with_rich(tmp_path: Path) -> None:
     assert "━" in output or "─" in output
     assert "█" in output, "a bar per cause"
     assert output.index("Most common root causes") < output.index("openai_port_refused.json"), "ranking first"
+
+
+@pytest.mark.parametrize("output", ["", "--json", "--csv", "--jsonl"])
+def test_a_lone_surrogate_in_a_report_becomes_a_replacement_character(output: str, tmp_path: Path) -> None:
+    data = json.loads((REAL / "model_typo.json").read_text(encoding="utf-8"))
+    failing = next(c for c in data["checks"] if c["status"] == "fail")
+    failing["summary"] = "half a pair \ud800 here"
+    failing["category"] = "model\udc00"
+    write_json(tmp_path / "report.json", data)  # json.dumps writes them as \ud800 and \udc00 escapes
+    assert "\\ud800" in (tmp_path / "report.json").read_text(encoding="utf-8")
+    done = run_perspt("triage", *([output] if output else []), str(tmp_path))
+    assert done.returncode in (0, 1), done.stderr
+    assert "internal error" not in done.stderr
+    if output == "--json":
+        entry = json.loads(done.stdout)["reports"][0]
+        assert entry["root_cause"]["summary"] == "half a pair \ufffd here"
+    elif output == "--jsonl":
+        records = [json.loads(line) for line in done.stdout.splitlines()]
+        assert any(r["category"] == "model\ufffd" for r in records)
+    elif output == "--csv":
+        row = next(csv.DictReader(io.StringIO(done.stdout)))
+        assert row["summary"] == "half a pair \ufffd here"
+    else:
+        assert "half a pair \ufffd here" in done.stdout
