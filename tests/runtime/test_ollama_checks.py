@@ -14,7 +14,7 @@ import pytest
 from perspt_doctor.checks import ollama_config as cfg
 from perspt_doctor.checks import ollama_server as srv
 
-from perspt_doctor.api import GPU_AMD, GPU_NVIDIA, ServiceKey, parse_ollama_host, split_label
+from perspt_doctor.api import GPU_AMD, GPU_NVIDIA, OllamaReply, ServiceKey, parse_ollama_host, split_label
 from perspt_doctor.probes import ollama as ollama_probes
 from perspt_doctor.system import gpu
 from perspt_doctor.transport.classify import Kind, cause_of
@@ -192,7 +192,7 @@ def test_daemon_tls_to_plain_http(tmp_path: Path) -> None:
 
 def test_dns_failure_hint() -> None:
     host = parse_ollama_host("host.docker.internal:11434")
-    reply = srv.Reply(url="", cause=cause_of(Kind.DNS, "DNS lookup failed"))
+    reply = OllamaReply(url="", cause=cause_of(Kind.DNS, "DNS lookup failed"))
     assert reply.failure == "dns"
     hint, _ = srv._unreachable_hint(None, host, reply, "docker")  # type: ignore[arg-type]
     assert "--add-host=host.docker.internal:host-gateway" in hint
