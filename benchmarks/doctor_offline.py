@@ -1,5 +1,7 @@
 """Wall time of `perspt doctor --offline` as a user runs it (a fresh process each time, output to a
-pipe), median of N runs, in an isolated home so nothing on this machine is read or written.
+pipe), median of N runs, in an isolated home so nothing on this machine is read or written, with a fresh
+user's environment (PATH, LANG, that home); the same runs in this shell's environment are printed beside
+it (a sandbox's CA variables, for one, add the loading of their bundles).
 
     .venv/bin/python benchmarks/doctor_offline.py [--runs 15] [--dev-only]
 
@@ -55,9 +57,15 @@ def clean_python() -> Path | None:
     return python
 
 
-def measure(python: str, runs: int) -> tuple[list[float], list[float], set[int], int]:
+def measure(python: str, runs: int, *, inherit: bool = False) -> tuple[list[float], list[float], set[int], int]:
+    """A fresh user's environment (PATH, LANG and a new home), or with `inherit` this shell's (less keys and
+    proxies): a sandbox's CA variables, for one, make the doctor load and check those bundles."""
     with tempfile.TemporaryDirectory() as home:
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_PROXY", "_proxy"))}
+        if inherit:
+            env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_PROXY", "_proxy"))}
+        else:
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": os.environ.get("LANG", "C.UTF-8"),
+                   "HOME": home}
         # An installed perspt has bytecode (pip compiles on install); let the warm-up run write it here too.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
@@ -114,10 +122,13 @@ def main() -> None:
               f"{statistics.median(cpu):.0f} ms")
         if python == setups[-1][1]:
             floor_wall, floor_cpu = floor(python, args.runs)
+            shell_times, _cpu, _codes, _rows = measure(python, args.runs, inherit=True)
+            shell = statistics.median(shell_times)
+            print(f"  in this shell's environment (its CA variables included): median {shell:.0f} ms")
             goal("doctor --offline median" + (" (clean install)" if clean is not None else ""), median, "ms",
                  GOAL_MS, note=f"CPU {statistics.median(cpu):.0f} ms; floor `python -c 'import click, asyncio'` "
-                               f"{floor_wall:.0f} ms wall, {floor_cpu:.0f} ms CPU; load average "
-                               f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+                               f"{floor_wall:.0f} ms wall, {floor_cpu:.0f} ms CPU; in this shell's environment "
+                               f"{shell:.0f} ms; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"  load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (wall time suffers when the "
           "machine is shared)")
 

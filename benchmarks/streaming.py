@@ -162,7 +162,7 @@ def main() -> int:
     parser.add_argument("--tokens", type=int, default=100_000)
     parser.add_argument("--skip-llm", action="store_true", help="do not try to install or run llm")
     parser.add_argument("--shapes", default="prose,structured", help="comma-separated: prose, structured")
-    parser.add_argument("--runs", type=int, default=3, help="runs of each row; the median is shown")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each row; the median is shown")
     args = parser.parse_args()
     shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
 
