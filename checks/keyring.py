@@ -36,7 +36,7 @@ def assess_backend(name: str, usable: bool, why: str, keys_path: str = "keys.jso
     if loose_mode is not None:
         return Result.fail(f"the key file {keys_path} is readable by others (mode {loose_mode:o})",
                            hint="make it private: chmod 600 (`perspt doctor --fix` does it)", facts=facts,
-                           fixes=[Fix.chmod(keys_path, 0o600, description=f"make {keys_path} readable by you only")])
+                           fixes=[Fix.private(keys_path)])
     if misconfigured:
         return Result.fail(why, hint="unset PYTHON_KEYRING_BACKEND, or name an installed backend "
                                      "(`python -m keyring --list-backends`)", facts=facts)

@@ -50,14 +50,7 @@ class Fix:
               reruns: tuple[str, ...] = ()) -> Fix:
         """Set a file's mode (`chmod 600 PATH`)."""
         target = Path(path)
-
-        def apply() -> str | None:
-            try:
-                os.chmod(target, mode)
-            except OSError as exc:
-                return f"{exc.strerror or exc}"
-            return None
-
+        apply = _reporting_os_errors(lambda: os.chmod(target, mode))
         return cls(description or f"make {target} readable by you only", f"chmod {mode:o} {target}", apply,
                    f"would set the mode of {target} to {mode:o}", reruns=reruns)
 
@@ -65,17 +58,10 @@ class Fix:
     def private(cls, path: Path | str, description: str | None = None, reruns: tuple[str, ...] = ()) -> Fix:
         """Make a file that holds a secret readable by its owner only (`chmod 600 PATH`), through the one
         chmod-600 path (`fsutil.make_private`)."""
+        from perspt_doctor.fsutil import make_private
+
         target = Path(path)
-
-        def apply() -> str | None:
-            from perspt_doctor.fsutil import make_private
-
-            try:
-                make_private(target)
-            except OSError as exc:
-                return f"{exc.strerror or exc}"
-            return None
-
+        apply = _reporting_os_errors(lambda: make_private(target))
         return cls(description or f"make {target} readable by you only", f"chmod 600 {target}", apply,
                    f"would set the mode of {target} to 600", reruns=reruns)
 
@@ -84,14 +70,7 @@ class Fix:
               reruns: tuple[str, ...] = ()) -> Fix:
         """Create a directory and its parents (`mkdir -p -m 700 PATH`)."""
         target = Path(path)
-
-        def apply() -> str | None:
-            try:
-                target.mkdir(mode=mode, parents=True, exist_ok=True)
-            except OSError as exc:
-                return f"{exc.strerror or exc}"
-            return None
-
+        apply = _reporting_os_errors(lambda: target.mkdir(mode=mode, parents=True, exist_ok=True))
         return cls(description or f"create the directory {target}", f"mkdir -p -m {mode:o} {target}", apply,
                    f"would create {target} (mode {mode:o})", reruns=reruns)
 
@@ -114,3 +93,16 @@ class Fix:
 
         return cls(description, shown, apply, f"would run `{shown}`", ask=ask, unavailable=unavailable,
                    reruns=reruns)
+
+
+def _reporting_os_errors(action: Callable[[], object]) -> Callable[[], str | None]:
+    """A fix's `apply`: run `action`; None when it worked, else the operating system's reason."""
+
+    def apply() -> str | None:
+        try:
+            action()
+        except OSError as exc:
+            return f"{exc.strerror or exc}"
+        return None
+
+    return apply
