@@ -13,6 +13,8 @@ import json
 import json.scanner
 from typing import Any
 
+from perspt_doctor.textsafe import json_without_lone_surrogates
+
 Event = tuple[str, str]
 
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
@@ -23,10 +25,12 @@ def loads(text: str) -> Any:
     try:
         obj, end = _scan(text, 0)
     except StopIteration:
-        return json.loads(text)  # leading blanks, or invalid: json says which
-    if end != len(text) and text[end:].strip():
-        raise ValueError(f"extra data after the JSON value at {end}")
-    return obj
+        obj = json.loads(text)  # leading blanks, or invalid: json says which
+    else:
+        if end != len(text) and text[end:].strip():
+            raise ValueError(f"extra data after the JSON value at {end}")
+    # a lone surrogate escape from the server would make every output (and the history) fail to encode
+    return json_without_lone_surrogates(obj, text) if "\\u" in text else obj
 
 
 class SSEDecoder:

@@ -17,6 +17,7 @@ from typing import Any, TypeGuard
 
 from perspt_doctor import categories
 from perspt_doctor.errors import UsageError
+from perspt_doctor.textsafe import json_without_lone_surrogates
 
 SCHEMA_VERSION = 1
 MAX_REPORT_BYTES = 16 * 1024 * 1024
@@ -188,26 +189,9 @@ def _json_block(text: str) -> tuple[str, int]:
     return "\n".join(lines[fence + 1:end]), fence + 2
 
 
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    """`value` with every lone UTF-16 surrogate (`"\\ud800"` in the JSON; a pair has already become one
-    character) replaced by U+FFFD: no output could encode it."""
-    if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_lone_surrogates(v) for v in value]
-    return value
-
-
 def _loads(text: str, first_line: int) -> Any:
     try:
-        value = json.loads(text)
-        return _without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+        return json_without_lone_surrogates(json.loads(text), text)
     except json.JSONDecodeError as exc:
         line = first_line + exc.lineno - 1
         ending = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) else ""
