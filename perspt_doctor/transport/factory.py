@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import httpx
 
     from perspt_doctor.settings.resolve import Settings
+    from perspt_doctor.transport.proxy import ProxyTable
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def stream_waits(settings: Settings) -> StreamWaits:
 
 
 def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
-                 limits: Any = None) -> dict[str, Any]:
+                 limits: Any = None, table: ProxyTable | None = None) -> dict[str, Any]:
     """httpx mounts for every proxy rule (`proxy_table`): a proxy transport, or None for "direct".
     Raises TransportConfigError for a proxy URL httpx cannot use (quoted, bad scheme, no socksio)."""
     import httpx
@@ -78,7 +79,7 @@ def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
 
     mounts: dict[str, Any] = {}
     transport_class: Any = httpx.HTTPTransport if sync else httpx.AsyncHTTPTransport
-    for rule in proxy_table(settings).rules:
+    for rule in (table if table is not None else proxy_table(settings)).rules:
         if rule.proxy_url is None:
             mounts[rule.pattern] = None
             continue
@@ -117,7 +118,7 @@ def _common(settings: Settings, *, sync: bool, streaming: bool, total_timeout: f
         "follow_redirects": False,
         # Proxies come from `proxy_table` (the settings' environment), never from os.environ again.
         "trust_env": False,
-        "mounts": proxy_mounts(settings, sync=sync, verify=verify, limits=limits),
+        "mounts": proxy_mounts(settings, sync=sync, verify=verify, limits=limits, table=table),
         "event_hooks": trace_hooks(sync=sync),
     }
     if verify is None:
