@@ -5,13 +5,13 @@ them into lists with code spans and links; and every anchor the doctor computes 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 import re
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
+
+from tests.docs.doclinks import all_checks, gen_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 STATUSES = ("ok", "warn", "fail", "skip", "error")
@@ -21,17 +21,8 @@ UNREACHABLE = {
 }
 
 
-@cache
-def _gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_docs_checks", ROOT / "scripts" / "gen_docs.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _checks() -> list[Any]:
-    checks = list(_gen().discover_builtin_checks())
+    checks = all_checks()
     assert len(checks) >= 30, "built-in checks not found"
     return checks
 
@@ -108,7 +99,7 @@ def returnable(module: str | Path, function: str, seen: set[tuple[Path, str]] | 
 def test_every_check_says_what_how_and_each_verdict() -> None:
     thin = []
     for declared in _checks():
-        parsed = _gen().parse_check_doc(inspect.getdoc(declared.func) or "")
+        parsed = gen_docs().parse_check_doc(inspect.getdoc(declared.func) or "")
         statuses = [s for s, _ in parsed.verdicts]
         if not parsed.summary or not parsed.paragraphs or "ok" not in statuses:
             thin.append(declared.id)
@@ -128,7 +119,7 @@ def test_documented_verdicts_are_the_ones_the_code_can_return() -> None:
             code_or_engine = code | {"skip"}
         else:
             code_or_engine = code
-        documented = {s for s, _ in _gen().parse_check_doc(inspect.getdoc(declared.func) or "").verdicts}
+        documented = {s for s, _ in gen_docs().parse_check_doc(inspect.getdoc(declared.func) or "").verdicts}
         if not documented <= code_or_engine:
             wrong.append(f"{declared.id} documents {sorted(documented - code_or_engine)} it cannot return")
         if not code <= documented:
@@ -169,7 +160,7 @@ DOC = """Checks the acme endpoint.
 
 
 def test_a_docstring_becomes_paragraphs_and_a_verdict_list() -> None:
-    parsed = _gen().parse_check_doc(DOC)
+    parsed = gen_docs().parse_check_doc(DOC)
     assert parsed.summary == "Checks the acme endpoint."
     assert parsed.paragraphs == ["Sends `GET /ping` through the transport factory."]
     assert parsed.verdicts == [("ok", "it answers `pong`."), ("warn", "it answers slowly. Fix: wait; see `dns.{provider}`."),
@@ -181,7 +172,7 @@ def test_a_check_section_renders_verdicts_fixes_links_and_engine_skips() -> None
 
     declared = _declare(DOC, depends_on=("tls.{provider}",), needs_network=True)
     known = {"dns.{provider}": "dns-provider", "tls.{provider}": "tls-provider"}
-    text = "\n".join(_gen()._check_section(declared, catalog, known))
+    text = "\n".join(gen_docs()._check_section(declared, catalog, known))
     assert "### `acme.{provider}`: Acme for PROVIDER {#acme-provider}" in text
     assert "Checks the acme endpoint.\n\nSends `GET /ping` through the transport factory.\n" in text
     assert "- **ok**: it answers `pong`.\n" in text
@@ -199,7 +190,7 @@ def test_the_rendered_page_has_every_verdict_as_a_list_item() -> None:
     html = markdown.markdown((ROOT / "docs" / "checks.md").read_text(encoding="utf-8"),
                              extensions=["toc", "attr_list", "tables", "fenced_code", "admonition"])
     items = re.findall(r"<li><strong>(ok|warn|fail|skip)</strong>: ", html)
-    documented = sum(len(_gen().parse_check_doc(inspect.getdoc(c.func) or "").verdicts) for c in _checks())
+    documented = sum(len(gen_docs().parse_check_doc(inspect.getdoc(c.func) or "").verdicts) for c in _checks())
     assert len(items) >= documented
     section = html.split('id="tls-provider"', 1)[1].split("<h3", 1)[0]
     assert "<code>network.ca_bundle</code>" in section and "<strong>Fix:</strong>" in section
