@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,19 +106,23 @@ def test_a_check_that_cannot_finish_makes_the_doctor_exit_3(tmp_path: Path) -> N
     assert "boom from a plugin" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
-def _wait_for_request(fake: OpenAIFake, path: str, process: subprocess.Popen[str]) -> None:
-    """Until the fake has the request: from then on the process is waiting for the reply."""
-    while not any(path in request.path for request in fake.requests):
+def _wait_for_request(fake: OpenAIFake, path: str, key: str, process: subprocess.Popen[str]) -> None:
+    """Until the fake has this process's request (its own key: nothing another process sent counts): from
+    then on the process is waiting for the reply."""
+    while not any(path in request.path and request.headers.get("authorization") == f"Bearer {key}"
+                  for request in fake.requests):
         assert process.poll() is None, process.communicate()
         time.sleep(0.02)
 
 
 def _interrupt(fake: OpenAIFake, path: str, *args: str) -> tuple[int, str]:
+    key = f"test-key-{uuid.uuid4().hex[:12]}"
+    fake.api_key = key
     process = subprocess.Popen([sys.executable, "-m", "perspt_doctor", *args], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, **openai_env(fake)})
+                               env={**os.environ, **openai_env(fake, key)})
     try:
-        _wait_for_request(fake, path, process)
+        _wait_for_request(fake, path, key, process)
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=60)
     finally:
