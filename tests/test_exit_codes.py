@@ -18,6 +18,7 @@ import pytest
 
 from perspt_doctor.errors import ExitCode
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
+from tests.foreground import foreground
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def _wait_for_request(fake: OpenAIFake, path: str, key: str, process: subprocess
 def _interrupt(fake: OpenAIFake, path: str, *args: str) -> tuple[int, str]:
     key = f"test-key-{uuid.uuid4().hex[:12]}"
     fake.api_key = key
-    process = subprocess.Popen([sys.executable, "-m", "perspt_doctor", *args], stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(foreground(sys.executable, "-m", "perspt_doctor", *args), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, **openai_env(fake, key)})
     try:

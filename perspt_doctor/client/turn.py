@@ -63,7 +63,11 @@ _STATUS = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED, "SIGH
 def cancel_on_signals(task: asyncio.Task[Any] | None = None) -> Iterator[Callable[[], int | None]]:
     """While inside, SIGINT (Ctrl+C), SIGTERM and SIGHUP cancel `task` (the current one by default)
     instead of killing the process, so the partial reply is saved. Yields a function that returns the
-    number of the first signal that came, or None."""
+    number of the first signal that came, or None.
+
+    A signal this process was started with ignored stays ignored: `nohup perspt -q ...` must outlive the
+    terminal, and a shell script starts its background commands with Ctrl+C ignored so that it reaches
+    only the script."""
     loop = asyncio.get_running_loop()
     target = task or asyncio.current_task()
     received: list[int] = []
@@ -76,7 +80,8 @@ def cancel_on_signals(task: asyncio.Task[Any] | None = None) -> Iterator[Callabl
     previous: dict[int, Any] = {}
     try:
         for signum in STOP_SIGNALS:
-            previous[signum] = signal.signal(signum, handler)
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
     except ValueError:  # not the main thread
         yield lambda: received[0] if received else None
         return

@@ -22,7 +22,9 @@ class PtyScreen:
         self.screen.write_process_input = self._answer  # type: ignore[method-assign]
         self.stream = pyte.ByteStream(self.screen)
         self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child
+        if self.pid == 0:  # the child: a terminal's foreground command (tests/foreground.py says why)
+            for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_DFL)
             os.execve(argv[0], argv, {**env, "COLUMNS": str(columns), "LINES": str(lines)})
         self._resize(columns, lines)
         self.status: int | None = None

@@ -19,6 +19,7 @@ from perspt_doctor.providers.errors import RateLimitError, ServerError
 from perspt_doctor.providers.retry import RetryWait
 from tests.client.clirun import chat_bodies, openai_env, perspt
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
+from tests.foreground import foreground
 
 REPLY = "Hello! How can I help you today?"
 
@@ -79,7 +80,7 @@ def test_the_line_names_the_reason() -> None:
 
 def test_ctrl_c_during_the_wait_cancels_it(fake: OpenAIFake) -> None:
     fake.fail("rate_limit", retry_after=30)
-    proc = subprocess.Popen([sys.executable, "-m", "perspt_doctor", "-q", "hi"], stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(foreground(sys.executable, "-m", "perspt_doctor", "-q", "hi"), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **openai_env(fake)})
     try:

@@ -21,6 +21,7 @@ import pytest
 
 from tests.fakes.openai_fake import OpenAIFake
 from tests.fakes.server import sse
+from tests.foreground import foreground
 from tests.reliability.clienv import Home, make_home, perspt
 
 STARTUP_SLACK = 20.0
@@ -37,6 +38,21 @@ class EndlessFake(OpenAIFake):
         while True:
             yield sse(self._chunk(model, {"content": " tok"}))
             time.sleep(self.interval)
+
+
+class SlowFake(OpenAIFake):
+    """Streams `count` tokens (` t1` ... ` tN`), one every `interval` seconds, then ends the reply."""
+
+    interval = 0.1
+    count = 20
+
+    def _events(self, model: str, include_usage: bool) -> Iterator[bytes]:
+        yield sse(self._chunk(model, {"role": "assistant", "content": ""}))
+        for n in range(1, self.count + 1):
+            yield sse(self._chunk(model, {"content": f" t{n}"}))
+            time.sleep(self.interval)
+        yield sse(self._chunk(model, {}, "stop"))
+        yield b"data: [DONE]\n\n"
 
 
 @pytest.fixture()
@@ -128,7 +144,7 @@ def test_a_steady_reply_within_the_limit_is_untouched(home: Home, normal: OpenAI
 def test_a_signal_in_the_middle_of_a_reply_keeps_the_partial_reply(home: Home, endless: EndlessFake,
                                                                    signum: int) -> None:
     config = _config(home, endless.base_url, reply_timeout=600)
-    proc = subprocess.Popen([sys.executable, "-m", "perspt_doctor", "--config", config, "-q", "Hello"],
+    proc = subprocess.Popen(foreground(sys.executable, "-m", "perspt_doctor", "--config", config, "-q", "Hello"),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=home.env, cwd=home.root)
     try:
         assert proc.stdout is not None
@@ -162,3 +178,36 @@ def _read_until(stream: Any, marker: bytes, bound: float) -> bytes:
             got += chunk
     selector.close()
     return got
+
+
+@pytest.mark.parametrize(("start", "signum"),
+                         [(("nohup",), signal.SIGHUP), (("env", "--ignore-signal=INT"), signal.SIGINT)],
+                         ids=["nohup-SIGHUP", "background-job-SIGINT"])
+def test_a_signal_ignored_at_start_stays_ignored_during_a_reply(home: Home, start: tuple[str, ...],
+                                                                signum: int) -> None:
+    """`nohup perspt -q ...` outlives the terminal; a script's background command (started with Ctrl+C
+    ignored, as shells do) is not stopped by the Ctrl+C meant for the script. The reply goes on to its end."""
+    fake = SlowFake()
+    fake.start()
+    try:
+        config = _config(home, fake.base_url, reply_timeout=600)
+        proc = subprocess.Popen([*start, sys.executable, "-m", "perspt_doctor", "--config", config, "-q", "Hello"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=home.env, cwd=home.root)
+        try:
+            assert proc.stdout is not None
+            received = _read_until(proc.stdout, b"t1", bound=STARTUP_SLACK)
+            assert b"t1" in received, "the reply never started"
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=STARTUP_SLACK)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    finally:
+        fake.stop()
+    assert proc.returncode == 0, (proc.returncode, err)
+    shown = (received + out).split()
+    assert shown == [f"t{n}".encode() for n in range(1, SlowFake.count + 1)], shown
+    assert b"interrupted" not in err and b"stopped by" not in err, err
+    assert _last_assistant(home)["status"] != "error"
