@@ -144,25 +144,32 @@ def test_a_steady_reply_within_the_limit_is_untouched(home: Home, normal: OpenAI
 def test_a_signal_in_the_middle_of_a_reply_keeps_the_partial_reply(home: Home, endless: EndlessFake,
                                                                    signum: int) -> None:
     config = _config(home, endless.base_url, reply_timeout=600)
-    proc = subprocess.Popen(foreground(sys.executable, "-m", "perspt_doctor", "--config", config, "-q", "Hello"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=home.env, cwd=home.root)
+    code, shown, err = _signal_mid_reply(home, foreground(sys.executable, "-m", "perspt_doctor", "--config", config,
+                                                          "-q", "Hello"), b"tok", signum)
+    assert code == 128 + signum, (code, err)
+    assert b"partial reply is kept" in err, err
+    assert b"Traceback" not in err
+    kept = _last_assistant(home)
+    assert kept["status"] == "interrupted"
+    assert kept["content"].strip().startswith("tok")
+    assert kept["content"].strip() == shown.decode().strip()
+
+
+def _signal_mid_reply(home: Home, argv: list[str], marker: bytes, signum: int) -> tuple[int, bytes, bytes]:
+    """Run `argv`, send `signum` once `marker` is on its stdout: (exit status, all of stdout, stderr)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=home.env, cwd=home.root)
     try:
         assert proc.stdout is not None
-        received = _read_until(proc.stdout, b"tok", bound=STARTUP_SLACK)
-        assert b"tok" in received, "the reply never started"
+        received = _read_until(proc.stdout, marker, bound=STARTUP_SLACK)
+        assert marker in received, "the reply never started"
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=STARTUP_SLACK)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 128 + signum, (proc.returncode, err)
-    assert b"partial reply is kept" in err, err
-    assert b"Traceback" not in err
-    kept = _last_assistant(home)
-    assert kept["status"] == "interrupted"
-    assert kept["content"].strip().startswith("tok")
-    assert kept["content"].strip() == (received + out).decode().strip()
+    return proc.returncode, received + out, err
 
 
 def _read_until(stream: Any, marker: bytes, bound: float) -> bytes:
@@ -191,23 +198,11 @@ def test_a_signal_ignored_at_start_stays_ignored_during_a_reply(home: Home, star
     fake.start()
     try:
         config = _config(home, fake.base_url, reply_timeout=600)
-        proc = subprocess.Popen([*start, sys.executable, "-m", "perspt_doctor", "--config", config, "-q", "Hello"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env=home.env, cwd=home.root)
-        try:
-            assert proc.stdout is not None
-            received = _read_until(proc.stdout, b"t1", bound=STARTUP_SLACK)
-            assert b"t1" in received, "the reply never started"
-            proc.send_signal(signum)
-            out, err = proc.communicate(timeout=STARTUP_SLACK)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        code, shown, err = _signal_mid_reply(home, [*start, sys.executable, "-m", "perspt_doctor", "--config", config,
+                                                    "-q", "Hello"], b"t1", signum)
     finally:
         fake.stop()
-    assert proc.returncode == 0, (proc.returncode, err)
-    shown = (received + out).split()
-    assert shown == [f"t{n}".encode() for n in range(1, SlowFake.count + 1)], shown
+    assert code == 0, (code, err)
+    assert shown.split() == [f"t{n}".encode() for n in range(1, SlowFake.count + 1)], shown
     assert b"interrupted" not in err and b"stopped by" not in err, err
     assert _last_assistant(home)["status"] != "error"
