@@ -1,7 +1,8 @@
 """Start-up time of the `perspt` command: median wall time of `perspt --version` and `perspt --help`
 next to `python -c pass` (the floor no Python program can beat), and of a one-shot `perspt -q` against
 a loopback OpenAI-compatible fake that answers at once, next to its floor in the same run (`python -c`
-importing httpx and sending the same request). `perspt -q` runs from a clean `pip install .` (the venv
+importing httpx and sending the same request; and the same with asyncio and `httpx.AsyncClient`, as
+perspt's client is asynchronous). `perspt -q` runs from a clean `pip install .` (the venv
 doctor_offline.py builds), as a user runs it; `--version` and `--help` from this venv. A figure, not a
 test.
 
@@ -74,6 +75,18 @@ print(reply.json()["choices"][0]["message"]["content"])
 """
 
 
+_BARE_ASYNC_REQUEST = """import sys
+sys.modules["httpx._main"] = None  # as perspt does: httpx's own command line is not imported
+import asyncio, httpx
+async def main():
+    async with httpx.AsyncClient() as client:
+        reply = await client.post(sys.argv[1] + "/chat/completions", headers={"Authorization": "Bearer test-key"},
+                                  json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+        print(reply.json()["choices"][0]["message"]["content"])
+asyncio.run(main())
+"""
+
+
 def one_shot(perspt: list[str], runs: int, python: str = sys.executable) -> None:
     """`perspt -q` against the OpenAI fake on loopback (it answers at once), beside a bare httpx request."""
     root = Path(__file__).resolve().parents[1]
@@ -88,17 +101,18 @@ def one_shot(perspt: list[str], runs: int, python: str = sys.executable) -> None
             if name.endswith(("_PROXY", "_proxy")):
                 env[name] = ""
         rows = [("floor: python, httpx, one request", [python, "-c", _BARE_REQUEST, fake.base_url]),
+                ("the same, asynchronous", [python, "-c", _BARE_ASYNC_REQUEST, fake.base_url]),
                 ("perspt -q hi", [*perspt, "-q", "hi"])]
         results = {}
         for name, command in rows:
             results[name] = _median_ms(command, runs, env)
             median, best, cpu = results[name]
             print(f"{name:<36} {median:>10.1f} {best:>8.1f} {cpu:>8.1f}")
-    floor = results[rows[0][0]]
-    median, _best, cpu = results[rows[1][0]]
+    floor, async_floor, (median, _best, cpu) = (results[name] for name, _command in rows)
     goal("perspt -q (loopback, answers at once) median", median / 1000, "s", 0.35,
          note=f"CPU {cpu / 1000:.2f} s; floor (python + httpx + one request) {floor[0] / 1000:.2f} s wall, "
-              f"{floor[2] / 1000:.2f} s CPU; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+              f"{floor[2] / 1000:.2f} s CPU; asynchronous (asyncio, httpx.AsyncClient) {async_floor[0] / 1000:.2f} s "
+              f"wall; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 def main() -> None:
