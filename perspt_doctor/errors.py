@@ -77,3 +77,13 @@ class TransportError(PersptError):
 
 class ProviderError(PersptError):
     """A provider answered with an error, or could not be reached."""
+
+
+def machine_write_error(exc: OSError) -> str | None:
+    """The line for a failed write that the machine caused, not perspt: a full disk or quota, a file
+    grown past its limit, a failing device. None for any other OSError."""
+    import errno
+
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+        return None
+    return f"could not write {exc.filename or 'the output'}: {exc.strerror or exc}"

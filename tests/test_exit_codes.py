@@ -3,6 +3,7 @@ its own process: the code, the one-line message, and no traceback unless --debug
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -194,3 +195,36 @@ def test_every_layers_error_is_under_the_one_base() -> None:
         "ProviderError": 1, "RateLimitError": 1, "UnknownProviderError": 2, "UnknownPattern": 2,
         "ReportFormatError": 2, "HistoryError": 1}
     assert errors.UserError is errors.PersptError
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",), ("doctor", "--offline"), ("doctor", "--offline", "--json"),
+                                  ("explain", "api-keys"), ("config", "show"), ("history", "list")],
+                         ids=" ".join)
+def test_output_to_a_full_disk_is_one_error_line_for_every_command(args: tuple[str, ...], tmp_path: Path) -> None:
+    """A failed write to stdout is the machine's doing, not a bug of perspt's: one line, exit 1, never the
+    internal error (70) nor a traceback; and the doctor does not lose its report without a word."""
+    from tests.infra.home import home_env
+
+    with open("/dev/full", "wb") as full:
+        ran = subprocess.run([sys.executable, "-m", "perspt_doctor", *args], stdin=subprocess.DEVNULL, stdout=full,
+                             stderr=subprocess.PIPE, text=True, timeout=90, env=home_env(tmp_path))
+    assert ran.returncode == ExitCode.FAILURE, ran.stderr
+    assert ran.stderr.splitlines()[-1:] == ["Error: could not write the output: No space left on device"], ran.stderr
+    assert "Traceback" not in ran.stderr and "Exception ignored" not in ran.stderr
+
+
+@pytest.mark.parametrize(("error", "line"), [
+    (OSError(errno.ENOSPC, "No space left on device"), "could not write the output: No space left on device"),
+    (OSError(errno.EDQUOT, "Disk quota exceeded", "/home/u/.local/state/perspt/log/perspt.log"),
+     "could not write /home/u/.local/state/perspt/log/perspt.log: Disk quota exceeded"),
+    (OSError(errno.EFBIG, "File too large"), "could not write the output: File too large"),
+    (OSError(errno.EIO, "Input/output error"), "could not write the output: Input/output error"),
+    (OSError(errno.EACCES, "Permission denied"), None),
+    (FileNotFoundError(errno.ENOENT, "No such file or directory"), None),
+    (OSError("no errno at all"), None),
+], ids=["ENOSPC", "EDQUOT-with-file", "EFBIG", "EIO", "EACCES", "ENOENT", "no-errno"])
+def test_only_the_machines_write_failures_are_called_that(error: OSError, line: str | None) -> None:
+    """Anything else stays what it is: an internal error with a traceback under --debug."""
+    from perspt_doctor.errors import machine_write_error
+
+    assert machine_write_error(error) == line

@@ -207,9 +207,16 @@ def _report_stream() -> Any:
     sys.stdout = sys.stderr
     try:
         yield out
-    finally:
+    except BaseException:
         with contextlib.suppress(OSError, ValueError):
             out.flush()
+        raise
+    try:
+        out.flush()
+    except OSError:  # a report that could not be written (a full disk, a closed pipe) is an error, not lost quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())  # so nothing is written again at exit
+        raise
 
 
 def _finish(settings: Settings, run: DoctorRun, *, as_json: bool, verbose: bool, strict: bool, show_diff: bool,

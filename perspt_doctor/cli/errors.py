@@ -8,7 +8,7 @@ import sys
 import traceback
 from typing import Any, NoReturn
 
-from perspt_doctor.errors import ExitCode, PersptError
+from perspt_doctor.errors import ExitCode, PersptError, machine_write_error
 
 
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
@@ -68,6 +68,10 @@ def run_guarded(command: Any, args: list[str]) -> NoReturn:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if debug:
             _emit(traceback.format_exc())
+        if isinstance(exc, OSError) and (line := machine_write_error(exc)):
+            _emit(f"Error: {line}")
+            _quiet_broken_pipe()  # what is still buffered for stdout is not written again at exit
+            raise SystemExit(ExitCode.FAILURE) from None
         if isinstance(exc, ImportError):
             _broken_python(exc)
         _emit(f"Error: internal error: {type(exc).__name__}: {exc}")

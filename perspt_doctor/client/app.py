@@ -119,6 +119,11 @@ async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
     from perspt_doctor.client.turn import run_turn
 
     stream = out or sys.stdout
+    if stream is None:  # started with its standard output closed (`perspt -q ... >&-`)
+        from perspt_doctor.errors import UserError
+
+        raise UserError("standard output is closed: the reply would have nowhere to go, so it was not asked for",
+                        hint="send the output to a terminal, a file or a pipe (`> reply.txt`)")
     tty = stream.isatty()
     sink: Sink = make_sink(stream, markdown=tty and session.streaming) if (session.streaming or not tty) \
         else BufferedMarkdown(stream)

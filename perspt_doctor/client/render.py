@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.textsafe import printable
@@ -37,6 +38,36 @@ class Sink(Protocol):
 
     def finish(self) -> None:
         """The reply is over (complete or not): show everything that arrived."""
+
+
+class OutputLost(Exception):
+    """Showing the reply failed: its reader went away (`perspt -q ... | head`) or the output cannot take
+    it (a full disk). Not the provider's failure: no fallback, no retry; what arrived is kept."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def feeding(sink: Sink) -> Callable[[str], None]:
+    """`sink.feed`, with a failure to write raised as OutputLost."""
+    feed = sink.feed
+
+    def guarded(text: str) -> None:
+        try:
+            feed(text)
+        except OSError as exc:
+            raise OutputLost(exc) from exc
+
+    return guarded
+
+
+def finish(sink: Sink) -> None:
+    """`sink.finish()`, with a failure to write raised as OutputLost."""
+    try:
+        sink.finish()
+    except OSError as exc:
+        raise OutputLost(exc) from exc
 
 
 class PlainSink:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Cooldown, FallbackRoute, build_routes, default_model
-from perspt_doctor.client.render import Sink
+from perspt_doctor.client.render import OutputLost, Sink, feeding
 from perspt_doctor.client.request_log import endpoint_of, log_failure
 from perspt_doctor.client.roles import Role
 from perspt_doctor.client.usage import UsageTotals
@@ -197,7 +197,7 @@ class ChatSession:
             started = time.monotonic()
             try:
                 usage = await self._run(route, sink, pieces)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, OutputLost):
                 self._finish(TurnResult("".join(pieces), "interrupted", route, skipped=result.skipped))
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure is described, none swallowed
@@ -243,15 +243,15 @@ class ChatSession:
         request: ChatRequest = self.conversation.request(route.model, self.sampling)
         from perspt_doctor.redact import StreamRedactor, redact_known
 
+        feed = feeding(sink)
         if not self.streaming:
             response = await adapter.chat(request)
             text = redact_known(response.text)
             pieces.append(text)
-            sink.feed(text)
+            feed(text)
             return response.usage
         usage: Usage | None = None
         append = pieces.append
-        feed = sink.feed
         # A reply that echoes a known key (one the user set, or one of its encodings) shows and keeps
         # [REDACTED] instead; a key split across chunks is caught by holding back a possible start.
         guard = StreamRedactor()
@@ -266,15 +266,17 @@ class ChatSession:
                 if chunk.usage is not None:
                     usage = chunk.usage
         finally:
-            rest = guard.flush()
-            if rest:
-                append(rest)
-                feed(rest)
-            # Cancelled or failed: close the response now, so the connection stops at once.
-            close = getattr(stream, "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(asyncio.wait_for(close(), timeout=5))
+            try:
+                rest = guard.flush()
+                if rest:
+                    append(rest)
+                    feed(rest)
+            finally:
+                # Cancelled or failed: close the response now, so the connection stops at once.
+                close = getattr(stream, "aclose", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(asyncio.wait_for(close(), timeout=5))
         return usage
 
     async def _describe(self, exc: BaseException, route: FallbackRoute) -> Failure:

@@ -22,26 +22,31 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
     """Ask `text`, feeding the reply to `sink`. Returns OK, FAILURE (the failure is reported on stderr),
     or the signal's status when Ctrl+C, SIGTERM or SIGHUP stopped the reply (INTERRUPTED, TERMINATED,
     HANGUP): `on_interrupt` gets the word for it ("interrupted", "stopped by SIGTERM") and the partial
-    reply is kept in the history."""
+    reply is kept in the history. A reply that cannot be shown (its reader went away, a full disk) stops
+    at once, is kept, and raises `output_error`."""
+    from perspt_doctor.client.render import OutputLost, finish
     from perspt_doctor.client.session import TurnFailed
 
-    with cancel_on_signals() as received, no_echo():
-        try:
-            await session.ask(text, sink)
-        except asyncio.CancelledError:
-            signum = received()
-            if signum is None:
-                raise
-            uncancel_current()
-            sink.finish()
-            code, word = stopped_by(signum)
-            on_interrupt(word)
-            return code
-        except TurnFailed as exc:
-            sink.finish()
-            report_failure(exc, debug=debug)
-            return ExitCode.FAILURE
-    sink.finish()
+    try:
+        with cancel_on_signals() as received, no_echo():
+            try:
+                await session.ask(text, sink)
+            except asyncio.CancelledError:
+                signum = received()
+                if signum is None:
+                    raise
+                uncancel_current()
+                finish(sink)
+                code, word = stopped_by(signum)
+                on_interrupt(word)
+                return code
+            except TurnFailed as exc:
+                finish(sink)
+                report_failure(exc, debug=debug)
+                return ExitCode.FAILURE
+        finish(sink)
+    except OutputLost as lost:
+        raise output_error(lost.error) from None
     session.say_pending()
     if session.show_usage and session.last is not None:
         from perspt_doctor.client.usage import reply_line
@@ -50,6 +55,18 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
         sys.stderr.write(f"perspt: {reply_line(session.last.usage, provider)}\n")
         sys.stderr.flush()
     return ExitCode.OK
+
+
+def output_error(error: OSError) -> Exception:
+    """What a failure to show the reply becomes: the reader going away (a closed pipe) is the quiet end
+    every command gets (`run_guarded`); anything else is one error line. The partial reply is kept."""
+    if isinstance(error, BrokenPipeError):
+        return error
+    from perspt_doctor.errors import PersptError
+
+    reason = error.strerror or str(error)
+    return PersptError(f"could not write the reply to standard output: {reason}",
+                       hint="what arrived is kept in the history: `perspt history show last`")
 
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))

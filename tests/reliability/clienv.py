@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.infra.home import home_env
 
@@ -62,3 +64,12 @@ def perspt(home: Home, *args: str, stdin: str = "", env: dict[str, str] | None =
     done = subprocess.run([sys.executable, "-m", "perspt_doctor", *args], input=stdin, capture_output=True,
                           text=True, timeout=timeout, env={**home.env, **(env or {})}, cwd=cwd or home.root)
     return Ran(tuple(args), done.returncode, done.stdout, done.stderr, time.monotonic() - started)
+
+
+def last_reply(home: Home) -> dict[str, Any]:
+    """The last message of the last conversation in the history, which must be the assistant's."""
+    shown = perspt(home, "history", "show", "--json", "last")
+    assert shown.returncode == 0, shown.stderr
+    messages = json.loads(shown.stdout)["conversations"][0]["messages"]
+    assert messages[-1]["role"] == "assistant", messages[-1]
+    return dict(messages[-1])

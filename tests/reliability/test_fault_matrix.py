@@ -21,7 +21,7 @@ from tests.fakes.gemini_fake import gemini_fake
 from tests.fakes.ollama_fake import ollama_fake
 from tests.fakes.openai_fake import openai_fake
 from tests.fakes.server import FakeServer
-from tests.reliability.clienv import Home, make_home, perspt
+from tests.reliability.clienv import Home, last_reply, make_home, perspt
 
 TIMEOUT = 2.0
 """`timeout` and `stream_timeout` in the config: the drip fault must be cut near it."""
@@ -73,14 +73,6 @@ def fake(request: pytest.FixtureRequest) -> Iterator[tuple[str, FakeServer, str,
         yield request.param, server, provider, model
 
 
-def _last_assistant(home: Home) -> dict[str, Any]:
-    shown = perspt(home, "history", "show", "--json", "last")
-    assert shown.returncode == 0, shown.stderr
-    messages = json.loads(shown.stdout)["conversations"][0]["messages"]
-    assert messages[-1]["role"] == "assistant"
-    return dict(messages[-1])
-
-
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_client_one_shot_under_each_fault(home: Home, fake: tuple[str, FakeServer, str, str], fault: str) -> None:
     name, server, provider, model = fake
@@ -100,7 +92,7 @@ def test_client_one_shot_under_each_fault(home: Home, fake: tuple[str, FakeServe
         assert ran.stdout.strip(), "the text that came before the fault was not printed"
         assert ran.stdout.strip() in server.reply
         assert "partial reply is kept" in ran.stderr
-        kept = _last_assistant(home)
+        kept = last_reply(home)
         assert kept["status"] == "error" and kept["content"].strip() == ran.stdout.strip()
 
 

@@ -20,39 +20,12 @@ from typing import Any
 import pytest
 
 from tests.fakes.openai_fake import OpenAIFake
-from tests.fakes.server import sse
+from tests.fakes.slow_streams import EndlessFake, SlowFake
 from tests.foreground import foreground
-from tests.reliability.clienv import Home, make_home, perspt
+from tests.reliability.clienv import Home, last_reply, make_home, perspt
 
 STARTUP_SLACK = 20.0
 """Interpreter start-up and the error path on a loaded machine."""
-
-
-class EndlessFake(OpenAIFake):
-    """Streams ` tok` every `interval` seconds and never ends."""
-
-    interval = 0.02
-
-    def _events(self, model: str, include_usage: bool) -> Iterator[bytes]:
-        yield sse(self._chunk(model, {"role": "assistant", "content": ""}))
-        while True:
-            yield sse(self._chunk(model, {"content": " tok"}))
-            time.sleep(self.interval)
-
-
-class SlowFake(OpenAIFake):
-    """Streams `count` tokens (` t1` ... ` tN`), one every `interval` seconds, then ends the reply."""
-
-    interval = 0.1
-    count = 20
-
-    def _events(self, model: str, include_usage: bool) -> Iterator[bytes]:
-        yield sse(self._chunk(model, {"role": "assistant", "content": ""}))
-        for n in range(1, self.count + 1):
-            yield sse(self._chunk(model, {"content": f" t{n}"}))
-            time.sleep(self.interval)
-        yield sse(self._chunk(model, {}, "stop"))
-        yield b"data: [DONE]\n\n"
 
 
 @pytest.fixture()
@@ -89,12 +62,6 @@ def _config(home: Home, base_url: str, **network: Any) -> str:
     return str(path)
 
 
-def _last_assistant(home: Home) -> dict[str, Any]:
-    shown = perspt(home, "history", "show", "--json", "last")
-    assert shown.returncode == 0, shown.stderr
-    return dict(json.loads(shown.stdout)["conversations"][0]["messages"][-1])
-
-
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("Error")]
 
@@ -108,7 +75,7 @@ def test_an_endless_stream_is_cut_at_the_reply_timeout_and_what_came_is_kept(hom
     assert len(errors) == 1 and "network.reply_timeout" in errors[0], ran.stderr
     assert "Traceback" not in ran.stderr
     assert ran.stdout.strip().startswith("tok")
-    kept = _last_assistant(home)
+    kept = last_reply(home)
     assert kept["status"] == "error" and kept["content"].strip() == ran.stdout.strip()
 
 
@@ -149,7 +116,7 @@ def test_a_signal_in_the_middle_of_a_reply_keeps_the_partial_reply(home: Home, e
     assert code == 128 + signum, (code, err)
     assert b"partial reply is kept" in err, err
     assert b"Traceback" not in err
-    kept = _last_assistant(home)
+    kept = last_reply(home)
     assert kept["status"] == "interrupted"
     assert kept["content"].strip().startswith("tok")
     assert kept["content"].strip() == shown.decode().strip()
@@ -205,4 +172,4 @@ def test_a_signal_ignored_at_start_stays_ignored_during_a_reply(home: Home, star
     assert code == 0, (code, err)
     assert shown.split() == [f"t{n}".encode() for n in range(1, SlowFake.count + 1)], shown
     assert b"interrupted" not in err and b"stopped by" not in err, err
-    assert _last_assistant(home)["status"] != "error"
+    assert last_reply(home)["status"] != "error"
