@@ -115,7 +115,7 @@ def check_key(session: ChatSession) -> None:
 
 async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
                    out: IO[str] | None = None) -> int:
-    from perspt_doctor.client.render import BufferedMarkdown, Sink, make_sink
+    from perspt_doctor.client.render import BufferedMarkdown, Sink, make_sink, reply_stream
     from perspt_doctor.client.turn import run_turn
 
     stream = out or sys.stdout
@@ -124,6 +124,7 @@ async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
 
         raise UserError("standard output is closed: the reply would have nowhere to go, so it was not asked for",
                         hint="send the output to a terminal, a file or a pipe (`> reply.txt`)")
+    stream = reply_stream(stream)
     tty = stream.isatty()
     sink: Sink = make_sink(stream, markdown=tty and session.streaming) if (session.streaming or not tty) \
         else BufferedMarkdown(stream)

@@ -49,6 +49,28 @@ class OutputLost(Exception):
         self.error = error
 
 
+def reply_stream(stream: IO[str]) -> IO[str]:
+    """`stream`, made able to show any reply. An ASCII-only standard output is a misconfigured locale
+    (`LANG=C` without Python's UTF-8 coercion, `PYTHONIOENCODING=ascii`): the reply is written in UTF-8, as
+    click writes every other command's output. Any other encoding shows what it cannot encode as `?`
+    rather than failing the turn."""
+    import codecs
+
+    reconfigure = getattr(stream, "reconfigure", None)
+    encoding = getattr(stream, "encoding", None)
+    if reconfigure is None or not encoding:
+        return stream
+    try:
+        ascii_only = codecs.lookup(encoding).name == "ascii"
+    except LookupError:
+        return stream
+    if ascii_only:
+        reconfigure(encoding="utf-8", errors="replace")
+    elif getattr(stream, "errors", "strict") == "strict":
+        reconfigure(errors="replace")
+    return stream
+
+
 def feeding(sink: Sink) -> Callable[[str], None]:
     """`sink.feed`, with a failure to write raised as OutputLost."""
     feed = sink.feed

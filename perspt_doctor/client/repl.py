@@ -91,8 +91,9 @@ async def repl_loop(session: ChatSession, *, debug: bool = False) -> int:
     from rich.console import Console
 
     from perspt_doctor._version import __version__
+    from perspt_doctor.client.render import reply_stream
 
-    console = Console(highlight=False)
+    console = Console(file=reply_stream(sys.stdout), highlight=False)
     screen = RichScreen(console, Console(stderr=True, highlight=False))
     prompt = _prompt_session(session)
     screen.info(f"perspt {__version__} · {session.provider} · {session.model}\n"
