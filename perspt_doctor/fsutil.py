@@ -19,6 +19,10 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
+_STREAMS = ("a FIFO (named pipe)", "a character device", "a socket")
+"""What `read_user_file(streams=True)` reads as it comes."""
+
+
 class UserFileError(OSError):
     """A file the user named cannot be read as one: `reason` is one line ("it is a FIFO (named pipe),
     not a regular file"); `code` is one of not-found, is-directory, not-regular, too-large, permission,
@@ -39,13 +43,15 @@ def not_regular(mode: int) -> str | None:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def read_user_file(path: Path | str, limit: int) -> bytes:
+def read_user_file(path: Path | str, limit: int, *, streams: bool = False) -> bytes:
     """The bytes of the regular file at `path`, at most `limit` of them, or UserFileError.
 
     Every file a user names (config, a report to triage, a history export, ...) is read through here:
     it opens without blocking (a FIFO at the path would otherwise wait for a writer forever), refuses
     what is not a regular file (/dev/zero, a FIFO, a directory), and counts the bytes it actually
-    reads, never trusting `st_size`.
+    reads, never trusting `st_size`. With `streams`, a pipe or a character device is read too, as far as
+    the limit (`-f <(git diff)`, `-f /dev/stdin`): /dev/zero is then too large, not a hang, and a FIFO
+    nobody writes to is empty.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -62,8 +68,10 @@ def read_user_file(path: Path | str, limit: int) -> bytes:
         kind = not_regular(os.fstat(fd).st_mode)
         if kind == "a directory":
             raise UserFileError("it is a directory, not a file", "is-directory")
-        if kind is not None:
+        if kind is not None and not (streams and kind in _STREAMS):
             raise UserFileError(f"it is {kind}, not a regular file", "not-regular")
+        if kind is not None:
+            os.set_blocking(fd, True)  # opened without blocking; a stream is then read as it comes
         chunks: list[bytes] = []
         total = 0
         while True:

@@ -19,18 +19,19 @@ def read_files(paths: Sequence[str]) -> str:
 
 
 def _block(path: Path) -> str:
+    from perspt_doctor.fsutil import UserFileError, read_user_file
+
     try:
-        size = path.stat().st_size
-        if path.is_dir():
-            raise UsageError(f"-f {path}: is a directory, not a file")
-        if size > MAX_FILE_BYTES:
-            raise UsageError(f"-f {path}: {size} bytes is more than the {MAX_FILE_BYTES // 1024} KiB a file may add "
-                             "to the prompt", hint="pass the part that matters (head, grep, sed -n) through stdin")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"-f {path}: no such file") from None
-    except OSError as exc:
-        raise UsageError(f"-f {path}: cannot read it ({exc.strerror or exc})") from None
+        data = read_user_file(path, MAX_FILE_BYTES, streams=True)
+    except UserFileError as exc:
+        if exc.code == "not-found":
+            raise UsageError(f"-f {path}: no such file") from None
+        if exc.code == "is-directory":
+            raise UsageError(f"-f {path}: is a directory, not a file") from None
+        if exc.code == "too-large":
+            raise UsageError(f"-f {path}: more than the {MAX_FILE_BYTES // 1024} KiB a file may add to the prompt",
+                             hint="pass the part that matters (head, grep, sed -n) through stdin") from None
+        raise UsageError(f"-f {path}: cannot read it ({exc.reason})") from None
     if b"\x00" in data[:8192]:
         raise UsageError(f"-f {path}: looks like a binary file; only text can go into the prompt")
     try:
