@@ -150,14 +150,27 @@ def write_target(path: Path) -> Path:
     return Path(os.path.realpath(path)) if os.path.islink(path) else path
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, backup: bool = True) -> Path | None:
+def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, backup: bool = True,
+                 streams: bool = False) -> Path | None:
     """Write `data` to `path` so that readers see the old file or the new one, never a mix.
 
     A symlink at `path` is followed (see `write_target`). Returns the backup's path when an existing file
-    was backed up first.
+    was backed up first. What is at `path` is never replaced unless it is a regular file: run as root,
+    replacing `/dev/null` with a file would break the machine. With `streams`, for an output the user
+    named, a device, pipe or socket there is written into as a shell's `>` would (`-o /dev/null`,
+    `-o >(gzip > r.gz)`, `/dev/stdout`); without, it is a UserFileError.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
+    try:
+        kind = not_regular(os.stat(path).st_mode)
+    except OSError:
+        kind = None  # nothing there yet (or nothing to stat): the usual path says what is wrong
+    if kind is not None and kind != "a directory":
+        if not streams:
+            raise UserFileError(f"it is {kind}, not a regular file", "not-regular")
+        _write_stream(Path(path), data, kind)
+        return None
     path = write_target(Path(path))
     if not path.name or path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "it is a directory; name a file", str(path))
@@ -180,6 +193,23 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, back
         raise
     _fsync_dir(path.parent)
     return saved
+
+
+def _write_stream(path: Path, data: bytes, kind: str) -> None:
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a FIFO with no reader: opening it to write would wait for one forever
+            raise UserFileError(f"it is {kind} that nothing reads", "not-regular") from None
+        raise
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def make_private(path: Path) -> bool:
