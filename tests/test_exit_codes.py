@@ -215,8 +215,8 @@ def test_output_to_a_full_disk_is_one_error_line_for_every_command(args: tuple[s
 
 @pytest.mark.parametrize(("error", "line"), [
     (OSError(errno.ENOSPC, "No space left on device"), "could not write the output: No space left on device"),
-    (OSError(errno.EDQUOT, "Disk quota exceeded", "/home/u/.local/state/perspt/log/perspt.log"),
-     "could not write /home/u/.local/state/perspt/log/perspt.log: Disk quota exceeded"),
+    (OSError(errno.EDQUOT, "Disk quota exceeded", "exports/history.json"),
+     "could not write exports/history.json: Disk quota exceeded"),
     (OSError(errno.EFBIG, "File too large"), "could not write the output: File too large"),
     (OSError(errno.EIO, "Input/output error"), "could not write the output: Input/output error"),
     (OSError(errno.EACCES, "Permission denied"), None),
