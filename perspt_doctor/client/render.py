@@ -61,10 +61,12 @@ def reply_stream(stream: IO[str]) -> IO[str]:
     if reconfigure is None or not encoding:
         return stream
     try:
-        ascii_only = codecs.lookup(encoding).name == "ascii"
+        name = codecs.lookup(encoding).name
     except LookupError:
         return stream
-    if ascii_only:
+    if name.startswith("utf-"):
+        return stream  # holds every character (printable() has already replaced lone surrogates)
+    if name == "ascii":
         reconfigure(encoding="utf-8", errors="replace")
     elif getattr(stream, "errors", "strict") == "strict":
         reconfigure(errors="replace")
