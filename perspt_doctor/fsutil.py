@@ -151,14 +151,16 @@ def write_target(path: Path) -> Path:
 
 
 def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, backup: bool = True,
-                 streams: bool = False) -> Path | None:
+                 user_named: bool = False) -> Path | None:
     """Write `data` to `path` so that readers see the old file or the new one, never a mix.
 
     A symlink at `path` is followed (see `write_target`). Returns the backup's path when an existing file
     was backed up first. What is at `path` is never replaced unless it is a regular file: run as root,
-    replacing `/dev/null` with a file would break the machine. With `streams`, for an output the user
-    named, a device, pipe or socket there is written into as a shell's `>` would (`-o /dev/null`,
-    `-o >(gzip > r.gz)`, `/dev/stdout`); without, it is a UserFileError.
+    replacing `/dev/null` with a file would break the machine. A path the user named as an output
+    (`user_named`) is written as a shell's `>` would: a device, pipe or socket there is written into
+    (`-o /dev/null`, `-o >(gzip > r.gz)`, `/dev/stdout`), and a directory that does not exist is an error,
+    not created (a typo must not make directories). For perspt's own files, a special file there is a
+    UserFileError and missing directories are made.
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -167,14 +169,17 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, back
     except OSError:
         kind = None  # nothing there yet (or nothing to stat): the usual path says what is wrong
     if kind is not None and kind != "a directory":
-        if not streams:
+        if not user_named:
             raise UserFileError(f"it is {kind}, not a regular file", "not-regular")
         _write_stream(Path(path), data, kind)
         return None
     path = write_target(Path(path))
     if not path.name or path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "it is a directory; name a file", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not user_named:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"no such directory: {path.parent}", str(path))
     saved = make_backup(path) if backup else None
     if mode is None and path.exists():
         mode = path.stat().st_mode & 0o777

@@ -120,7 +120,7 @@ def export_cmd(output: str, ids: tuple[int, ...]) -> None:
 
     target = Path(output).expanduser()
     try:
-        backup = atomic_write(target, text, mode=PRIVATE_MODE, streams=True)
+        backup = atomic_write(target, text, mode=PRIVATE_MODE, user_named=True)
     except OSError as exc:
         raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     count = len(data["conversations"])

@@ -132,11 +132,11 @@ def deliver(members: Mapping[str, str], output: str | None, bundle: str | None, 
             sys.stdout.flush()
         else:
             # The user chose this file (and saw the preview): replacing it needs no backup beside it.
-            fsutil.atomic_write(target, text, mode=fsutil.PRIVATE_MODE, backup=False, streams=True)
+            fsutil.atomic_write(target, text, mode=fsutil.PRIVATE_MODE, backup=False, user_named=True)
             _err(f"Wrote {redact.redact(str(target))}: {ISSUES_HINT}.")
         if bundle:
             fsutil.atomic_write(Path(bundle), zip_bytes(members), mode=fsutil.PRIVATE_MODE, backup=False,
-                                  streams=True)
+                                  user_named=True)
             _err(f"Wrote {redact.redact(bundle)} ({', '.join(members)}).")
     except OSError as exc:
         raise UserError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None

@@ -126,7 +126,7 @@ async def cmd_save(session: ChatSession, screen: Screen, arg: str) -> None:
     text = to_markdown(entries, title="perspt conversation", provider=session.provider, model=session.model,
                        system_prompt=session.conversation.system_prompt)
     try:
-        backup = atomic_write(target, text, streams=True)
+        backup = atomic_write(target, text, user_named=True)
     except OSError as exc:
         screen.error(f"Could not save to {target}: {exc.strerror or exc}")
         return

@@ -1,9 +1,10 @@
-"""Special files where perspt writes what the user asked for (`report -o`, `history export`): a device
-or a pipe there is written into, as a shell's `>` would, and never replaced by a regular file. Run as root
-(in a container, say), replacing `/dev/null` breaks the whole machine; `perspt report -o /dev/null` did.
-The devices here are copies made with mknod in a temporary directory, so a regression cannot harm the
-real one. A FIFO nobody reads is one clear line, not a hang. Files perspt keeps for itself (the run
-records, the key file) are never written into a special file either. Subprocess timeouts are hang bounds."""
+"""Outputs the user names (`report -o`, `history export`, `/save`) are written as a shell's `>` would: a
+device or a pipe there is written into and never replaced by a regular file, and a directory that does
+not exist is an error, not created. Run as root (in a container, say), replacing `/dev/null` breaks the
+whole machine; `perspt report -o /dev/null` did. The devices here are copies made with mknod in a
+temporary directory, so a regression cannot harm the real one. A FIFO nobody reads is one clear line, not
+a hang. Files perspt keeps for itself (the run records, the key file) are never written into a special
+file either, and get the directories they need. Subprocess timeouts are hang bounds."""
 
 from __future__ import annotations
 
@@ -85,3 +86,21 @@ def test_a_file_perspt_keeps_for_itself_is_never_written_into_a_special_file(tmp
     with pytest.raises(UserFileError, match="it is a FIFO"):
         atomic_write(fifo, "{}", backup=False)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.parametrize("argv", [["report", "--offline", "-y", "-o", "{f}"], ["history", "export", "{f}"]],
+                         ids=["report", "history-export"])
+def test_an_output_in_a_directory_that_does_not_exist_makes_no_directory(home: Home, tmp_path: Path,
+                                                                          argv: list[str]) -> None:
+    """As `>` would: a typo in the path is an error, not a new directory tree."""
+    target = tmp_path / "typo" / "deeper" / "out.txt"
+    ran = perspt(home, *[a.replace("{f}", str(target)) for a in argv], timeout=HANG_BOUND)
+    assert ran.returncode == 1, ran.output
+    assert f"no such directory: {target.parent}" in ran.stderr, ran.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_perspts_own_files_get_their_directories(tmp_path: Path) -> None:
+    target = tmp_path / "state" / "runs" / "record.json"
+    atomic_write(target, "{}", backup=False)
+    assert target.read_text() == "{}"
