@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -400,17 +401,36 @@ def from_env(app: AppContext, dry_run: bool) -> None:
 
 
 # ---- setup (wizard) -------------------------------------------------------------------------
+def _ask(question: str, **options: Any) -> str:
+    """One answer. Answers may come from a pipe (a script); a pipe that ends before the question is
+    answered is a usage error, not the "Aborted." (exit 130) of a Ctrl+C nobody pressed."""
+    try:
+        return str(click.prompt(question, **options))
+    except click.exceptions.Abort:
+        if sys.stdin.isatty():
+            raise
+        raise UsageError(f"standard input ended before the question {question!r} was answered",
+                         hint="run `perspt config setup` in a terminal, or give one line per question") from None
+
+
 def _ask_provider(current: str | None) -> str:
     from perspt_doctor.settings.schema import schema_default
 
     ids = catalog.all_ids()
     echo("providers: " + ", ".join(ids))
-    while True:
-        answer = click.prompt("Provider", default=current or schema_default("provider"))
+    for attempt in range(1, PROVIDER_ATTEMPTS + 1):
+        answer = _ask("Provider", default=current or schema_default("provider"))
         try:
             return catalog.resolve_provider(answer)
         except catalog.UnknownProviderError as exc:
+            if attempt == PROVIDER_ATTEMPTS:
+                raise UsageError(f"{exc} ({attempt} answers in a row were not a provider)", hint=exc.hint) from None
             echo(f"{exc}; {exc.hint}")
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+PROVIDER_ATTEMPTS = 5
+"""Wrong answers before the set-up gives up: answers piped in (`yes nope | perspt config setup`) would
+otherwise be asked for forever."""
 
 
 @config.command("setup", help="Interactive set-up: provider, model, base URL and key (stored in the OS keyring).")
@@ -432,13 +452,13 @@ def setup(app: AppContext) -> None:
     spec = catalog.PROVIDERS[pid]
     same = catalog.canonical_id(str(data.get("provider") or "")) == pid
     model_default = app.flags.model or (data.get("model") if same else None) or spec.default_model or None
-    model = click.prompt("Model", default=model_default).strip()
+    model = _ask("Model", default=model_default).strip()
     data["provider"] = pid
     data["model"] = model
     if pid in ("ollama", "openai-compatible"):
         endpoints = data.get("provider_endpoints") if isinstance(data.get("provider_endpoints"), dict) else {}
         assert isinstance(endpoints, dict)
-        url = click.prompt("Base URL", default=endpoints.get(pid) or spec.base_url).strip()
+        url = _ask("Base URL", default=endpoints.get(pid) or spec.base_url).strip()
         endpoints[pid] = url
         data["provider_endpoints"] = endpoints
     if spec.key_required or pid == "openai-compatible":
@@ -452,7 +472,7 @@ def _setup_key(pid: str, spec: catalog.ProviderSpec, data: dict[str, Any], keyst
     from perspt_doctor.redact import mask, register_secret
 
     prompt = f"API key for {spec.display_name} (input hidden; empty keeps the current one)"
-    key = click.prompt(prompt, default="", show_default=False, hide_input=True).strip()
+    key = _ask(prompt, default="", show_default=False, hide_input=True).strip()
     if not key:
         echo("key unchanged")
         return

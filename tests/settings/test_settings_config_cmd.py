@@ -246,3 +246,23 @@ def test_an_unknown_dollar_key_is_still_unknown(perspt: Callable[..., object], t
     path.write_text(json.dumps({"$schemas": "x", "provider": "openai"}))
     result = perspt(["--config", str(path), "config", "validate"])
     assert "unknown key `$schemas`" in result.output
+
+
+def test_setup_answers_from_a_pipe_that_ends_are_a_usage_error(perspt: Callable[..., object],
+                                                               config_home: Path) -> None:
+    """Not the "Aborted." (130) of a Ctrl+C nobody pressed; nothing is written."""
+    result = perspt(["config", "setup"], input="openai\n")
+    assert result.code == 2, result.output
+    assert "Error: standard input ended before the question 'Model' was answered" in result.output
+    assert "Aborted" not in result.output
+    assert not (config_home / "config.json").exists()
+
+
+def test_setup_gives_up_after_five_answers_that_are_not_a_provider(perspt: Callable[..., object],
+                                                                   config_home: Path) -> None:
+    """`yes nope | perspt config setup` asked for ever."""
+    result = perspt(["config", "setup"], input="nope\n" * 1000)
+    assert result.code == 2, result.output
+    assert result.output.count("Provider [") == 5
+    assert "Error: unknown provider 'nope' (5 answers in a row were not a provider)" in result.output
+    assert not (config_home / "config.json").exists()
