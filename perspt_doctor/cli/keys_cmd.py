@@ -58,8 +58,22 @@ def _read_secret(spec: catalog.ProviderSpec) -> str:
         value = click.prompt(f"{spec.display_name} API key (input hidden)", hide_input=True, default="",
                              show_default=False)
     else:
-        value = sys.stdin.readline() if sys.stdin is not None else ""
+        value = _one_piped_line(sys.stdin.read(MAX_PIPED_KEY) if sys.stdin is not None else "")
     return value.strip()
+
+
+MAX_PIPED_KEY = 64 * 1024
+"""Characters of standard input looked at for a key: enough for any key, and `yes | perspt keys set` ends."""
+
+
+def _one_piped_line(text: str) -> str:
+    """The key piped in: its one non-blank line. More than one (an `.env` file whose first line is a
+    comment, two keys) is refused rather than storing the first line as the key."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) > 1:
+        raise UsageError(f"standard input holds {len(lines)} lines; a key is one line, so nothing was stored",
+                         hint='pipe the key alone: echo "$KEY" | perspt keys set PROVIDER')
+    return lines[0] if lines else ""
 
 
 def _shape_note(spec: catalog.ProviderSpec, key: str) -> str | None:

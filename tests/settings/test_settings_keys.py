@@ -37,6 +37,26 @@ def test_a_fresh_process_reads_what_was_stored(perspt: Callable[..., object]) ->
     assert result.stdout.strip() == "108", result.stderr
 
 
+@pytest.mark.parametrize("piped", [f"# my keys\nGROQ_API_KEY={KEY}\n", f"{KEY}\n{KEY[:-1]}y\n"],
+                         ids=["dotenv-file", "two-keys"])
+def test_keys_set_refuses_more_than_one_line(perspt: Callable[..., object], piped: str) -> None:
+    """Storing the first line would store a comment, or one key of two, as the key."""
+    result = perspt(["keys", "set", "groq"], input=piped)
+    assert result.code == 2, result.output
+    assert "Error: standard input holds 2 lines; a key is one line, so nothing was stored" in result.output
+    assert KEY not in result.output
+    assert keystore.get_key("groq") is None
+
+
+def test_keys_set_reads_a_key_among_blank_lines_and_stops_reading_an_endless_input(
+        perspt: Callable[..., object]) -> None:
+    assert perspt(["keys", "set", "groq"], input=f"\n\n  {KEY}\r\n\n").code == 0
+    assert keystore.get_key("groq") == KEY
+    endless = subprocess.run(["bash", "-c", 'yes | exec "$@"', "bash", sys.executable, "-m", "perspt_doctor", "keys",
+                              "set", "groq"], capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert endless.returncode == 2 and "nothing was stored" in endless.stderr, endless.stderr
+
+
 def test_keys_set_reads_stdin_and_get_masks(perspt: Callable[..., object]) -> None:
     result = perspt(["keys", "set", "groq"], input=KEY + "\n")
     assert result.code == 0, result.output
