@@ -17,6 +17,12 @@ from perspt_doctor.textsafe import json_without_lone_surrogates
 
 Event = tuple[str, str]
 
+
+def _text_decoder() -> codecs.IncrementalDecoder:
+    """Bytes of a stream to text: UTF-8, a byte order mark at its start dropped (the SSE standard says so,
+    and the first event would otherwise be lost behind it), bad bytes replaced."""
+    return codecs.getincrementaldecoder("utf-8-sig")("replace")
+
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
@@ -35,7 +41,7 @@ def loads(text: str) -> Any:
 
 class SSEDecoder:
     """Blank-line separated events; `\\n`, `\\r\\n` and `\\r` line ends; `:` comments skipped; several
-    `data:` lines joined with `\\n`; an event without data is dropped."""
+    `data:` lines joined with `\\n`; an event without data is dropped; a leading byte order mark ignored."""
 
     __slots__ = ("_buf", "_event", "_data", "_utf8")
 
@@ -43,7 +49,7 @@ class SSEDecoder:
         self._buf = ""
         self._event = ""
         self._data: str | None = None
-        self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+        self._utf8 = _text_decoder()
 
     def feed(self, chunk: bytes) -> list[Event]:
         text = self._utf8.decode(chunk)
@@ -86,7 +92,7 @@ class LineDecoder:
 
     def __init__(self) -> None:
         self._buf = ""
-        self._utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+        self._utf8 = _text_decoder()
 
     def feed(self, chunk: bytes) -> list[str]:
         text = self._utf8.decode(chunk)

@@ -4,6 +4,7 @@ fed garbage, the OLLAMA_HOST parser and the redactor."""
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import json
 from typing import Any
@@ -67,9 +68,11 @@ line_end = st.sampled_from(["\n", "\r\n", "\r"])
 
 @PROPS
 @given(events=st.lists(sse_event, max_size=8), eol=line_end, cuts=st.lists(st.integers(0, 10_000), max_size=12),
-       final_blank=st.booleans())
+       final_blank=st.booleans(), bom=st.booleans())
 def test_sse_any_chunking_of_a_valid_stream_gives_the_same_events(
-        events: list[tuple[str | None, list[str], bool]], eol: str, cuts: list[int], final_blank: bool) -> None:
+        events: list[tuple[str | None, list[str], bool]], eol: str, cuts: list[int], final_blank: bool,
+        bom: bool) -> None:
+    """With or without a byte order mark before the first event (it hid the first event once)."""
     text = ""
     expected = []
     for index, (name, lines, comment) in enumerate(events):
@@ -81,7 +84,7 @@ def test_sse_any_chunking_of_a_valid_stream_gives_the_same_events(
         if index < len(events) - 1 or final_blank:
             text += eol
         expected.append((name or "", "\n".join(lines)))
-    data = text.encode("utf-8")
+    data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
     assert sse_events(data, cuts) == expected
     assert sse_events(data, []) == expected
 
@@ -104,11 +107,11 @@ json_value = st.recursive(st.none() | st.booleans() | st.integers() | st.text(ma
 
 @PROPS
 @given(objects=st.lists(st.dictionaries(st.text(max_size=8), json_value, max_size=4), max_size=8),
-       cuts=st.lists(st.integers(0, 10_000), max_size=12), trailing_newline=st.booleans())
+       cuts=st.lists(st.integers(0, 10_000), max_size=12), trailing_newline=st.booleans(), bom=st.booleans())
 def test_ndjson_any_chunking_of_a_valid_stream_gives_the_same_objects(
-        objects: list[dict[str, Any]], cuts: list[int], trailing_newline: bool) -> None:
+        objects: list[dict[str, Any]], cuts: list[int], trailing_newline: bool, bom: bool) -> None:
     text = "\n".join(json.dumps(o, ensure_ascii=False) for o in objects) + ("\n" if trailing_newline else "")
-    lines = ndjson_lines(text.encode("utf-8"), cuts)
+    lines = ndjson_lines((codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8"), cuts)
     assert [loads(line) for line in lines] == objects
 
 
