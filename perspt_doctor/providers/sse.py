@@ -27,7 +27,11 @@ _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 def loads(text: str) -> Any:
-    """`json.loads` for one complete document, without its per-call Python overhead."""
+    """`json.loads` for one complete document, without its per-call Python overhead. A byte order mark
+    before it is ignored, as `json.loads` ignores it in bytes (the error classifier reads bodies that way:
+    the two must agree on what is JSON)."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
     try:
         obj, end = _scan(text, 0)
     except StopIteration:
