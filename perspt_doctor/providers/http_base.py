@@ -94,6 +94,9 @@ def _unsendable(key: str | None) -> int | None:
     return next((i for i, ch in enumerate(key or "") if not (ch.isascii() and ch.isprintable())), None)
 
 
+SILENT_HEAD_BYTES = 64 * 1024
+"""How much of a streamed body that gave no event is kept, to name the error it may hold."""
+
 class HTTPAdapter:
     """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
 
@@ -316,15 +319,23 @@ class HTTPAdapter:
                 # The read timeout (`stream_timeout`) bounds each wait for bytes; this bounds the whole
                 # reply, which a server dripping a byte at a time, or never ending, would otherwise not.
                 ends = time.monotonic() + self.reply_timeout if self.reply_timeout else None
+                # The body's start, while it has given no event: a server that answers a stream with one
+                # JSON error, or a proxy with an HTML page, says why in it.
+                silent, head = True, b""
                 async for raw in response.aiter_bytes():
                     if ends is not None and time.monotonic() > ends:
                         raise self.reply_too_long()
                     batch = decoder.feed(raw)
                     if batch:
+                        silent = False
                         yield batch
+                    elif silent and len(head) < SILENT_HEAD_BYTES:
+                        head += raw[:SILENT_HEAD_BYTES - len(head)]
                 tail = decoder.flush()
                 if tail:
                     yield tail
+                elif silent and head.lstrip()[:1] in (b"{", b"[", b"<"):
+                    raise self.error_from(response.status_code, head, response.headers, model)
         except httpx.ReadTimeout as exc:
             raise self.stream_wait_error(self.network_error(exc), began) from exc
         except httpx.HTTPError as exc:
