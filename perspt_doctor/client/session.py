@@ -196,7 +196,7 @@ class ChatSession:
             pieces: list[str] = []
             started = time.monotonic()
             try:
-                usage = await self._run(route, sink, pieces)
+                usage, finish = await self._run(route, sink, pieces)
             except (asyncio.CancelledError, OutputLost):
                 self._finish(TurnResult("".join(pieces), "interrupted", route, skipped=result.skipped))
                 raise
@@ -228,6 +228,9 @@ class ChatSession:
                     f"answered by {route.provider}/{route.model} ({route.origin}); {reasons}; this session "
                     f"uses the fallback for {self.cooldown.seconds:.0f} s before trying "
                     f"{', '.join(s.route.provider for s in result.skipped)} again")
+            if not done.text:  # said, or the user sees nothing at all and wonders
+                why = f" (finish reason: {finish})" if finish else ""
+                self._after_reply.append(f"{route.provider}/{route.model} sent an empty reply{why}")
             self._finish(done)
             return done
         raise AssertionError("unreachable: the last route always fails hard")
@@ -238,7 +241,8 @@ class ChatSession:
         for line in pending:
             self._notify(line)
 
-    async def _run(self, route: FallbackRoute, sink: Sink, pieces: list[str]) -> Usage | None:
+    async def _run(self, route: FallbackRoute, sink: Sink, pieces: list[str]) -> tuple[Usage | None, str | None]:
+        """The reply, fed to `sink` and kept in `pieces`: (its usage, its finish reason)."""
         adapter = self.adapter(route.provider)
         request: ChatRequest = self.conversation.request(route.model, self.sampling)
         from perspt_doctor.redact import StreamRedactor, redact_known
@@ -249,8 +253,9 @@ class ChatSession:
             text = redact_known(response.text)
             pieces.append(text)
             feed(text)
-            return response.usage
+            return response.usage, response.finish_reason
         usage: Usage | None = None
+        finish: str | None = None
         append = pieces.append
         # A reply that echoes a known key (one the user set, or one of its encodings) shows and keeps
         # [REDACTED] instead; a key split across chunks is caught by holding back a possible start.
@@ -265,6 +270,8 @@ class ChatSession:
                         feed(text)
                 if chunk.usage is not None:
                     usage = chunk.usage
+                if chunk.finish_reason:
+                    finish = chunk.finish_reason
         finally:
             try:
                 rest = guard.flush()
@@ -277,7 +284,7 @@ class ChatSession:
                 if close is not None:
                     with contextlib.suppress(Exception):
                         await asyncio.shield(asyncio.wait_for(close(), timeout=5))
-        return usage
+        return usage, finish
 
     async def _describe(self, exc: BaseException, route: FallbackRoute) -> Failure:
         from perspt_doctor.providers.errors import ModelNotFoundError
