@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +40,22 @@ class Stored:
         return f"{self.detail} (readable only by you; no usable keyring here)"
 
 
+_DETECTING = threading.Lock()
+"""keyring's first `get_keyring()` is not thread-safe: it iterates the set of backend classes while a
+second caller's imports add to it ("Set changed size during iteration"). The doctor's keyring warm-up
+and its keyring checks run in threads at once, so a machine with a working keyring was reported as
+having none (7 runs in 50 on a 2-core machine)."""
+
+
 def _load_backend() -> Any:
     """keyring's chosen backend. A PYTHON_KEYRING_BACKEND that cannot be loaded is KeyringMisconfigured;
     a keyring library that cannot start at all is KeyringUnavailable."""
-    _skip_foreign_backends()
     try:
-        import keyring
+        with _DETECTING:
+            _skip_foreign_backends()
+            import keyring
 
-        return keyring.get_keyring()
+            return keyring.get_keyring()
     except Exception as exc:  # noqa: BLE001 - any failure to start keyring is reported as one line
         named = os.environ.get(BACKEND_ENV)
         if named:

@@ -107,3 +107,39 @@ def test_a_backend_named_in_keyrings_config_file_is_left_to_keyring(tmp_path: Pa
     assert "DBUS_SESSION_BUS_ADDRESS is unset" in keyring_itself.stderr
     assert perspt["usable"] is False
     assert "DBUS_SESSION_BUS_ADDRESS is unset" in str(perspt["why"]), perspt
+
+
+def test_keyring_detection_runs_once_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """keyring's first detection is not thread-safe (it iterates its set of backend classes while another
+    caller's imports add to it), and the doctor's warm-up and keyring checks ask from threads at once: a
+    working keyring was reported as failing with "Set changed size during iteration". Unit test: a slow
+    stand-in for keyring.get_keyring counts how many callers are inside it together."""
+    import threading
+    import time
+
+    import keyring
+
+    from perspt_doctor.settings import keystore
+
+    inside, most = 0, 0
+    count = threading.Lock()
+
+    def slow_get_keyring() -> object:
+        nonlocal inside, most
+        with count:
+            inside += 1
+            most = max(most, inside)
+        time.sleep(0.05)
+        with count:
+            inside -= 1
+        return "backend"
+
+    monkeypatch.setattr(keyring, "get_keyring", slow_get_keyring)
+    results: list[object] = []
+    threads = [threading.Thread(target=lambda: results.append(keystore._load_backend())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == ["backend"] * 4
+    assert most == 1
