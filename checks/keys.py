@@ -48,6 +48,9 @@ class KeyVerdict:
     hint: str | None = None
     fixes: tuple[str, ...] = ()
     shape: str | None = None
+    by_format: bool = False
+    """The verdict rests on the provider's own key formats (a placeholder, another provider's key, a shape
+    that does not match), which a server of the user's own need not share."""
 
 
 def prefix_of(shape: KeyShape) -> str:
@@ -80,7 +83,7 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
     if is_placeholder(stripped.strip("\"'`")):
         return KeyVerdict("fail", f"the key from {origin} is a placeholder, not a real key ({shown})",
                           hint=f"create a key at {spec.keys_url or spec.docs_url} and store it",
-                          fixes=(set_cmd,))
+                          fixes=(set_cmd,), by_format=True)
     if stripped != raw or any(ch in stripped for ch in "\r\n\t "):
         what = "a line break" if ("\n" in raw or "\r" in raw) else "spaces or tabs"
         return KeyVerdict("fail", f"the key from {origin} contains {what} ({shown})",
@@ -101,7 +104,7 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
                                       f"{_a(spec.display_name)} key",
                               hint=f"put it in {other.key_env[0] if other.key_env else other.id}'s variable and "
                                    f"use a {spec.display_name} key here; or use provider `{other.id}`",
-                              fixes=(set_cmd,), shape=shape.name)
+                              fixes=(set_cmd,), shape=shape.name, by_format=True)
     if not spec.key_shapes:
         return KeyVerdict("ok", f"key from {origin} ({shown})")
     own = next((s for s in spec.key_shapes if re.fullmatch(s.pattern, stripped)), None)
@@ -115,11 +118,12 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
     if any(stripped.startswith(p) for p in prefixes):
         return KeyVerdict("warn", f"the key from {origin} starts like {_a(spec.display_name)} key but its length "
                                   f"({len(stripped)}) or characters do not match ({shown})",
-                          hint="it may have been cut off when copying; copy it again in full", fixes=(set_cmd,))
+                          hint="it may have been cut off when copying; copy it again in full", fixes=(set_cmd,),
+                          by_format=True)
     return KeyVerdict("warn", f"the key from {origin} does not look like {_a(spec.display_name)} key "
                               f"(expected {expected}; got {shown})",
                       hint=f"check that this is the key for {spec.display_name} ({spec.keys_url or spec.docs_url})",
-                      fixes=(set_cmd,))
+                      fixes=(set_cmd,), by_format=True)
 
 
 @check("keys.{provider}", "API key for {provider}", "keys", per_provider=True, timeout=5, docs=DOCS)
@@ -145,6 +149,10 @@ async def provider_key(ctx: CheckContext) -> Result:
       or a line break; is wrapped in quotes; or is another provider's key (`sk-ant-...` for OpenAI, say).
       Fix: store the real key with `perspt keys set PROVIDER`, without blanks or quotes; move another
       provider's key to that provider's variable.
+    warn: a placeholder, another provider's key or an unknown shape going to a base URL that is not the
+      provider's own API (a server of your own may take any key, as vLLM takes `EMPTY`); `auth.PROVIDER`
+      asks that server. Fix: nothing if `auth.PROVIDER` passes; else store the key that server expects with
+      `perspt keys set PROVIDER`.
     skip: the provider id is not in the catalog.
     """
     pid = ctx.provider or ""
@@ -160,7 +168,7 @@ async def provider_key(ctx: CheckContext) -> Result:
     if not resolved.is_set:
         return _missing(ctx, spec, facts, details)
     raw = str(resolved.value)
-    verdict = assess_key(spec, raw, resolved.origin)
+    verdict = _for_endpoint(assess_key(spec, raw, resolved.origin), spec, ctx.settings.base_url_for(pid).value)
     facts.update({"last4": mask(raw), "length": len(raw.strip()), "shape": verdict.shape})
     differing = [s for s in resolved.shadowed if s.differs]
     for shadow in resolved.shadowed:
@@ -178,6 +186,19 @@ async def provider_key(ctx: CheckContext) -> Result:
                            facts=facts, hint=f"perspt uses {resolved.origin} first (flag > environment > keyring > "
                                              f"config); remove the stale one so nobody edits the wrong key")
     return Result.ok(verdict.summary, details=details, facts=facts)
+
+
+def _for_endpoint(verdict: KeyVerdict, spec: ProviderSpec, base_url: object) -> KeyVerdict:
+    """A verdict from the provider's key formats is only a warning when the key goes to another server
+    (a base URL of the user's own: vLLM takes `EMPTY`, a test server `test-key`); the client sends the key
+    all the same, so `auth.*` asking that server gives the verdict, and is not blocked."""
+    url = str(base_url or "").strip()
+    own_api = (spec.base_url or "").rstrip("/")
+    if not verdict.by_format or verdict.status == "ok" or not url or url.rstrip("/") == own_api:
+        return verdict
+    return KeyVerdict("warn", f"{verdict.summary}; the server at {url} is not {spec.display_name}'s own API and "
+                              f"may take it (`auth.{spec.id}` asks it)",
+                      hint=verdict.hint, fixes=verdict.fixes, shape=verdict.shape, by_format=True)
 
 
 def _missing(ctx: CheckContext, spec: ProviderSpec, facts: dict[str, object], details: list[str]) -> Result:

@@ -101,3 +101,29 @@ def test_key_from_the_keyring_and_local_providers() -> None:
 def test_key_from_api_key_flag() -> None:
     result = run_check("keys.openai", flags=Flags(api_key=OPENAI, provider="openai"), providers=("openai",))
     assert result.status is Status.OK and "--api-key" in result.summary
+
+
+@pytest.mark.parametrize("value, was", [("EMPTY", "placeholder"), ("test-key", "placeholder"),
+                                        (ANTHROPIC, "an Anthropic API key"), ("local-server-key-123", "does not look like")],
+                         ids=["vllm-EMPTY", "test-key", "another-providers", "other-shape"])
+def test_at_a_server_of_your_own_a_key_the_provider_would_refuse_is_a_warning(value: str, was: str) -> None:
+    """The client sends it all the same, and vLLM takes `EMPTY`: the server decides (`auth.openai` asks it,
+    and is not blocked by a failure here). At the provider's own API the same key fails."""
+    own = key_result("openai", {"OPENAI_API_KEY": value})
+    assert own.status in (Status.FAIL, Status.WARN) and was in own.summary
+    custom = key_result("openai", {"OPENAI_API_KEY": value, "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"})
+    assert custom.status is Status.WARN, custom.summary
+    assert was in custom.summary
+    assert custom.summary.endswith("the server at http://127.0.0.1:8000/v1 is not OpenAI's own API and may take it "
+                                   "(`auth.openai` asks it)")
+
+
+def test_a_broken_key_fails_whatever_the_server() -> None:
+    """Blanks and quotes break the request itself, at any server."""
+    result = key_result("openai", {"OPENAI_API_KEY": OPENAI + "\n", "OPENAI_BASE_URL": "http://127.0.0.1:8000/v1"})
+    assert result.status is Status.FAIL and "a line break" in result.summary
+
+
+def test_the_providers_own_base_url_spelled_out_is_its_own_api() -> None:
+    result = key_result("openai", {"OPENAI_API_KEY": "EMPTY", "OPENAI_BASE_URL": "https://api.openai.com/v1/"})
+    assert result.status is Status.FAIL and "placeholder" in result.summary
