@@ -168,7 +168,7 @@ async def provider_key(ctx: CheckContext) -> Result:
     if not resolved.is_set:
         return _missing(ctx, spec, facts, details)
     raw = str(resolved.value)
-    verdict = _for_endpoint(assess_key(spec, raw, resolved.origin), spec, ctx.settings.base_url_for(pid).value)
+    verdict = _for_endpoint(assess_key(spec, raw, resolved.origin), spec, ctx)
     facts.update({"last4": mask(raw), "length": len(raw.strip()), "shape": verdict.shape})
     differing = [s for s in resolved.shadowed if s.differs]
     for shadow in resolved.shadowed:
@@ -188,16 +188,20 @@ async def provider_key(ctx: CheckContext) -> Result:
     return Result.ok(verdict.summary, details=details, facts=facts)
 
 
-def _for_endpoint(verdict: KeyVerdict, spec: ProviderSpec, base_url: object) -> KeyVerdict:
+def _for_endpoint(verdict: KeyVerdict, spec: ProviderSpec, ctx: CheckContext) -> KeyVerdict:
     """A verdict from the provider's key formats is only a warning when the key goes to another server
     (a base URL of the user's own: vLLM takes `EMPTY`, a test server `test-key`); the client sends the key
     all the same, so `auth.*` asking that server gives the verdict, and is not blocked."""
-    url = str(base_url or "").strip()
-    own_api = (spec.base_url or "").rstrip("/")
-    if not verdict.by_format or verdict.status == "ok" or not url or url.rstrip("/") == own_api:
+    if not verdict.by_format or verdict.status == "ok":
         return verdict
-    return KeyVerdict("warn", f"{verdict.summary}; the server at {url} is not {spec.display_name}'s own API and "
-                              f"may take it (`auth.{spec.id}` asks it)",
+    try:
+        endpoint = api.endpoint_for(ctx.settings, spec.id)
+    except ValueError:  # an unusable base URL: `config.*` says so, and the key goes nowhere
+        return verdict
+    if endpoint.is_official_host:
+        return verdict
+    return KeyVerdict("warn", f"{verdict.summary}; the server at {endpoint.base_url} is not {spec.display_name}'s "
+                              f"own API and may take it (`auth.{spec.id}` asks it)",
                       hint=verdict.hint, fixes=verdict.fixes, shape=verdict.shape, by_format=True)
 
 

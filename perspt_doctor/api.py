@@ -123,7 +123,7 @@ if TYPE_CHECKING:
         resolver_failure,
     )
     from perspt_doctor.transport.dns import Lookup, address_class, async_resolver, configured_servers, lookup
-    from perspt_doctor.transport.endpoint import is_loopback_host
+    from perspt_doctor.transport.endpoint import endpoint_for, is_loopback_host
     from perspt_doctor.transport.factory import build_async_client, proxy_mounts
     from perspt_doctor.transport.probes import (
         Address,
@@ -205,7 +205,7 @@ _HOMES: dict[str, str] = {
     "perspt_doctor.transport.classify": ("Cause Kind cause_of classify classify_reply proxy_own_reply proxy_reply "
                                          "resolver_failure"),
     "perspt_doctor.transport.dns": "Lookup address_class async_resolver configured_servers lookup",
-    "perspt_doctor.transport.endpoint": "is_loopback_host",
+    "perspt_doctor.transport.endpoint": "endpoint_for is_loopback_host",
     "perspt_doctor.transport.factory": "build_async_client proxy_mounts",
     "perspt_doctor.transport.probes": (
         "Address ConnectResult TLSOutcome flat_name insecure_context name_of "
@@ -284,7 +284,7 @@ __all__ = [
     "Address", "ConnectResult", "Lookup", "ProxyRule", "ProxyTable", "Route", "TLSOutcome", "TransportConfigError",
     "CA_VARIABLES", "TrustSource", "address_class", "ca_source_problem", "ca_variable",
     "configured_ca_sources", "async_resolver", "build_async_client", "configured_servers", "context_for",
-    "flat_name", "insecure_context", "is_loopback_host", "lookup", "name_of", "proxy_exchange", "proxy_mounts",
+    "endpoint_for", "flat_name", "insecure_context", "is_loopback_host", "lookup", "name_of", "proxy_exchange", "proxy_mounts",
     "proxy_table", "route_for", "route_to", "safe_proxy_url", "ssl_context", "system_resolve", "tcp_connect",
     "tls_handshake", "trust_plan",
 ]

@@ -19,8 +19,8 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-_STREAMS = ("a FIFO (named pipe)", "a character device", "a socket")
-"""What `read_user_file(streams=True)` reads as it comes."""
+_STREAMS = tuple(name for test, name in _KINDS if test is not stat.S_ISBLK)
+"""What `read_user_file(streams=True)` reads as it comes: all but a block device (a whole disk)."""
 
 
 class UserFileError(OSError):
@@ -165,24 +165,25 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None, back
     if isinstance(data, str):
         data = data.encode("utf-8")
     try:
-        kind = not_regular(os.stat(path).st_mode)
+        info: os.stat_result | None = os.stat(path)  # through a symlink, as the write goes
     except OSError:
-        kind = None  # nothing there yet (or nothing to stat): the usual path says what is wrong
+        info = None  # nothing there yet (or nothing to stat): the usual path says what is wrong
+    kind = not_regular(info.st_mode) if info is not None else None
     if kind is not None and kind != "a directory":
         if not user_named:
             raise UserFileError(f"it is {kind}, not a regular file", "not-regular")
         _write_stream(Path(path), data, kind)
         return None
     path = write_target(Path(path))
-    if not path.name or path.is_dir():
+    if not path.name or kind == "a directory":
         raise IsADirectoryError(errno.EISDIR, "it is a directory; name a file", str(path))
     if not user_named:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, f"no such directory: {path.parent}", str(path))
     saved = make_backup(path) if backup else None
-    if mode is None and path.exists():
-        mode = path.stat().st_mode & 0o777
+    if mode is None and info is not None:
+        mode = info.st_mode & 0o777
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

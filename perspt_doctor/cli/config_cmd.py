@@ -413,12 +413,19 @@ def _ask(question: str, **options: Any) -> str:
                          hint="run `perspt config setup` in a terminal, or give one line per question") from None
 
 
+PROVIDER_ATTEMPTS = 5
+"""Wrong answers before the set-up gives up: answers piped in (`yes nope | perspt config setup`) would
+otherwise be asked for forever."""
+
+
 def _ask_provider(current: str | None) -> str:
     from perspt_doctor.settings.schema import schema_default
 
     ids = catalog.all_ids()
     echo("providers: " + ", ".join(ids))
-    for attempt in range(1, PROVIDER_ATTEMPTS + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         answer = _ask("Provider", default=current or schema_default("provider"))
         try:
             return catalog.resolve_provider(answer)
@@ -426,11 +433,6 @@ def _ask_provider(current: str | None) -> str:
             if attempt == PROVIDER_ATTEMPTS:
                 raise UsageError(f"{exc} ({attempt} answers in a row were not a provider)", hint=exc.hint) from None
             echo(f"{exc}; {exc.hint}")
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-PROVIDER_ATTEMPTS = 5
-"""Wrong answers before the set-up gives up: answers piped in (`yes nope | perspt config setup`) would
-otherwise be asked for forever."""
 
 
 @config.command("setup", help="Interactive set-up: provider, model, base URL and key (stored in the OS keyring).")

@@ -214,8 +214,10 @@ def _report_stream() -> Any:
     try:
         out.flush()
     except OSError:  # a report that could not be written (a full disk, a closed pipe) is an error, not lost quietly
+        from perspt_doctor.cli.errors import discard_writes
+
         with contextlib.suppress(OSError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())  # so nothing is written again at exit
+            discard_writes(out.fileno())
         raise
 
 

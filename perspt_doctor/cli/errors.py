@@ -3,6 +3,7 @@ errors), everything goes through the redactor, and a traceback appears only with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -108,8 +109,15 @@ def _click_message(exc: Any) -> str:
 
 
 def _quiet_broken_pipe() -> None:
+    with contextlib.suppress(OSError):
+        discard_writes(sys.stdout.fileno())
+
+
+def discard_writes(fd: int) -> None:
+    """Point `fd` at the null device, so that what is still buffered for an output that failed (a closed
+    pipe, a full disk) is not written again, and fails again, when the process exits."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)

@@ -53,6 +53,10 @@ def keys() -> None:
     pass
 
 
+MAX_PIPED_KEY = 64 * 1024
+"""Characters of standard input looked at for a key: enough for any key, and `yes | perspt keys set` ends."""
+
+
 def _read_secret(spec: catalog.ProviderSpec) -> str:
     if sys.stdin is not None and sys.stdin.isatty():
         value = click.prompt(f"{spec.display_name} API key (input hidden)", hide_input=True, default="",
@@ -60,10 +64,6 @@ def _read_secret(spec: catalog.ProviderSpec) -> str:
     else:
         value = _one_piped_line(sys.stdin.read(MAX_PIPED_KEY) if sys.stdin is not None else "")
     return value.strip()
-
-
-MAX_PIPED_KEY = 64 * 1024
-"""Characters of standard input looked at for a key: enough for any key, and `yes | perspt keys set` ends."""
 
 
 def _one_piped_line(text: str) -> str:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from perspt_doctor.colour import can_encode
 from perspt_doctor.textsafe import printable
 
 if TYPE_CHECKING:
@@ -60,12 +61,12 @@ def reply_stream(stream: IO[str]) -> IO[str]:
     encoding = getattr(stream, "encoding", None)
     if reconfigure is None or not encoding:
         return stream
+    if can_encode(stream, "\U0010ffff"):
+        return stream  # holds every character (printable() has already replaced lone surrogates)
     try:
         name = codecs.lookup(encoding).name
     except LookupError:
         return stream
-    if name.startswith("utf-"):
-        return stream  # holds every character (printable() has already replaced lone surrogates)
     if name == "ascii":
         reconfigure(encoding="utf-8", errors="replace")
     elif getattr(stream, "errors", "strict") == "strict":
@@ -73,25 +74,16 @@ def reply_stream(stream: IO[str]) -> IO[str]:
     return stream
 
 
-def feeding(sink: Sink) -> Callable[[str], None]:
-    """`sink.feed`, with a failure to write raised as OutputLost."""
-    feed = sink.feed
+def showing(write: Callable[..., None]) -> Callable[..., None]:
+    """`write` (a sink's `feed` or `finish`), with a failure to write raised as OutputLost."""
 
-    def guarded(text: str) -> None:
+    def guarded(*args: Any) -> None:
         try:
-            feed(text)
+            write(*args)
         except OSError as exc:
             raise OutputLost(exc) from exc
 
     return guarded
-
-
-def finish(sink: Sink) -> None:
-    """`sink.finish()`, with a failure to write raised as OutputLost."""
-    try:
-        sink.finish()
-    except OSError as exc:
-        raise OutputLost(exc) from exc
 
 
 class PlainSink:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from perspt_doctor.client.conversation import Conversation, Sampling
 from perspt_doctor.client.failures import Failure, describe
 from perspt_doctor.client.fallback import Cooldown, FallbackRoute, build_routes, default_model
-from perspt_doctor.client.render import OutputLost, Sink, feeding
+from perspt_doctor.client.render import OutputLost, Sink, showing
 from perspt_doctor.client.request_log import endpoint_of, log_failure
 from perspt_doctor.client.roles import Role
 from perspt_doctor.client.usage import UsageTotals
@@ -247,7 +247,7 @@ class ChatSession:
         request: ChatRequest = self.conversation.request(route.model, self.sampling)
         from perspt_doctor.redact import StreamRedactor, redact_known
 
-        feed = feeding(sink)
+        feed = showing(sink.feed)
         if not self.streaming:
             response = await adapter.chat(request)
             text = redact_known(response.text)

@@ -24,9 +24,10 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
     HANGUP): `on_interrupt` gets the word for it ("interrupted", "stopped by SIGTERM") and the partial
     reply is kept in the history. A reply that cannot be shown (its reader went away, a full disk) stops
     at once, is kept, and raises `output_error`."""
-    from perspt_doctor.client.render import OutputLost, finish
+    from perspt_doctor.client.render import OutputLost, showing
     from perspt_doctor.client.session import TurnFailed
 
+    finish = showing(sink.finish)
     try:
         with cancel_on_signals() as received, no_echo():
             try:
@@ -36,15 +37,15 @@ async def run_turn(session: ChatSession, text: str, sink: Sink, *, on_interrupt:
                 if signum is None:
                     raise
                 uncancel_current()
-                finish(sink)
+                finish()
                 code, word = stopped_by(signum)
                 on_interrupt(word)
                 return code
             except TurnFailed as exc:
-                finish(sink)
+                finish()
                 report_failure(exc, debug=debug)
                 return ExitCode.FAILURE
-        finish(sink)
+        finish()
     except OutputLost as lost:
         raise output_error(lost.error) from None
     session.say_pending()

@@ -97,6 +97,7 @@ def _unsendable(key: str | None) -> int | None:
 SILENT_HEAD_BYTES = 64 * 1024
 """How much of a streamed body that gave no event is kept, to name the error it may hold."""
 
+
 class HTTPAdapter:
     """Base of the protocol adapters. Subclasses implement list_models, chat and `_stream_once`."""
 

@@ -23,6 +23,7 @@ def _text_decoder() -> codecs.IncrementalDecoder:
     and the first event would otherwise be lost behind it), bad bytes replaced."""
     return codecs.getincrementaldecoder("utf-8-sig")("replace")
 
+
 _scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
