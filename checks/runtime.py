@@ -147,14 +147,25 @@ def required_only(requirements: list[str]) -> list[str]:
     return [r for r in requirements if not (";" in r and "extra ==" in r)]
 
 
+def declared_requirements() -> list[str] | None:
+    """perspt's required libraries as its installed metadata declares them (extras left out); None when
+    perspt runs from a source tree. Reads and parses a file: call it off the event loop."""
+    try:
+        return required_only(metadata.requires(DIST) or [])
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def missing_requirements(requirements: list[str]) -> list[str]:
+    """The names of the required libraries that have no installed distribution. Only finds each one's
+    metadata directory: its METADATA file is not parsed."""
     missing = []
     for requirement in required_only(requirements):
         name = re.split(r"[\s<>=!~\[;(]", requirement.strip(), maxsplit=1)[0]
         if not name:
             continue
         try:
-            metadata.version(name)
+            metadata.distribution(name)
         except metadata.PackageNotFoundError:
             missing.append(name)
     return missing
@@ -172,9 +183,8 @@ async def dependencies(ctx: CheckContext) -> Result:
       (`python -m pip install --force-reinstall perspt-doctor`, with the Python that runs perspt).
     skip: perspt runs from a source tree and is not installed as a distribution.
     """
-    try:
-        requirements = required_only(metadata.requires(DIST) or [])
-    except metadata.PackageNotFoundError:
+    requirements = await ctx.run_blocking(declared_requirements)
+    if requirements is None:
         return Result.skip("perspt is not installed as a distribution (running from a source tree)")
     missing = await ctx.run_blocking(missing_requirements, requirements)
     if missing:

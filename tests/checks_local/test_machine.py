@@ -155,6 +155,30 @@ def test_runtime_dependencies_are_present() -> None:
     assert result.summary == f"all {len(required)} required libraries are installed"
 
 
+def test_runtime_dependencies_reads_metadata_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading and parsing distribution metadata is file work: it runs in a worker thread, not on the loop
+    every other check shares."""
+    import threading
+    from importlib import metadata
+
+    threads: dict[str, str] = {}
+    real_requires, real_distribution = metadata.requires, metadata.distribution
+
+    def requires(name: str) -> list[str] | None:
+        threads["requires"] = threading.current_thread().name
+        return real_requires(name)
+
+    def distribution(name: str) -> metadata.Distribution:
+        threads["distribution"] = threading.current_thread().name
+        return real_distribution(name)
+
+    monkeypatch.setattr(metadata, "requires", requires)
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    assert run_check("runtime.dependencies").status is Status.OK
+    assert set(threads) == {"requires", "distribution"}
+    assert threading.main_thread().name not in threads.values()
+
+
 def test_only_required_libraries_can_be_missing() -> None:
     requirements = ["click>=8", "perspt-no-such-library>=1", "perspt-no-such-extra>=1; extra == \"dev\"",
                     "pytest; extra == 'test'"]

@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.provider_checks.fleet import PROVIDERS, fleet
 from tests.provider_checks.test_doctor_e2e import ROOT, base_env
@@ -66,19 +67,28 @@ finally:
 """
 
 
-def doctor_in_debug_mode(tmp_path: Path, *args: str, env: dict[str, str]) -> tuple[dict[str, list[str]], str]:
-    out = tmp_path / "slow.json"
-    done = subprocess.run([sys.executable, "-c", HOOK, str(SLOW), str(out), "doctor", *args], env=env,
+def hooked_doctor(hook: str, tmp_path: Path, *args: str, env: dict[str, str], hook_args: tuple[str, ...] = ()
+                  ) -> tuple[Any, str]:
+    """Runs `perspt doctor ARGS` under `hook` (a script that takes its own arguments, then the path to write
+    its JSON findings, then perspt's arguments); returns (the findings, the doctor's stdout)."""
+    out = tmp_path / "hook.json"
+    done = subprocess.run([sys.executable, "-c", hook, *hook_args, str(out), "doctor", *args], env=env,
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     return json.loads(out.read_text()), done.stdout
 
 
-def test_full_doctor_against_eleven_providers_never_blocks_the_loop(tmp_path: Path) -> None:
+def full_fleet_doctor(hook: str, tmp_path: Path, hook_args: tuple[str, ...] = ()) -> tuple[Any, dict[str, Any]]:
+    """(the hook's findings, the rows by id) of `perspt doctor --live` against the 11 providers' fakes."""
     with fleet() as f:
         path = f.write_config(tmp_path / "config.json")
-        found, stdout = doctor_in_debug_mode(tmp_path, "--json", "--live", "--config", str(path),
-                                             *[f"--provider={p}" for p in PROVIDERS], env=f.env(base_env()))
-    rows = {c["id"]: c for c in json.loads(stdout)["checks"]}
+        found, stdout = hooked_doctor(hook, tmp_path, "--json", "--live", "--config", str(path),
+                                      *[f"--provider={p}" for p in PROVIDERS], env=f.env(base_env()),
+                                      hook_args=hook_args)
+    return found, {c["id"]: c for c in json.loads(stdout)["checks"]}
+
+
+def test_full_doctor_against_eleven_providers_never_blocks_the_loop(tmp_path: Path) -> None:
+    found, rows = full_fleet_doctor(HOOK, tmp_path, hook_args=(str(SLOW),))
     for pid in PROVIDERS:  # the run really reached every provider
         assert rows[f"tcp.{pid}"]["status"] == "ok", rows[f"tcp.{pid}"]
     assert not [r for r in rows.values() if r["status"] == "error"]
@@ -86,15 +96,22 @@ def test_full_doctor_against_eleven_providers_never_blocks_the_loop(tmp_path: Pa
     assert not (found["warned"] and found["held"]), (found["held"], found["warned"])
 
 
-def test_the_detector_sees_a_blocking_check(tmp_path: Path) -> None:
-    """The same hook flags a check that sleeps on the loop (so the test above can fail)."""
+def one_plugin_check(hook: str, tmp_path: Path, check_id: str, body: str, hook_args: tuple[str, ...] = ()) -> Any:
+    """The hook's findings for an offline run of one plugin check whose coroutine runs `body` (indented
+    lines; `time` is imported), written to plugin.py in a checks directory."""
     checks = tmp_path / "checks"
     checks.mkdir()
-    (checks / "blocker.py").write_text(
+    (checks / "plugin.py").write_text(
         "import time\nfrom perspt_doctor.api import Result, check\n\n"
-        "@check('test.blocks', 'blocks the loop', 'runtime')\nasync def blocks(ctx):\n"
-        f"    time.sleep({SLOW * 3})\n    return Result.ok('slept on the loop')\n")
-    found, _ = doctor_in_debug_mode(tmp_path, "--offline", "--only", "test.blocks", "--checks-dir", str(checks),
-                                    env=base_env())
+        f"@check({check_id!r}, 'a test check', 'runtime')\nasync def probe(ctx):\n{body}"
+        "    return Result.ok('done')\n")
+    found, _ = hooked_doctor(hook, tmp_path, "--offline", "--only", check_id, "--checks-dir", str(checks),
+                             env=base_env(), hook_args=hook_args)
+    return found
+
+
+def test_the_detector_sees_a_blocking_check(tmp_path: Path) -> None:
+    """The same hook flags a check that sleeps on the loop (so the test above can fail)."""
+    found = one_plugin_check(HOOK, tmp_path, "test.blocks", f"    time.sleep({SLOW * 3})\n", hook_args=(str(SLOW),))
     assert len(found["warned"]) == 1 and "test.blocks" in found["warned"][0], found
     assert len(found["held"]) == 1, found
