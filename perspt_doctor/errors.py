@@ -9,6 +9,8 @@ nothing from perspt_doctor, so every layer may import it.
 
 from __future__ import annotations
 
+import errno
+import io
 from enum import IntEnum
 
 
@@ -79,11 +81,34 @@ class ProviderError(PersptError):
     """A provider answered with an error, or could not be reached."""
 
 
+class OutputClosed(OSError):
+    """A write to an output that perspt was started without (`perspt models >&-`)."""
+
+
+class ClosedOutput(io.TextIOBase):
+    """What `sys.stdout` is when perspt starts with file descriptor 1 closed. Python leaves None there, and
+    a print to None is silently dropped, so a command exited 0 having shown nothing. Every write here raises
+    OutputClosed: a command fails at its first output, with one line and exit 1, as `ls >&-` does."""
+
+    encoding = "utf-8"
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.stream_name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OutputClosed(errno.EBADF, "it is closed", self.stream_name)
+
+
 def machine_write_error(exc: OSError) -> str | None:
     """The line for a failed write that the machine caused, not perspt: a full disk or quota, a file
-    grown past its limit, a failing device. None for any other OSError."""
-    import errno
-
+    grown past its limit, a failing device, an output perspt was started without. None for any other
+    OSError."""
+    if isinstance(exc, OutputClosed):
+        return f"could not write to {exc.filename}: {exc.strerror}"
     if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
         return None
     return f"could not write {exc.filename or 'the output'}: {exc.strerror or exc}"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from perspt_doctor import errors
 from perspt_doctor.errors import ExitCode
 from tests.fakes.openai_fake import OpenAIFake, openai_fake
 from tests.foreground import foreground
@@ -173,7 +174,6 @@ def test_an_internal_error_exits_70_with_a_traceback_only_with_debug() -> None:
 
 def test_every_layers_error_is_under_the_one_base() -> None:
     """run_guarded catches PersptError once; each layer's errors sit under the branch that gives their code."""
-    from perspt_doctor import errors
     from perspt_doctor.catalog import UnknownProviderError
     from perspt_doctor.client.history_store import HistoryError
     from perspt_doctor.engine.runner import UnknownPattern
@@ -197,9 +197,64 @@ def test_every_layers_error_is_under_the_one_base() -> None:
     assert errors.UserError is errors.PersptError
 
 
-@pytest.mark.parametrize("args", [("--version",), ("--help",), ("doctor", "--offline"), ("doctor", "--offline", "--json"),
-                                  ("explain", "api-keys"), ("config", "show"), ("history", "list")],
-                         ids=" ".join)
+OUTPUT_COMMANDS = [("--version",), ("--help",), ("doctor", "--offline"), ("doctor", "--offline", "--json"),
+                   ("explain", "api-keys"), ("config", "show"), ("history", "list")]
+
+
+@pytest.mark.parametrize("args", [*OUTPUT_COMMANDS, ("keys", "list"), ("config", "path")], ids=" ".join)
+def test_started_with_standard_output_closed_every_command_says_so(args: tuple[str, ...], tmp_path: Path) -> None:
+    """`perspt ... >&-`: Python gives such a process no sys.stdout, and a print to nothing is dropped, so a
+    command used to exit 0 having shown nothing. It fails at its first output instead, as `ls >&-` does."""
+    from tests.infra.home import home_env
+
+    ran = subprocess.run(["bash", "-c", 'exec "$@" >&-', "bash", sys.executable, "-m", "perspt_doctor", *args],
+                         stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=90,
+                         env=home_env(tmp_path))
+    assert ran.returncode == ExitCode.FAILURE, ran.stderr
+    assert ran.stderr.splitlines()[-1:] == ["Error: could not write to standard output: it is closed"], ran.stderr
+    assert "Traceback" not in ran.stderr and "Exception ignored" not in ran.stderr
+
+
+def _with_closed(redirect: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`perspt ARGS` started by bash with `redirect` (`<&-`, `2>&-`) applied: that stream closed."""
+    from tests.infra.home import home_env
+
+    return subprocess.run(["bash", "-c", f'exec "$@" {redirect}', "bash", sys.executable, "-m", "perspt_doctor",
+                           *args], capture_output=True, text=True, timeout=90, env=home_env(tmp_path))
+
+
+def test_started_with_standard_input_closed_it_is_empty_input(tmp_path: Path) -> None:
+    """`perspt ... <&-` is read as input that ended at once: questions get the usage error of a pipe that
+    ended, and commands that only ask whether stdin is a terminal go on (both were internal errors, 70)."""
+    setup = _with_closed("<&-", "config", "setup", tmp_path=tmp_path)
+    assert setup.returncode == ExitCode.USAGE, setup.stderr
+    assert "Error: standard input ended before the question 'Provider' was answered" in setup.stderr
+    report = _with_closed("<&-", "report", "-o", str(tmp_path / "r.md"), tmp_path=tmp_path)
+    assert report.returncode == ExitCode.OK, report.stderr
+    assert (tmp_path / "r.md").read_text().startswith("# perspt issue report\n")
+    for ran in (setup, report):
+        assert "Traceback" not in ran.stderr and "internal error" not in ran.stderr
+
+
+def test_a_closed_standard_error_keeps_the_exit_code(tmp_path: Path) -> None:
+    """With nowhere to say it, a usage error is still exit 2, not the 1 of a crash in the error path."""
+    assert _with_closed("2>&-", "doctor", "--no-such-flag", tmp_path=tmp_path).returncode == ExitCode.USAGE
+    assert _with_closed("2>&-", "--version", tmp_path=tmp_path).stdout.startswith("perspt ")
+
+
+def test_a_file_opened_later_never_takes_a_closed_streams_number(tmp_path: Path) -> None:
+    """A closed descriptor 0 or 1 is held by the null device, read-only, so the next file perspt opens
+    cannot become a child process's stdin or stdout, and writing to descriptor 1 still fails."""
+    probe = ("import os, sys; from perspt_doctor.cli import _stand_in_for_closed_streams as s; s(); "
+             "f = open(sys.argv[1], 'w'); print(f.fileno(), file=sys.stderr); "
+             "print(os.readlink('/proc/self/fd/0'), os.readlink('/proc/self/fd/1'), file=sys.stderr)\n"
+             "try:\n    os.write(1, b'x')\nexcept OSError as exc:\n    print(exc.errno, file=sys.stderr)")
+    ran = subprocess.run(["bash", "-c", 'exec "$@" <&- >&-', "bash", sys.executable, "-c", probe,
+                          str(tmp_path / "later.txt")], capture_output=True, text=True, timeout=30)
+    assert ran.stderr.split() == ["3", os.devnull, os.devnull, str(errno.EBADF)], ran.stderr
+
+
+@pytest.mark.parametrize("args", OUTPUT_COMMANDS, ids=" ".join)
 def test_output_to_a_full_disk_is_one_error_line_for_every_command(args: tuple[str, ...], tmp_path: Path) -> None:
     """A failed write to stdout is the machine's doing, not a bug of perspt's: one line, exit 1, never the
     internal error (70) nor a traceback; and the doctor does not lose its report without a word."""
@@ -222,7 +277,11 @@ def test_output_to_a_full_disk_is_one_error_line_for_every_command(args: tuple[s
     (OSError(errno.EACCES, "Permission denied"), None),
     (FileNotFoundError(errno.ENOENT, "No such file or directory"), None),
     (OSError("no errno at all"), None),
-], ids=["ENOSPC", "EDQUOT-with-file", "EFBIG", "EIO", "EACCES", "ENOENT", "no-errno"])
+    (errors.OutputClosed(errno.EBADF, "it is closed", "standard output"),
+     "could not write to standard output: it is closed"),
+    (OSError(errno.EBADF, "Bad file descriptor"), None),
+], ids=["ENOSPC", "EDQUOT-with-file", "EFBIG", "EIO", "EACCES", "ENOENT", "no-errno", "started-closed",
+        "EBADF-of-a-bug"])
 def test_only_the_machines_write_failures_are_called_that(error: OSError, line: str | None) -> None:
     """Anything else stays what it is: an internal error with a traceback under --debug."""
     from perspt_doctor.errors import machine_write_error

@@ -117,11 +117,10 @@ async def one_shot(session: ChatSession, question: str, *, debug: bool = False,
                    out: IO[str] | None = None) -> int:
     from perspt_doctor.client.render import BufferedMarkdown, Sink, make_sink, reply_stream
     from perspt_doctor.client.turn import run_turn
+    from perspt_doctor.errors import ClosedOutput, UserError
 
     stream = out or sys.stdout
-    if stream is None:  # started with its standard output closed (`perspt -q ... >&-`)
-        from perspt_doctor.errors import UserError
-
+    if stream is None or isinstance(stream, ClosedOutput):  # started with it closed (`perspt -q ... >&-`)
         raise UserError("standard output is closed: the reply would have nowhere to go, so it was not asked for",
                         hint="send the output to a terminal, a file or a pipe (`> reply.txt`)")
     stream = reply_stream(stream)
