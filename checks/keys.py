@@ -14,6 +14,7 @@ from perspt_doctor.api import (
     ProviderSpec,
     Result,
     check,
+    key_text_problem,
     mask,
 )
 
@@ -80,15 +81,19 @@ def assess_key(spec: ProviderSpec, raw: str, origin: str) -> KeyVerdict:
     shown = mask(raw)
     set_cmd = f"perspt keys set {spec.id}"
     stripped = raw.strip()
+    unsendable = key_text_problem(raw)
+    if unsendable is not None:  # the client refuses it before any request, whatever the server
+        inner = assess_key(spec, stripped, origin) if stripped != raw and not key_text_problem(stripped) else None
+        extra = f"; and without it, {inner.summary}" if inner is not None and inner.status != "ok" else ""
+        return KeyVerdict("fail", f"the key from {origin} contains {unsendable.what}, so it cannot be sent "
+                                  f"({shown}){extra}", hint=unsendable.hint, fixes=(set_cmd,))
     if is_placeholder(stripped.strip("\"'`")):
         return KeyVerdict("fail", f"the key from {origin} is a placeholder, not a real key ({shown})",
                           hint=f"create a key at {spec.keys_url or spec.docs_url} and store it",
                           fixes=(set_cmd,), by_format=True)
-    if stripped != raw or any(ch in stripped for ch in "\r\n\t "):
-        what = "a line break" if ("\n" in raw or "\r" in raw) else "spaces or tabs"
-        return KeyVerdict("fail", f"the key from {origin} contains {what} ({shown})",
-                          hint="copy the key again without the surrounding blanks or line break; "
-                               "`echo -n` or `printf %s` avoid the trailing newline", fixes=(set_cmd,))
+    if " " in raw:
+        return KeyVerdict("fail", f"the key from {origin} contains spaces ({shown})",
+                          hint="copy the key again in one piece: no key has a space inside", fixes=(set_cmd,))
     unquoted = stripped.strip("\"'`")
     if unquoted != stripped:
         inner = assess_key(spec, unquoted, origin)
@@ -145,8 +150,12 @@ async def provider_key(ctx: CheckContext) -> Result:
       Fix: remove the stale one so nobody edits the wrong key.
     fail: no key where one is needed. Fix: `perspt keys set PROVIDER` or export its variable; if a
       misspelled variable holds it, rename the variable (the hint names both).
-    fail: the key is a placeholder (`your-api-key`, `sk-...`, `<OPENAI_API_KEY>`); contains spaces, tabs
-      or a line break; is wrapped in quotes; or is another provider's key (`sk-ant-...` for OpenAI, say).
+    fail: the key cannot be sent as it is: a line break, a tab or another control character, a character
+      that is not ASCII (a typographic dash or quote), or a space at either end. The client refuses such a
+      key before any request, with the same words, whatever the server. Fix: set the key again, copied as
+      one line (`printf %s`, not `echo`).
+    fail: the key is a placeholder (`your-api-key`, `sk-...`, `<OPENAI_API_KEY>`); has a space inside; is
+      wrapped in quotes; or is another provider's key (`sk-ant-...` for OpenAI, say).
       Fix: store the real key with `perspt keys set PROVIDER`, without blanks or quotes; move another
       provider's key to that provider's variable.
     warn: a placeholder, another provider's key or an unknown shape going to a base URL that is not the

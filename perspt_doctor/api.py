@@ -102,6 +102,7 @@ if TYPE_CHECKING:
     from perspt_doctor.redact import mask, redact
     from perspt_doctor.settings.config_fixes import config_fixes
     from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+    from perspt_doctor.settings.key_text import KeyTextProblem, key_text_problem
     from perspt_doctor.settings.keyfile import key_file, loose_permissions
     from perspt_doctor.settings.keystore import backend_info
     from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
@@ -194,6 +195,7 @@ _HOMES: dict[str, str] = {
     "perspt_doctor.redact": "mask redact",
     "perspt_doctor.settings.config_fixes": "config_fixes",
     "perspt_doctor.settings.diagnostics": "ConfigError Diagnostic",
+    "perspt_doctor.settings.key_text": "KeyTextProblem key_text_problem",
     "perspt_doctor.settings.keyfile": "key_file loose_permissions",
     "perspt_doctor.settings.keystore": "backend_info",
     "perspt_doctor.settings.loader": "LoadedConfig read_config validate_loaded",
@@ -275,7 +277,7 @@ __all__ = [
     "Installation", "detect_installation",
     # settings and files
     "ConfigError", "Diagnostic", "LoadedConfig", "config_fixes", "Source", "backend_info", "holds_secret",
-    "key_file", "loose_permissions", "atomic_write", "cache_dir", "data_dir",
+    "KeyTextProblem", "key_text_problem", "key_file", "loose_permissions", "atomic_write", "cache_dir", "data_dir",
     "doctor_runs_dir", "env_diagnostics", "history_db",
     "locate_config", "log_dir", "read_config", "validate_loaded",
     # transport: the one classifier of failures

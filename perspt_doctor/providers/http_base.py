@@ -27,6 +27,7 @@ from perspt_doctor.providers.ratelimit import RateLimiter
 from perspt_doctor.providers.retry import RetryPolicy, RetryWait, Waiter, call_with_retries, plain_wait
 from perspt_doctor.providers.sse import LineDecoder, SSEDecoder
 from perspt_doctor.providers.sse import loads as sse_loads
+from perspt_doctor.settings.key_text import key_text_problem
 
 if TYPE_CHECKING:
     from perspt_doctor.transport.factory import StreamWaits
@@ -89,11 +90,6 @@ _SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
 """What reading a reply of an unexpected JSON shape raises in the adapters' parsing code."""
 
 
-def _unsendable(key: str | None) -> int | None:
-    """The index of the first character of `key` that no HTTP header can carry, or None."""
-    return next((i for i, ch in enumerate(key or "") if not (ch.isascii() and ch.isprintable())), None)
-
-
 SILENT_HEAD_BYTES = 64 * 1024
 """How much of a streamed body that gave no event is kept, to name the error it may hold."""
 
@@ -125,7 +121,7 @@ class HTTPAdapter:
         """Sleeps out each wait before a retry; the client sets one that shows it."""
         self.stream_waits: StreamWaits | None = None
         """A streamed reply's bounds: the first byte within `timeout`, each gap within `stream_timeout`."""
-        if _unsendable(key) is None:  # otherwise the first request says what is wrong with the key
+        if key is None or key_text_problem(key) is None:  # else the first request says what is wrong with it
             client.headers.update(auth_headers(spec, key))
 
     @staticmethod
@@ -202,12 +198,10 @@ class HTTPAdapter:
         if self.require_key and not self.key:
             raise AuthenticationError(f"no API key for {self.spec.display_name}", provider=self.provider_id,
                                       code="missing_key").with_default_hint()
-        bad = _unsendable(self.key)
+        bad = key_text_problem(self.key) if self.key else None
         if bad is not None:  # a header cannot carry it; say so before any request
-            raise AuthenticationError(
-                f"the API key for {self.spec.display_name} has a character that cannot be sent (position "
-                f"{bad + 1}: not printable ASCII)", provider=self.provider_id, code="bad_key",
-                hint="keys are plain ASCII: set it again, copied without typographic quotes, dashes or line breaks")
+            raise AuthenticationError(f"the API key for {self.spec.display_name} contains {bad.what}; it cannot be "
+                                      "sent", provider=self.provider_id, code="bad_key", hint=bad.hint)
 
     def error_from(self, status: int, raw: bytes, headers: Mapping[str, str],
                    model: str | None = None) -> ProviderError:
@@ -215,11 +209,14 @@ class HTTPAdapter:
                              url=self.base_url)
 
     def network_error(self, exc: BaseException) -> NetworkError:
-        from perspt_doctor.transport.classify import classify
+        from perspt_doctor.transport.classify import Kind, classify
 
         cause = classify(exc, proxy=self.proxy, provider=self.provider_id)
-        return NetworkError(cause.describe(), provider=self.provider_id, cause=cause,
-                            hint=f"{cause.doctor_hint} (`perspt doctor --provider {self.provider_id}` checks it all)")
+        error = NetworkError(cause.describe(), provider=self.provider_id, cause=cause,
+                             hint=f"{cause.doctor_hint} (`perspt doctor --provider {self.provider_id}` checks it all)")
+        if cause.kind is Kind.BAD_REQUEST:  # refused on this side: sending it again changes nothing
+            error.should_retry = False
+        return error
 
     async def request_json(self, method: str, path_or_url: str, *, body: Any = None,
                            params: Mapping[str, Any] | None = None,

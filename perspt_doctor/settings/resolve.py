@@ -13,6 +13,7 @@ from typing import Any
 
 from perspt_doctor import catalog, paths, redact
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
+from perspt_doctor.settings.key_text import check_key_text
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.schema import (
     LEGACY_KEYS,
@@ -318,25 +319,6 @@ class Settings:
                 from urllib.parse import unquote
 
                 redact.register_secret(unquote(parts.password), "proxy password")
-
-
-_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
-
-
-def check_key_text(key: str, origin: str) -> None:
-    """A key is one line of printable characters; anything else would be cut, mangled or refused in the
-    request header, and an error quoting the header would show the part after the break."""
-    import unicodedata
-
-    body = key.strip(" ")
-    for index, char in enumerate(body):
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            what = _CONTROL_NAMES.get(char, f"a control character (U+{ord(char):04X})")
-            where = "at its end" if index == len(body) - 1 else f"at character {index + 1} of {len(body)}"
-            raise ConfigError(Diagnostic(
-                "error", "key-control-character", f"the API key contains {what} {where}; it cannot be sent",
-                file=origin, hint="set the key again as one line (copy it afresh; `printf %s` rather than `echo`, "
-                                  "and no line breaks inside quotes)"))
 
 
 def _register_url_password(url: str, origin: str) -> None:

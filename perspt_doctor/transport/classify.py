@@ -351,6 +351,8 @@ def _by_type(chain: list[BaseException], deepest: BaseException, proxy_host: str
             return made(Kind.WRITE_TIMEOUT, "timed out while sending the request")
         if isinstance(item, httpx.PoolTimeout):
             return made(Kind.POOL_TIMEOUT, "no free connection in the pool in time")
+        if isinstance(item, httpx.LocalProtocolError):  # h11 refused to send what perspt built
+            return made(Kind.BAD_REQUEST, f"the request could not be sent: {item} (nothing reached the server)")
         if isinstance(item, httpx.ProtocolError):
             return made(Kind.PROTOCOL, f"the server broke the HTTP protocol: {item}")
     import asyncio

@@ -46,12 +46,33 @@ def test_another_providers_key_in_this_variable() -> None:
     assert result.hint and result.hint.startswith("put it in ANTHROPIC_API_KEY's variable")
 
 
-@pytest.mark.parametrize("value, what", [(OPENAI + "\n", "a line break"), (" " + OPENAI, "spaces or tabs"),
-                                         ('"' + OPENAI + '"', "quotes")])
+@pytest.mark.parametrize("value, what", [
+    (OPENAI + "\n", "contains a line break at its end, so it cannot be sent"),
+    (OPENAI + "\r", "contains a carriage return at its end, so it cannot be sent"),
+    (" " + OPENAI, "contains a space at its start, so it cannot be sent"),
+    (OPENAI + " ", "contains a space at its end, so it cannot be sent"),
+    (OPENAI[:20] + "\u2019" + OPENAI[20:], "contains a character that is not ASCII (U+2019) at character 21 of"),
+    (OPENAI[:20] + " " + OPENAI[20:], "contains spaces"),
+    ('"' + OPENAI + '"', "is wrapped in quotes")])
 def test_stray_whitespace_newline_or_quotes(value: str, what: str) -> None:
+    """The doctor's verdict on a key that cannot be sent is the client's own (settings.key_text): the same
+    words and hint as the error `perspt -q` gives before its first request."""
+    from perspt_doctor.settings.key_text import key_text_problem
+
     result = key_result("openai", {"OPENAI_API_KEY": value})
-    assert result.status is Status.FAIL and what in result.summary
-    assert result.hint and ("copy the key again" in result.hint or "remove them" in result.hint)
+    assert result.status is Status.FAIL and what in result.summary, result.summary
+    problem = key_text_problem(value)
+    if problem is not None:
+        assert result.hint == problem.hint
+    else:
+        assert result.hint and ("remove them" in result.hint or "in one piece" in result.hint), result.hint
+
+
+def test_a_placeholder_with_a_line_break_names_both() -> None:
+    result = key_result("openai", {"OPENAI_API_KEY": "your-api-key\n", "OPENAI_BASE_URL": "http://127.0.0.1:8/v1"})
+    assert result.status is Status.FAIL
+    assert "contains a line break at its end, so it cannot be sent" in result.summary
+    assert "; and without it, the key from OPENAI_API_KEY (environment) is a placeholder" in result.summary
 
 
 def test_a_quoted_key_of_another_provider_names_both_problems() -> None:

@@ -235,3 +235,24 @@ def test_an_unexplained_failure_is_told_in_words_and_keeps_its_type_in_the_detai
     assert cause.message == "the frobnicator jammed"
     assert cause.detail == "RuntimeError: the frobnicator jammed"
     assert classify(RuntimeError()).message == "an unexpected error with no message"
+
+
+def test_a_request_h11_refuses_to_send_is_ours_not_the_servers() -> None:
+    """A header value no HTTP/1.1 message may carry (here a trailing blank) is refused on this side before a
+    byte is sent: not the server breaking the protocol, and not worth sending again."""
+    from perspt_doctor.catalog import PROVIDERS
+    from perspt_doctor.providers.http_base import HTTPAdapter
+
+    with openai_fake() as fake:
+        failure = _failure(fake.base_url + "/models", headers={"Authorization": "Bearer test-key "})
+        seen, base_url = len(fake.requests), fake.base_url
+    assert isinstance(failure, httpx.LocalProtocolError)
+    cause = classify(failure)
+    assert cause.kind is Kind.BAD_REQUEST and cause.message.startswith("the request could not be sent: "), cause
+    assert seen == 0
+    adapter = HTTPAdapter(PROVIDERS["openai"], httpx.AsyncClient(), base_url)  # it sends nothing here
+    error = adapter.network_error(failure)
+    assert isinstance(error, NetworkError) and RetryPolicy().next_delay(error, 0, 0.0) is None
+    remote = adapter.network_error(httpx.RemoteProtocolError("peer closed connection without sending the body"))
+    assert remote.cause is not None and remote.cause.kind is Kind.PROTOCOL
+    assert RetryPolicy().next_delay(remote, 0, 0.0) is not None
