@@ -69,6 +69,9 @@ def stream_waits(settings: Settings) -> StreamWaits:
     return StreamWaits(settings.number("timeout"), "timeout", settings.number("stream_timeout"), "stream_timeout")
 
 
+_BLANKS = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
+
+
 def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
                  limits: Any = None, table: ProxyTable | None = None) -> dict[str, Any]:
     """httpx mounts for every proxy rule (`proxy_table`): a proxy transport, or None for "direct".
@@ -83,6 +86,13 @@ def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
         if rule.proxy_url is None:
             mounts[rule.pattern] = None
             continue
+        if rule.proxy_url != rule.proxy_url.strip():  # httpx's words for it: "Unknown scheme ... URL('%20http:..."
+            start = rule.proxy_url[:1].isspace()
+            blank = _BLANKS.get(rule.proxy_url[0 if start else -1], "a blank")
+            raise TransportConfigError(
+                f"the proxy in {rule.source} {'starts' if start else 'ends'} with {blank} "
+                f"({safe_proxy_url(rule.proxy_url)}), so it cannot be used",
+                hint="set it again without the blank", setting=rule.source)
         try:
             mounts[rule.pattern] = transport_class(proxy=httpx.Proxy(rule.proxy_url), verify=verify or True,
                                                    limits=limits or httpx.Limits(), trust_env=False)

@@ -122,6 +122,22 @@ def test_quoted_proxy_is_a_clear_error(make_settings: Any) -> None:
     assert classify(caught.value).kind == "proxy_config"
 
 
+@pytest.mark.parametrize(("value", "words"), [
+    (" http://p:1", "the proxy in HTTPS_PROXY (environment) starts with a space (http://p:1)"),
+    ("http://user:secret@p:1\r", "the proxy in HTTPS_PROXY (environment) ends with a carriage return "
+                                 "(http://user:***@p:1)"),
+])
+def test_a_proxy_with_a_blank_around_it_says_which(make_settings: Any, value: str, words: str) -> None:
+    """httpx's own words were "Unknown scheme for proxy URL URL('%20http://p:1')"; the doctor's proxy check
+    shows this same error, since it builds the client's mounts."""
+    settings = make_settings({}, env={"HTTPS_PROXY": value})
+    with pytest.raises(TransportConfigError) as caught:
+        factory.build_async_client(settings)
+    assert caught.value.message == f"{words}, so it cannot be used"
+    assert "secret" not in str(caught.value) and caught.value.hint == "set it again without the blank"
+    assert classify(caught.value).kind == "proxy_config"
+
+
 def test_timeouts_come_from_the_config(make_settings: Any) -> None:
     settings = make_settings({"timeout": 42, "network": {"connect_timeout": 3, "write_timeout": 7}})
     with factory.build_client(settings) as client:
