@@ -32,11 +32,8 @@ def _block(path: Path) -> str:
             raise UsageError(f"-f {path}: more than the {MAX_FILE_BYTES // 1024} KiB a file may add to the prompt",
                              hint="pass the part that matters (head, grep, sed -n) through stdin") from None
         raise UsageError(f"-f {path}: cannot read it ({exc.reason})") from None
-    if b"\x00" in data[:8192]:
-        raise UsageError(f"-f {path}: looks like a binary file; only text can go into the prompt")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"-f {path}: is not UTF-8 text; only text can go into the prompt") from None
+    from perspt_doctor.client.stdin import prompt_text
+
+    text = prompt_text(data, f"-f {path}")
     fence = "````" if "```" in text else "```"
     return f"{path.name}:\n{fence}\n{text.rstrip()}\n{fence}\n\n"

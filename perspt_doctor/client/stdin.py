@@ -31,14 +31,20 @@ def read_piped(stream: BinaryIO | None = None, limit: int = MAX_PIPED_BYTES) -> 
     if len(data) > limit:
         raise UsageError(f"standard input is larger than {limit // 1024} KiB, the limit for piped text",
                          hint="send the part that matters, e.g. `head -c 100000 FILE | perspt -q ...`")
+    return prompt_text(data, "standard input")
+
+
+def prompt_text(data: bytes, what: str) -> str:
+    """`data` as the text of a prompt, for piped input and `-f` files alike. UsageError naming `what` for
+    bytes that are not UTF-8 text (a NUL byte, an invalid sequence); a byte order mark is dropped."""
     nul = data.find(b"\0")
     if nul >= 0:
-        raise UsageError(f"standard input is binary (a NUL byte at offset {nul}); perspt sends text only",
+        raise UsageError(f"{what} is binary (a NUL byte at offset {nul}); perspt sends text only",
                          hint="convert it to text first (pdftotext, strings, jq ...)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"standard input is not UTF-8 text (an invalid byte at offset {exc.start})",
+        raise UsageError(f"{what} is not UTF-8 text (an invalid byte at offset {exc.start})",
                          hint="convert it first, e.g. `iconv -f latin1 -t utf-8 FILE | perspt -q ...`") from None
 
 

@@ -34,21 +34,26 @@ def test_completion_of_commands_and_their_arguments(tmp_path: Path) -> None:
 
 def test_file_contents_go_into_the_prompt_and_bad_files_are_usage_errors(tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
-    notes.write_text("the server runs on port 8443\n")
+    notes.write_bytes(b"\xef\xbb\xbfthe server runs on port 8443\n")  # saved by an editor that writes a BOM
     with openai_fake() as fake:
         result = perspt("-f", str(notes), "-q", "which port?", env=openai_env(fake))
         assert result.returncode == 0, result.stderr
         sent = fake.last("chat/completions").json["messages"][-1]["content"]
     assert sent.index("the server runs on port 8443") < sent.index("which port?")
-    assert "notes.txt" in sent
+    assert "notes.txt" in sent and "\ufeff" not in sent  # the mark is dropped, as for piped text
 
     missing = perspt("-f", str(tmp_path / "nope.txt"), "-q", "x", env={"OPENAI_API_KEY": "test-key"})
     assert missing.returncode == 2 and "nope.txt: no such file" in missing.stderr
     binary = tmp_path / "blob.bin"
     binary.write_bytes(b"\x7fELF\x00\x01\x02")
     refused = perspt("-f", str(binary), "-q", "x", env={"OPENAI_API_KEY": "test-key"})
-    assert refused.returncode == 2 and "looks like a binary file" in refused.stderr
-    assert "Traceback" not in missing.stderr + refused.stderr
+    assert refused.returncode == 2 and f"-f {binary} is binary (a NUL byte at offset 4)" in refused.stderr
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(b"caf\xe9 au lait\n")
+    foreign = perspt("-f", str(latin1), "-q", "x", env={"OPENAI_API_KEY": "test-key"})
+    assert foreign.returncode == 2 and f"-f {latin1} is not UTF-8 text (an invalid byte at offset 3)" in foreign.stderr
+    assert "Hint: convert it first, e.g. `iconv -f latin1 -t utf-8" in foreign.stderr
+    assert "Traceback" not in missing.stderr + refused.stderr + foreign.stderr
 
 
 @pytest.fixture
