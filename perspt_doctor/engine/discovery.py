@@ -7,20 +7,26 @@ third-party distributions name a module in the entry-point group `perspt_doctor.
 
 `PERSPT_DISABLE_PLUGINS=1` turns off everything but the built-ins and an explicit `--checks-dir`;
 a comma-separated list (`PERSPT_DISABLE_PLUGINS=example,mychecks`) turns off just those names.
+
+A plugin module is imported in a thread of its own and waited for a bounded time (`import_timeout`): one
+that blocks at import (a network call at module level with no network, a stray `input()` or sleep) is
+reported as a problem and left behind, instead of hanging the doctor before it has printed anything.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import pkgutil
 import re
 import sys
+import threading
 import types
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from perspt_doctor.engine.check_model import CHECK_ATTRIBUTE, Check
 
@@ -29,6 +35,13 @@ ENTRY_POINT_GROUP = "perspt_doctor.checks"
 DISABLE_ENV = "PERSPT_DISABLE_PLUGINS"
 _LOOSE_PREFIX = "perspt_doctor_loose_checks"
 VALID_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
+PLUGIN_IMPORT_TIMEOUT = 5.0
+"""Seconds one plugin module may take to import (the run budget's half, when that is less)."""
+_T = TypeVar("_T")
+
+
+class ImportTimedOut(Exception):
+    """A plugin module's import did not finish in time; its thread is left behind."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +97,7 @@ def disabled_names(env: Mapping[str, str]) -> tuple[bool, frozenset[str]]:
 
 
 def discover(*, env: Mapping[str, str], checks_dirs: Sequence[Path] = (), user_dir: Path | None = None,
-             builtins: bool = True) -> Discovered:
+             builtins: bool = True, import_timeout: float = PLUGIN_IMPORT_TIMEOUT) -> Discovered:
     """Load every check source. Nothing here raises: a broken source becomes a LoadProblem."""
     out = Discovered()
     all_off, names_off = disabled_names(env)
@@ -93,12 +106,35 @@ def discover(*, env: Mapping[str, str], checks_dirs: Sequence[Path] = (), user_d
     if all_off:
         out.disabled.append(f"{DISABLE_ENV}: entry points and {user_dir or '<config dir>/checks'}")
     else:
-        _load_entry_points(out, names_off)
+        _load_entry_points(out, names_off, import_timeout)
     for directory in checks_dirs:
-        _load_directory(out, directory, explicit=True, names_off=names_off)
+        _load_directory(out, directory, explicit=True, names_off=names_off, import_timeout=import_timeout)
     if user_dir is not None and not all_off:
-        _load_directory(out, user_dir, explicit=False, names_off=names_off)
+        _load_directory(out, user_dir, explicit=False, names_off=names_off, import_timeout=import_timeout)
     return out
+
+
+def bounded_import(load: Callable[[], _T], timeout: float, what: str) -> _T:
+    """`load()` run in a daemon thread and waited for `timeout` seconds: its value, or its exception, or
+    ImportTimedOut (the thread stays blocked, and ends with the process)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["value"] = load()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, SystemExit included
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name=f"perspt-import-{what}", daemon=True).start()
+    if not done.wait(timeout):
+        raise ImportTimedOut(f"its import did not finish within {timeout:g} s and was left behind (does it make "
+                             "a network call, sleep or wait for input at module level?)")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def _load_builtins(out: Discovered) -> None:
@@ -124,7 +160,7 @@ def _entry_points() -> Iterable[Any]:
     return entry_points(group=ENTRY_POINT_GROUP)
 
 
-def _load_entry_points(out: Discovered, names_off: frozenset[str]) -> None:
+def _load_entry_points(out: Discovered, names_off: frozenset[str], import_timeout: float) -> None:
     try:
         points = sorted(_entry_points(), key=lambda ep: (ep.name, ep.value))
     except Exception as exc:  # noqa: BLE001 - a broken installed distribution
@@ -141,7 +177,7 @@ def _load_entry_points(out: Discovered, names_off: frozenset[str]) -> None:
             continue
         origin = f"plugin:{dist}"
         try:
-            loaded = point.load()
+            loaded = bounded_import(point.load, import_timeout, point.name)
         except (Exception, SystemExit) as exc:  # noqa: BLE001
             out.problems.append(LoadProblem(origin, point.value, _describe(exc)))
             continue
@@ -156,7 +192,8 @@ def _load_entry_points(out: Discovered, names_off: frozenset[str]) -> None:
                                             "entry point is neither a module nor an @check function"))
 
 
-def _load_directory(out: Discovered, directory: Path, *, explicit: bool, names_off: frozenset[str]) -> None:
+def _load_directory(out: Discovered, directory: Path, *, explicit: bool, names_off: frozenset[str],
+                    import_timeout: float) -> None:
     if not directory.is_dir():
         if explicit:
             out.problems.append(LoadProblem(f"dir:{directory}", str(directory), "not a directory"))
@@ -169,7 +206,7 @@ def _load_directory(out: Discovered, directory: Path, *, explicit: bool, names_o
             continue
         origin = f"file:{path}"
         try:
-            module = load_file(path)
+            module = bounded_import(functools.partial(load_file, path), import_timeout, path.stem)
         except (Exception, SystemExit) as exc:  # noqa: BLE001 - a user file must not stop the doctor
             out.problems.append(LoadProblem(origin, path.stem, _describe(exc)))
             continue

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from perspt_doctor.engine import broken_python, plan
 from perspt_doctor.engine.check_model import Check, CheckContext, Result, Status, offline_reason
-from perspt_doctor.engine.discovery import Discovered, LoadProblem, discover
+from perspt_doctor.engine.discovery import PLUGIN_IMPORT_TIMEOUT, Discovered, LoadProblem, discover
 from perspt_doctor.engine.facts import facts_problem
 from perspt_doctor.engine.outcome import DoctorRun, Outcome
 from perspt_doctor.engine.services import Stash
@@ -71,10 +71,13 @@ class UnknownPattern(UsageError, ValueError):
         self.option = option
 
 
-def load_checks(settings: Settings, options: DoctorOptions) -> tuple[list[Check], Discovered]:
-    """Discovered checks (declared form) plus a synthetic error check per source that failed to load."""
+def load_checks(settings: Settings, options: DoctorOptions,
+                budget: float | None = None) -> tuple[list[Check], Discovered]:
+    """Discovered checks (declared form) plus a synthetic error check per source that failed to load. A
+    plugin module may take PLUGIN_IMPORT_TIMEOUT to import, or half the run's budget when that is less."""
+    budget = budget if budget is not None else run_budget(settings, options)
     found = discover(env=settings.env, checks_dirs=options.checks_dirs, user_dir=options.user_checks_dir,
-                     builtins=options.builtins)
+                     builtins=options.builtins, import_timeout=min(PLUGIN_IMPORT_TIMEOUT, budget / 2))
     problems = found.problems
     declared = list(found.checks)
     broken = broken_python.tls_library_fault()
@@ -105,17 +108,19 @@ def run_doctor(settings: Settings, options: DoctorOptions | None = None,
                checks: Sequence[Check] | None = None) -> DoctorRun:
     """Discover (unless `checks` is given), plan and run. Blocking; owns its event loop."""
     options = options or DoctorOptions()
+    budget = run_budget(settings, options)
+    loading = time.perf_counter()
     disabled: list[str] = []
     if checks is None:
-        declared, found = load_checks(settings, options)
+        declared, found = load_checks(settings, options, budget)
         disabled = found.disabled
     else:
         declared = list(checks)
     planned, providers = plan_checks(settings, options, declared)
-    budget = options.timeout if options.timeout is not None else _budget_from(settings)
     started_at = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
-    outcomes = _run_loop(settings, options, planned, budget)
+    # The budget bounds the whole command: a plugin that held up loading leaves the checks the rest of it.
+    outcomes = _run_loop(settings, options, planned, max(budget - (t0 - loading), budget / 2))
     duration_ms = int((time.perf_counter() - t0) * 1000)
     suppress = list(options.suppress if options.suppress is not None else _suppress_from(settings))
     for outcome in outcomes:
@@ -131,7 +136,10 @@ def run_doctor(settings: Settings, options: DoctorOptions | None = None,
     )
 
 
-def _budget_from(settings: Settings) -> float:
+def run_budget(settings: Settings, options: DoctorOptions) -> float:
+    """Seconds the whole run may take: --timeout, else `doctor.timeout`, else DEFAULT_BUDGET."""
+    if options.timeout is not None:
+        return options.timeout
     value = settings.get("doctor.timeout")
     return float(value) if isinstance(value, (int, float)) and value > 0 else DEFAULT_BUDGET
 

@@ -51,3 +51,39 @@ def test_loose_files_load_without_writing_bytecode_and_broken_ones_are_reported(
     assert {p.name for p in found.problems} >= {"broken", "NoDots"}
     assert "SyntaxError" in next(p.message for p in found.problems if p.name == "broken")
     assert not (tmp_path / "__pycache__").exists()
+
+
+def test_a_plugin_that_blocks_at_import_is_reported_and_the_run_goes_on(tmp_path: Path) -> None:
+    """A module that never finishes importing (here: a sleep at module level; in life, a network call with
+    no network) used to hang the doctor before it printed anything, whatever --timeout said. It is waited
+    for half the budget at most, reported, and left behind; the other plugins and the built-ins run. The
+    subprocess timeout is a hang bound, not a performance assertion."""
+    import json
+
+    from tests.engine.conftest import perspt
+
+    (tmp_path / "blocks.py").write_text("import time\ntime.sleep(600)\n")
+    (tmp_path / "fine.py").write_text(
+        "from perspt_doctor.api import Result, check\n"
+        "@check('local.fine', 'fine', 'runtime')\nasync def fine(ctx):\n    return Result.ok('ran')\n")
+    done = perspt("doctor", "--offline", "--json", "--timeout", "4", "--checks-dir", str(tmp_path),
+                  "--only", "local.*", "--only", "runtime.load.*", "--only", "config.file", timeout=60)
+    rows = {row["id"]: row for row in json.loads(done.stdout)["checks"]}
+    assert rows["local.fine"]["status"] == "ok"
+    assert rows["config.file"]["status"] in ("ok", "warn")
+    blocked = rows["runtime.load.blocks"]
+    assert blocked["status"] == "error"
+    assert "ImportTimedOut: its import did not finish within 2 s and was left behind" in blocked["summary"]
+    assert "Traceback" not in done.stderr
+
+
+def test_a_bounded_import_hands_back_the_value_or_what_it_raised() -> None:
+    import pytest
+
+    from perspt_doctor.engine.discovery import ImportTimedOut, bounded_import
+
+    assert bounded_import(lambda: 42, 5, "answer") == 42
+    with pytest.raises(SystemExit):
+        bounded_import(lambda: (_ for _ in ()).throw(SystemExit(4)), 5, "exits")
+    with pytest.raises(ImportTimedOut):
+        bounded_import(lambda: __import__("time").sleep(3), 0.1, "sleeps")
