@@ -150,6 +150,8 @@ async def provider_key(ctx: CheckContext) -> Result:
       Fix: remove the stale one so nobody edits the wrong key.
     fail: no key where one is needed. Fix: `perspt keys set PROVIDER` or export its variable; if a
       misspelled variable holds it, rename the variable (the hint names both).
+    fail: no key was given and the stored keys could not be read (a keyring that does not answer: locked,
+      waiting for its password). Fix: unlock the keyring, or export the provider's variable for now.
     fail: the key cannot be sent as it is: a line break, a tab or another control character, a character
       that is not ASCII (a typographic dash or quote), or a space at either end. The client refuses such a
       key before any request, with the same words, whatever the server. Fix: set the key again, copied as
@@ -174,6 +176,11 @@ async def provider_key(ctx: CheckContext) -> Result:
     details = []
     if lookup.keyring_error:
         details.append(f"the keyring could not be read: {lookup.keyring_error}")
+    if not resolved.is_set and lookup.keyring_error and spec.key_required:
+        # as the client says it: the key may well be stored, and "no API key" would send the user to store it
+        return Result.fail(f"no API key for {spec.display_name} was given, and the stored keys could not be read: "
+                           f"{lookup.keyring_error}", hint=lookup.keyring_hint or "run `perspt doctor --only "
+                           "'keyring.*'`", facts=facts)
     if not resolved.is_set:
         return _missing(ctx, spec, facts, details)
     raw = str(resolved.value)

@@ -21,7 +21,6 @@ import importlib
 import pkgutil
 import re
 import sys
-import threading
 import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -115,26 +114,14 @@ def discover(*, env: Mapping[str, str], checks_dirs: Sequence[Path] = (), user_d
 
 
 def bounded_import(load: Callable[[], _T], timeout: float, what: str) -> _T:
-    """`load()` run in a daemon thread and waited for `timeout` seconds: its value, or its exception, or
-    ImportTimedOut (the thread stays blocked, and ends with the process)."""
-    box: dict[str, Any] = {}
-    done = threading.Event()
+    """`load()`'s module, or what it raised, or ImportTimedOut after `timeout` seconds (bounded.py)."""
+    from perspt_doctor.bounded import CallTimedOut, call_bounded
 
-    def work() -> None:
-        try:
-            box["value"] = load()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller, SystemExit included
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, name=f"perspt-import-{what}", daemon=True).start()
-    if not done.wait(timeout):
+    try:
+        return call_bounded(load, timeout, f"import-{what}")
+    except CallTimedOut:
         raise ImportTimedOut(f"its import did not finish within {timeout:g} s and was left behind (does it make "
-                             "a network call, sleep or wait for input at module level?)")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+                             "a network call, sleep or wait for input at module level?)") from None
 
 
 def _load_builtins(out: Discovered) -> None:

@@ -25,6 +25,7 @@ from perspt_doctor.engine.threads import DaemonThreadExecutor, interruptible, ru
 from perspt_doctor.engine.warm import warm_up
 from perspt_doctor.errors import UsageError
 from perspt_doctor.fix import Fix
+from perspt_doctor.settings import keystore
 
 if TYPE_CHECKING:
     from perspt_doctor.settings.resolve import Settings
@@ -58,6 +59,9 @@ class DoctorOptions:
     suppress: tuple[str, ...] | None = None
     """Patterns whose warnings and failures are acknowledged; None: `doctor.suppress` from the settings."""
     extra_options: dict[str, Any] = field(default_factory=dict)
+    begun_at: float | None = None
+    """`time.perf_counter()` when the command began loading and planning checks (the CLI does that before it
+    calls run_doctor): the budget counts from then. None: from run_doctor's own start."""
 
 
 class UnknownPattern(UsageError, ValueError):
@@ -76,6 +80,8 @@ def load_checks(settings: Settings, options: DoctorOptions,
     """Discovered checks (declared form) plus a synthetic error check per source that failed to load. A
     plugin module may take PLUGIN_IMPORT_TIMEOUT to import, or half the run's budget when that is less."""
     budget = budget if budget is not None else run_budget(settings, options)
+    if options.begun_at is None:
+        options.begun_at = time.perf_counter()
     found = discover(env=settings.env, checks_dirs=options.checks_dirs, user_dir=options.user_checks_dir,
                      builtins=options.builtins, import_timeout=min(PLUGIN_IMPORT_TIMEOUT, budget / 2))
     problems = found.problems
@@ -92,7 +98,10 @@ def load_checks(settings: Settings, options: DoctorOptions,
 
 
 def plan_checks(settings: Settings, options: DoctorOptions, declared: Sequence[Check]) -> tuple[list[Check], list[str]]:
-    providers = settings.providers_in_scope(extra=list(options.providers))
+    # Which providers are in use depends on where keys are: a keyring that does not answer must not
+    # hold the run past its budget before it starts.
+    with keystore.waits_at_most(run_budget(settings, options) / 4):
+        providers = settings.providers_in_scope(extra=list(options.providers))
     checks = plan.instantiate(declared, providers)
     for option, patterns in (("--only", options.only), ("--skip", options.skip)):
         missing = plan.unmatched(patterns, checks)
@@ -109,7 +118,7 @@ def run_doctor(settings: Settings, options: DoctorOptions | None = None,
     """Discover (unless `checks` is given), plan and run. Blocking; owns its event loop."""
     options = options or DoctorOptions()
     budget = run_budget(settings, options)
-    loading = time.perf_counter()
+    loading = options.begun_at if options.begun_at is not None else time.perf_counter()
     disabled: list[str] = []
     if checks is None:
         declared, found = load_checks(settings, options, budget)
@@ -120,7 +129,8 @@ def run_doctor(settings: Settings, options: DoctorOptions | None = None,
     started_at = _dt.datetime.now(_dt.timezone.utc)
     t0 = time.perf_counter()
     # The budget bounds the whole command: a plugin that held up loading leaves the checks the rest of it.
-    outcomes = _run_loop(settings, options, planned, max(budget - (t0 - loading), budget / 2))
+    with keystore.waits_at_most(budget / 4):
+        outcomes = _run_loop(settings, options, planned, max(budget - (t0 - loading), budget / 2))
     duration_ms = int((time.perf_counter() - t0) * 1000)
     suppress = list(options.suppress if options.suppress is not None else _suppress_from(settings))
     for outcome in outcomes:

@@ -7,9 +7,11 @@ backends store nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,9 @@ from perspt_doctor.errors import KeyringError
 
 SERVICE = "perspt"
 BACKEND_ENV = "PYTHON_KEYRING_BACKEND"
+KEYRING_TIMEOUT = 10.0
+"""Seconds one keyring call may take. A locked keyring waits for its password prompt, and over SSH or in a
+container there is no prompt to answer: without a bound, `perspt -q` and the doctor waited for ever."""
 
 
 class KeyringUnavailable(KeyringError, RuntimeError):
@@ -47,15 +52,52 @@ and its keyring checks run in threads at once, so a machine with a working keyri
 having none (7 runs in 50 on a 2-core machine)."""
 
 
+_waits = {"limit": KEYRING_TIMEOUT}
+_UNANSWERED: list[str] = []
+"""The first keyring call that timed out: every later call fails at once with its words, instead of
+waiting as long again (its thread is still blocked)."""
+
+
+@contextlib.contextmanager
+def waits_at_most(seconds: float) -> Iterator[None]:
+    """Inside, wait at most `seconds` for each keyring call (the doctor: a share of its budget)."""
+    before = _waits["limit"]
+    _waits["limit"] = min(before, seconds)
+    try:
+        yield
+    finally:
+        _waits["limit"] = before
+
+
+def _answered(call: Any, what: str) -> Any:
+    """`call()` bounded by the wait limit; KeyringUnavailable when the keyring does not answer in time."""
+    from perspt_doctor.bounded import CallTimedOut, call_bounded
+
+    if _UNANSWERED:
+        raise KeyringUnavailable(_UNANSWERED[0], hint=_LOCKED_HINT)
+    try:
+        return call_bounded(call, _waits["limit"], "keyring")
+    except CallTimedOut:
+        _UNANSWERED.append(f"the keyring did not answer within {_waits['limit']:g} s ({what}): it may be locked "
+                           "and waiting for its password")
+        raise KeyringUnavailable(_UNANSWERED[0], hint=_LOCKED_HINT) from None
+
+
+_LOCKED_HINT = ("unlock the keyring (log in to the desktop session), or put the key in the provider's environment "
+                "variable for now")
+
+
 def _load_backend() -> Any:
     """keyring's chosen backend. A PYTHON_KEYRING_BACKEND that cannot be loaded is KeyringMisconfigured;
-    a keyring library that cannot start at all is KeyringUnavailable."""
+    a keyring library that cannot start at all, or does not answer, is KeyringUnavailable."""
     try:
         with _DETECTING:
             _skip_foreign_backends()
             import keyring
 
-            return keyring.get_keyring()
+            return _answered(keyring.get_keyring, "choosing its backend")
+    except KeyringUnavailable:
+        raise
     except Exception as exc:  # noqa: BLE001 - any failure to start keyring is reported as one line
         named = os.environ.get(BACKEND_ENV)
         if named:
@@ -129,7 +171,7 @@ def get_key(provider: str) -> str | None:
     from keyring.errors import KeyringError, NoKeyringError
 
     try:
-        return kr.get_password(SERVICE, provider)
+        return _answered(lambda: kr.get_password(SERVICE, provider), f"reading the key for {provider}")
     except NoKeyringError:
         return None
     except KeyringError as exc:
@@ -141,7 +183,7 @@ def set_key(provider: str, value: str) -> None:
     from keyring.errors import KeyringError
 
     try:
-        kr.set_password(SERVICE, provider, value)
+        _answered(lambda: kr.set_password(SERVICE, provider, value), f"storing the key for {provider}")
     except KeyringError as exc:
         raise KeyringUnavailable(str(exc)) from exc
 
@@ -151,7 +193,7 @@ def delete_key(provider: str) -> bool:
     from keyring.errors import KeyringError, PasswordDeleteError
 
     try:
-        kr.delete_password(SERVICE, provider)
+        _answered(lambda: kr.delete_password(SERVICE, provider), f"deleting the key for {provider}")
         return True
     except PasswordDeleteError:
         return False

@@ -61,6 +61,7 @@ class KeyLookup:
     complete: bool = True
     """False when the keyring and the config file were not consulted because a flag or an environment
     variable already gave the key (what the client needs; the doctor asks for the complete picture)."""
+    keyring_hint: str | None = None
 
 
 class Settings:
@@ -172,9 +173,18 @@ class Settings:
         """The key the client sends. The keyring (slow to open) is asked only when no flag or
         environment variable holds one. Raises ConfigError for a key no HTTP header can carry (a line
         break or another control character in it), before any request is made."""
-        resolved = self.key_lookup(provider, complete=False).resolved
+        lookup = self.key_lookup(provider, complete=False)
+        resolved = lookup.resolved
         if resolved.value:
             check_key_text(resolved.value, resolved.origin)
+        elif lookup.keyring_error:
+            from perspt_doctor.settings.keystore import KeyringUnavailable
+
+            # The key may well be stored: "no API key" would send the user to store it again.
+            raise KeyringUnavailable(f"no API key for {provider} was given, and the stored keys could not be read: "
+                                     f"{lookup.keyring_error}", hint=lookup.keyring_hint or
+                                     "run `perspt doctor --only 'keyring.*'`, or give the key in the provider's "
+                                     "variable for now")
         return resolved
 
     def _lookup_key(self, pid: str, *, complete: bool = True) -> KeyLookup:
@@ -192,12 +202,17 @@ class Settings:
         if found and not complete:
             return _lookup_from(pid, found, env_present, None, complete=False)
         keyring_error: str | None = None
+        keyring_hint: str | None = None
         if self._keyring_lookup is not None:
             try:
                 stored = self._keyring_lookup(pid)
             except Exception as exc:  # noqa: BLE001 - a broken keyring must not stop the client
                 stored = None
-                keyring_error = redact.redact(f"{type(exc).__name__}: {exc}")
+                from perspt_doctor.errors import PersptError
+
+                said = str(exc) if isinstance(exc, PersptError) else f"{type(exc).__name__}: {exc}"
+                keyring_error = redact.redact(said)
+                keyring_hint = getattr(exc, "hint", None)
             if stored:
                 redact.register_secret(stored, "keyring")
                 found.append(Resolved(stored, Source.KEYRING, f"keyring (service perspt, user {pid})", secret=True))
@@ -214,7 +229,7 @@ class Settings:
         file_key = self._file_key(pid)
         if file_key is not None:
             found.append(Resolved(file_key[1], Source.CONFIG, f"{self.config_name}: {file_key[0]}", secret=True))
-        return _lookup_from(pid, found, env_present, keyring_error)
+        return replace(_lookup_from(pid, found, env_present, keyring_error), keyring_hint=keyring_hint)
 
     def _file_key(self, pid: str) -> tuple[str, str] | None:
         keys = self._file.get("api_keys")
