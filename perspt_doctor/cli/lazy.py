@@ -52,7 +52,7 @@ class LazyGroup(click.Group):
 
         commands = self.list_commands(ctx)
         close = did_you_mean(name, commands, limit=1, cutoff=TYPO_CUTOFF, prefixes=False)
-        if len(args) == 1 and close:
+        if close and self._reads_as_that_command(ctx, close[0], args[1:]):
             raise click.exceptions.NoSuchCommand(name, possibilities=close, ctx=ctx)
         misplaced = [word for word in args[1:] if word in self._option_names()]
         if misplaced:
@@ -60,6 +60,15 @@ class LazyGroup(click.Group):
                                    f"options first: perspt {misplaced[0]} ... {name} ...", ctx=ctx)
         ctx.meta[PROMPT_WORDS] = [click.utils.make_str(word) for word in args]
         return self.prompt_command.name, self.prompt_command, []
+
+    def _reads_as_that_command(self, ctx: click.Context, command: str, rest: list[str]) -> bool:
+        """A near miss of `command` is a typo, not a question, when nothing follows it, when an option
+        follows it (`perspt doctr --offline`), or when one of that command's own subcommands does
+        (`perspt histroy list`): no question reads like that, and sending it would cost a request."""
+        if not rest or any(word.startswith("-") for word in rest):
+            return True
+        group = self.get_command(ctx, command)
+        return isinstance(group, click.Group) and rest[0] in group.list_commands(ctx)
 
     def _option_names(self) -> set[str]:
         return {opt for param in self.params if isinstance(param, click.Option)

@@ -34,12 +34,25 @@ def test_an_ordinary_word_is_a_question_not_a_typo(fake: OpenAIFake) -> None:
     assert [b["messages"][-1]["content"] for b in chat_bodies(fake)] == ["hi", "tcp", "doc"]  # type: ignore[index]
 
 
-@pytest.mark.parametrize(("typo", "command"), [("doctr", "doctor"), ("modles", "models"), ("histroy", "history")])
-def test_one_word_close_to_a_command_gets_did_you_mean(fake: OpenAIFake, typo: str, command: str) -> None:
-    result = perspt(typo, env=openai_env(fake))
+@pytest.mark.parametrize(("typo", "command"), [
+    (("doctr",), "doctor"), (("modles",), "models"), (("histroy",), "history"),
+    (("histroy", "list"), "history"), (("keyz", "set", "openai"), "keys"), (("confg", "show"), "config"),
+    (("doctr", "--offline"), "doctor"), (("reprot", "-o", "r.md"), "report")], ids=" ".join)
+def test_a_near_miss_of_a_command_gets_did_you_mean(fake: OpenAIFake, typo: tuple[str, ...], command: str) -> None:
+    """Alone, followed by an option, or followed by one of that command's own subcommands: a typo, never
+    a question sent (and paid for)."""
+    result = perspt(*typo, env=openai_env(fake))
     assert result.returncode == 2
-    assert f"No such command '{typo}'. Did you mean '{command}'?" in result.stderr
+    assert f"No such command '{typo[0]}'. Did you mean '{command}'?" in result.stderr
     assert chat_bodies(fake) == []
+
+
+def test_a_question_that_starts_like_a_command_is_still_asked(fake: OpenAIFake) -> None:
+    for words in (("docter", "who", "is", "the", "best"), ("explian", "quantum", "physics"), ("model", "ships")):
+        result = perspt(*words, env=openai_env(fake))
+        assert result.returncode == 0, (words, result.stderr)
+    assert [b["messages"][-1]["content"] for b in chat_bodies(fake)] == [  # type: ignore[index]
+        "docter who is the best", "explian quantum physics", "model ships"]
 
 
 def test_commands_still_run_and_options_after_the_question_are_refused(fake: OpenAIFake) -> None:
