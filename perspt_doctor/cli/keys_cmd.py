@@ -181,7 +181,7 @@ def list_cmd(app: AppContext) -> None:
         if settings is not None:
             try:
                 resolved = settings.key_for(pid)
-            except ConfigError as exc:
+            except (ConfigError, KeyringError) as exc:
                 used = f"unusable: {exc}"
             else:
                 if resolved.value:

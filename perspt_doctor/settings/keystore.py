@@ -78,8 +78,8 @@ def _answered(call: Any, what: str) -> Any:
     try:
         return call_bounded(call, _waits["limit"], "keyring")
     except CallTimedOut:
-        _UNANSWERED.append(f"the keyring did not answer within {_waits['limit']:g} s ({what}): it may be locked "
-                           "and waiting for its password")
+        _UNANSWERED.append(f"the keyring did not answer within {_waits['limit']:g} s when {what}: it may be "
+                           "locked and waiting for its password")
         raise KeyringUnavailable(_UNANSWERED[0], hint=_LOCKED_HINT) from None
 
 
@@ -95,7 +95,7 @@ def _load_backend() -> Any:
             _skip_foreign_backends()
             import keyring
 
-            return _answered(keyring.get_keyring, "choosing its backend")
+            return _answered(keyring.get_keyring, "perspt looked for its backend")
     except KeyringUnavailable:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure to start keyring is reported as one line
@@ -171,7 +171,7 @@ def get_key(provider: str) -> str | None:
     from keyring.errors import KeyringError, NoKeyringError
 
     try:
-        return _answered(lambda: kr.get_password(SERVICE, provider), f"reading the key for {provider}")
+        return _answered(lambda: kr.get_password(SERVICE, provider), "perspt asked it for a key")
     except NoKeyringError:
         return None
     except KeyringError as exc:
@@ -183,7 +183,7 @@ def set_key(provider: str, value: str) -> None:
     from keyring.errors import KeyringError
 
     try:
-        _answered(lambda: kr.set_password(SERVICE, provider, value), f"storing the key for {provider}")
+        _answered(lambda: kr.set_password(SERVICE, provider, value), "perspt gave it a key to store")
     except KeyringError as exc:
         raise KeyringUnavailable(str(exc)) from exc
 
@@ -193,7 +193,7 @@ def delete_key(provider: str) -> bool:
     from keyring.errors import KeyringError, PasswordDeleteError
 
     try:
-        _answered(lambda: kr.delete_password(SERVICE, provider), f"deleting the key for {provider}")
+        _answered(lambda: kr.delete_password(SERVICE, provider), "perspt asked it to delete a key")
         return True
     except PasswordDeleteError:
         return False

@@ -172,12 +172,13 @@ class Settings:
     def key_for(self, provider: str) -> Resolved[str | None]:
         """The key the client sends. The keyring (slow to open) is asked only when no flag or
         environment variable holds one. Raises ConfigError for a key no HTTP header can carry (a line
-        break or another control character in it), before any request is made."""
+        break or another control character in it), before any request is made; KeyringUnavailable when a
+        provider that needs a key has none given and the stored keys could not be read."""
         lookup = self.key_lookup(provider, complete=False)
         resolved = lookup.resolved
         if resolved.value:
             check_key_text(resolved.value, resolved.origin)
-        elif lookup.keyring_error:
+        elif lookup.keyring_error and getattr(catalog.PROVIDERS.get(provider), "key_required", False):
             from perspt_doctor.settings.keystore import KeyringUnavailable
 
             # The key may well be stored: "no API key" would send the user to store it again.

@@ -68,7 +68,7 @@ def test_the_client_says_the_keyring_did_not_answer(locked_env: dict[str, str]) 
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines()[0] == (
         "Error: no API key for openai was given, and the stored keys could not be read: the keyring did not "
-        f"answer within {KEYRING_TIMEOUT:g} s (reading the key for openai): it may be locked and waiting for its "
+        f"answer within {KEYRING_TIMEOUT:g} s when perspt asked it for a key: it may be locked and waiting for its "
         "password")
     assert "Hint: unlock the keyring" in done.stderr and "Traceback" not in done.stderr
     assert _calls(locked_env) == ["get openai"]
@@ -107,3 +107,30 @@ def test_a_bound_is_restored_after_the_doctor_and_an_unanswered_keyring_is_not_a
         with pytest.raises(keystore.KeyringUnavailable, match="did not answer within 0.05 s"):
             keystore._answered(lambda: asked.append("second"), "a test")
     assert asked == ["first"]
+
+
+def test_keys_list_shows_every_provider_when_the_keyring_does_not_answer(locked_env: dict[str, str]) -> None:
+    done = _perspt("keys", "list", env=locked_env)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
+    assert "unusable: no API key for openai was given, and the stored keys could not be read" in rows["openai"]
+    assert rows["ollama"].endswith("no key needed")
+    assert _calls(locked_env) == ["get openai"]
+
+
+def test_only_a_provider_that_needs_a_key_is_stopped_by_an_unreadable_keyring() -> None:
+    """Ollama needs no key: a keyring that cannot be read must not stand in its way."""
+    from perspt_doctor.settings.keystore import KeyringUnavailable
+    from perspt_doctor.settings.resolve import Flags, Settings
+
+    def unanswered(provider: str) -> str | None:
+        raise KeyringUnavailable("the keyring did not answer within 10 s when perspt asked it for a key",
+                                 hint="unlock it")
+
+    settings = Settings(flags=Flags(no_config=True), env={}, config=None, keyring_lookup=unanswered)
+    assert settings.key_for("ollama").value is None
+    with pytest.raises(KeyringUnavailable) as caught:
+        settings.key_for("anthropic")
+    assert str(caught.value).startswith("no API key for anthropic was given, and the stored keys could not be read: "
+                                        "the keyring did not answer within 10 s")
+    assert caught.value.hint == "unlock it"
