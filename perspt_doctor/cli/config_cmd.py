@@ -17,6 +17,7 @@ import click
 from perspt_doctor import catalog, paths
 from perspt_doctor.cli.app_context import AppContext, config_option, pass_app
 from perspt_doctor.cli.errors import echo
+from perspt_doctor.cli.lazy import Group
 from perspt_doctor.errors import ExitCode, KeyringError, UsageError, UserError
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
@@ -32,7 +33,7 @@ def _report_written(path: Path, backup: Path | None, mode: int) -> None:
         echo(f"backup of the previous file: {backup}")
 
 
-@click.group("config", help="Show, check, create, migrate or reset the config file.")
+@click.group("config", cls=Group, help="Show, check, create, migrate or reset the config file.")
 @config_option
 def config() -> None:
     pass

@@ -13,6 +13,7 @@ import click
 
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.errors import echo
+from perspt_doctor.cli.lazy import Group
 from perspt_doctor.errors import UsageError, UserError
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _resolve_id(store: HistoryStore, ref: str) -> int:
                          hint="use a number from `perspt history list`, or `last`") from None
 
 
-@click.group(help="List, show, export, import or clear the stored conversations.")
+@click.group(cls=Group, help="List, show, export, import or clear the stored conversations.")
 def history() -> None:
     pass
 

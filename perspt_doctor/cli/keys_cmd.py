@@ -16,6 +16,7 @@ from perspt_doctor import catalog
 from perspt_doctor.cli import complete
 from perspt_doctor.cli.app_context import AppContext, pass_app
 from perspt_doctor.cli.errors import echo
+from perspt_doctor.cli.lazy import Group
 from perspt_doctor.errors import UsageError, UserError
 
 
@@ -47,7 +48,7 @@ def _in_keyring(spec: catalog.ProviderSpec, operation: str, *args: str) -> Any:
         raise _unavailable(exc, spec) from None
 
 
-@click.group("keys", help="Store API keys in the OS keyring, or a private key file where there is none "
+@click.group("keys", cls=Group, help="Store API keys in the OS keyring, or a private key file where there is none "
                           "(never in the shell history).")
 def keys() -> None:
     pass

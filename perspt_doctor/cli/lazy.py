@@ -1,5 +1,7 @@
-"""A click group whose subcommands are imported only when used, so `perspt --help` stays cheap; and whose
-arguments are a prompt when the first one is not a command (`perspt what is tcp`)."""
+"""Click groups: `Group`, whose unknown-command error suggests through perspt's one did-you-mean (click's
+own offered `reset` first for `perspt config set`); and the root's `LazyGroup`, whose subcommands are
+imported only when used, so `perspt --help` stays cheap, and whose arguments are a prompt when the first
+one is not a command (`perspt what is tcp`)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,19 @@ TYPO_CUTOFF = 0.75
 `doctr`, `modles`, `histroy` are; `hi`, `tcp`, `doc` are prompts."""
 
 
-class LazyGroup(click.Group):
+class Group(click.Group):
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            from perspt_doctor.suggest import did_you_mean
+
+            close = did_you_mean(exc.command_name, self.list_commands(ctx), limit=1)
+            raise click.exceptions.NoSuchCommand(exc.command_name, possibilities=close, ctx=ctx) from None
+
+
+class LazyGroup(Group):
     def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None,
                  short_help: dict[str, str] | None = None, prompt_command: click.Command | None = None,
                  **kwargs: Any) -> None:

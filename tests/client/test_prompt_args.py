@@ -77,3 +77,12 @@ def test_root_help_describes_every_command_and_the_question_forms() -> None:
         assert text.strip() == SHORT_HELP[name], line
     assert 'cat notes.txt | perspt -q "summarize this"' in result.stdout
     assert "[COMMAND [ARGS]... | QUESTION...]" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "suggested"), [
+    (("config", "set", "provider", "openai"), "setup"),  # click's own offered `reset` first: it wipes the file
+    (("history", "lsit"), "list"), (("keys", "sett", "openai"), "set")], ids=" ".join)
+def test_a_subcommand_typo_is_suggested_through_the_one_did_you_mean(args: tuple[str, ...], suggested: str) -> None:
+    result = perspt(*args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == f"Error: No such command '{args[1]}'. Did you mean '{suggested}'?"
