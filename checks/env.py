@@ -102,6 +102,9 @@ async def env_settings(ctx: CheckContext) -> Result:
 
     ok: every `PERSPT_` setting that is set has a valid value (or none is set).
     fail: a value is the wrong type or out of range. Fix: correct it, or `unset` the variable.
+    fail: a `PERSPT_` setting, a proxy variable, `OLLAMA_HOST` or a `*_BASE_URL` holds a byte that is not
+      UTF-8 text (set in a shell with another encoding); the client refuses it with the same words. Fix:
+      set it again as UTF-8 text, or `unset` it.
     """
     problems = env_diagnostics(ctx.env)
     if not problems:

@@ -136,7 +136,8 @@ def private_file_handler(path: Path, rotation: int) -> logging.Handler:
             self.setLevel(logging.CRITICAL + 1)  # the file is unusable: stop trying for this run
 
     _make_private_dirs(path.parent)
-    return PrivateRotatingFileHandler(path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True)
+    return PrivateRotatingFileHandler(path, maxBytes=rotation, backupCount=3, encoding="utf-8", delay=True,
+                                      errors="backslashreplace")  # bytes from the environment that are not UTF-8
 
 
 def _make_private_dirs(directory: Path) -> None:

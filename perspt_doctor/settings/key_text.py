@@ -32,6 +32,9 @@ def key_text_problem(key: str) -> KeyTextProblem | None:
     """The first thing in `key` that stops it from being sent as it is, or None."""
     for index, char in enumerate(key):
         where = "at its end" if index == len(key) - 1 else f"at character {index + 1} of {len(key)}"
+        if "\udc80" <= char <= "\udcff":  # Python's stand-in for a byte that is not UTF-8 (surrogateescape)
+            return KeyTextProblem(f"a byte that is not UTF-8 text (0x{ord(char) - 0xDC00:02X}) {where}", _ASCII_HINT,
+                                  index)
         if unicodedata.category(char) in _CONTROL_CATEGORIES:
             what = _CONTROL_NAMES.get(char, f"a control character (U+{ord(char):04X})")
             return KeyTextProblem(f"{what} {where}", _RETYPE_HINT, index)

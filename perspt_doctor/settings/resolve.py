@@ -426,9 +426,29 @@ def env_diagnostics(env: Mapping[str, str]) -> list[Diagnostic]:
     for dotted, spec in _env_fields():
         name = ENV_PREFIX + dotted.upper().replace(".", "_")
         raw = env.get(name, "")
-        if raw != "":
-            out.extend(_env_errors(spec, _coerce(raw, spec), name))
+        if raw != "" and dotted not in _PATH_SETTINGS:
+            out.extend(_env_errors(spec, _coerce(raw, spec), name) or _undecodable(name, raw))
+    for name in _TEXT_VARIABLES:
+        out.extend(_undecodable(name, env.get(name, "")))
+    out.extend(d for name in sorted(env) if name.endswith("_BASE_URL") for d in _undecodable(name, env[name]))
     return out
+
+
+_PATH_SETTINGS = frozenset({"debug.log_file", "network.ca_bundle"})
+"""Settings that name a file: any bytes the file system allows are fine there."""
+_TEXT_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+                   "no_proxy", "OLLAMA_HOST")
+
+
+def _undecodable(name: str, raw: str) -> list[Diagnostic]:
+    """An error for a value holding bytes that are not UTF-8 (Python keeps them as lone surrogates, which
+    no URL, header or log line can carry), naming the first such byte."""
+    bad = next((ch for ch in raw if "\udc80" <= ch <= "\udcff"), None)
+    if bad is None:
+        return []
+    return [Diagnostic("error", "env-not-utf8", f"{name} holds a byte that is not UTF-8 text (0x{ord(bad) - 0xDC00:02X})",
+                       file="environment", hint=f"set {name} again as UTF-8 text, or unset it",
+                       extra={"variable": name})]
 
 
 def _env_fields() -> list[tuple[str, Field]]:

@@ -218,3 +218,10 @@ def test_a_key_a_header_can_carry_is_not_refused(key: str) -> None:
     accident)."""
     settings = load_settings(Flags(no_config=True), env={"OPENAI_API_KEY": key}, use_keyring=False)
     assert settings.key_for("openai").value == key
+
+
+def test_a_key_with_a_byte_that_is_not_utf8_names_the_byte() -> None:
+    from perspt_doctor.settings.key_text import key_text_problem
+
+    problem = key_text_problem("sk-\udcfe\udcff")  # what Python makes of the bytes 0xFE 0xFF in os.environ
+    assert problem is not None and problem.what == "a byte that is not UTF-8 text (0xFE) at character 4 of 5"
