@@ -122,6 +122,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 def cli(ctx: click.Context, **opts: Any) -> None:
     app = ctx.ensure_object(AppContext)
     _reject_contradictions(opts)
+    _reject_undecodable(opts, ctx.meta.get(PROMPT_WORDS) or [])
     flags = app.flags
     flags.provider = opts["force_provider"] or opts["provider"]
     flags.model = opts["force_model"] or opts["model"]
@@ -167,6 +168,27 @@ def _reject_contradictions(opts: dict[str, Any]) -> None:
         if opts[name] and not any(opts[n] for n in needs):
             wanted = " or ".join("--" + n.replace("_", "-") for n in needs)
             raise click.UsageError(f"{flag} only works with {wanted}")
+
+
+TEXT_OPTIONS = {"question": "-q", "provider": "--provider", "model": "--model", "api_key": "--api-key",
+                "base_url": "--base-url", "force_provider": "--force-provider", "force_model": "--force-model",
+                "conversation_id": "--conversation", "system_prompt": "--system", "role": "--role"}
+"""Options whose value is text sent or matched as such (file paths may hold any bytes: they are not here)."""
+
+
+def _reject_undecodable(opts: dict[str, Any], words: list[str]) -> None:
+    """A byte that is not UTF-8 in the question or a text option (a terminal set to Latin-1) reaches
+    Python as a lone surrogate, which no request can carry: say so before anything is sent."""
+    given = [(flag, opts[name]) for name, flag in TEXT_OPTIONS.items() if isinstance(opts[name], str)]
+    given += [("-o", value) for pair in opts["request_options"] for value in pair]
+    given += [("the question", word) for word in words]
+    from perspt_doctor.settings.key_text import undecodable_byte
+
+    for where, text in given:
+        bad = undecodable_byte(text)
+        if bad is not None:
+            raise click.UsageError(f"{where} holds a byte that is not UTF-8 text (0x{bad:02X}): set the terminal's "
+                                   "encoding to UTF-8 (LANG=C.UTF-8) and type it again")
 
 
 LATEST: Literal["latest"] = "latest"

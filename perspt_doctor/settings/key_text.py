@@ -19,6 +19,13 @@ _ASCII_HINT = "keys are plain ASCII: set it again, copied without typographic qu
 _BLANK_HINT = "set the key again without the blank around it (it came with the copy, or from a space in the file)"
 
 
+def undecodable_byte(text: str) -> int | None:
+    """The first byte of `text` that was not UTF-8 where it came from (an environment variable, an argument
+    typed in a Latin-1 terminal): Python keeps such bytes as lone surrogates (U+DC80 to U+DCFF), which no
+    request, header or log line can carry. None when there is none."""
+    return next((ord(ch) - 0xDC00 for ch in text if "\udc80" <= ch <= "\udcff"), None)
+
+
 @dataclass(frozen=True)
 class KeyTextProblem:
     what: str
@@ -32,9 +39,9 @@ def key_text_problem(key: str) -> KeyTextProblem | None:
     """The first thing in `key` that stops it from being sent as it is, or None."""
     for index, char in enumerate(key):
         where = "at its end" if index == len(key) - 1 else f"at character {index + 1} of {len(key)}"
-        if "\udc80" <= char <= "\udcff":  # Python's stand-in for a byte that is not UTF-8 (surrogateescape)
-            return KeyTextProblem(f"a byte that is not UTF-8 text (0x{ord(char) - 0xDC00:02X}) {where}", _ASCII_HINT,
-                                  index)
+        byte = undecodable_byte(char)
+        if byte is not None:
+            return KeyTextProblem(f"a byte that is not UTF-8 text (0x{byte:02X}) {where}", _ASCII_HINT, index)
         if unicodedata.category(char) in _CONTROL_CATEGORIES:
             what = _CONTROL_NAMES.get(char, f"a control character (U+{ord(char):04X})")
             return KeyTextProblem(f"{what} {where}", _RETYPE_HINT, index)

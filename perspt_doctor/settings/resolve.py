@@ -13,7 +13,7 @@ from typing import Any
 
 from perspt_doctor import catalog, paths, redact
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
-from perspt_doctor.settings.key_text import check_key_text
+from perspt_doctor.settings.key_text import check_key_text, undecodable_byte
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
 from perspt_doctor.settings.schema import (
     LEGACY_KEYS,
@@ -443,10 +443,10 @@ _TEXT_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_p
 def _undecodable(name: str, raw: str) -> list[Diagnostic]:
     """An error for a value holding bytes that are not UTF-8 (Python keeps them as lone surrogates, which
     no URL, header or log line can carry), naming the first such byte."""
-    bad = next((ch for ch in raw if "\udc80" <= ch <= "\udcff"), None)
+    bad = undecodable_byte(raw)
     if bad is None:
         return []
-    return [Diagnostic("error", "env-not-utf8", f"{name} holds a byte that is not UTF-8 text (0x{ord(bad) - 0xDC00:02X})",
+    return [Diagnostic("error", "env-not-utf8", f"{name} holds a byte that is not UTF-8 text (0x{bad:02X})",
                        file="environment", hint=f"set {name} again as UTF-8 text, or unset it",
                        extra={"variable": name})]
 

@@ -86,3 +86,24 @@ def test_a_subcommand_typo_is_suggested_through_the_one_did_you_mean(args: tuple
     result = perspt(*args)
     assert result.returncode == 2
     assert result.stderr.splitlines()[-1] == f"Error: No such command '{args[1]}'. Did you mean '{suggested}'?"
+
+
+@pytest.mark.parametrize(("args", "where"), [
+    ((b"-q", b"caf\xe9 au lait"), "-q"), ((b"caf\xe9", b"au", b"lait"), "the question"),
+    ((b"-s", b"be terse \xe9", b"-q", b"hi"), "--system"), ((b"-m", b"gpt-\xe9", b"-q", b"hi"), "--model")],
+    ids=["-q", "words", "--system", "--model"])
+def test_a_byte_that_is_not_utf8_in_an_argument_is_a_usage_error(fake: OpenAIFake, args: tuple[bytes, ...],
+                                                                  where: str) -> None:
+    """Typed in a terminal set to Latin-1: an internal error before ('surrogates not allowed'), exit 70."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k.encode(): v.encode() for k, v in {**os.environ, **openai_env(fake)}.items()}
+    done = subprocess.run([sys.executable.encode(), b"-m", b"perspt_doctor", *args], env=env, capture_output=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode().splitlines()[-1] == (
+        f"Error: {where} holds a byte that is not UTF-8 text (0xE9): set the terminal's encoding to UTF-8 "
+        "(LANG=C.UTF-8) and type it again")
+    assert chat_bodies(fake) == []
