@@ -143,7 +143,8 @@ def _rerun(settings: Settings, options: DoctorOptions, check_ids: list[str]) -> 
     settings read again: a fix may have rewritten the config file the first run read."""
     from perspt_doctor.engine.runner import run_doctor
 
-    return run_doctor(_reread(settings), replace(options, only=tuple(check_ids), skip=(), progress=None))
+    return run_doctor(_reread(settings), replace(options, only=tuple(check_ids), skip=(), progress=None,
+                                                 begun_at=None))  # a budget of its own, from now
 
 
 def _reread(settings: Settings) -> Settings:

@@ -348,3 +348,17 @@ def test_a_check_declared_after_others_waits_for_them_is_never_skipped_and_reads
     assert by_id["dns.summary"].status is Status.FAIL
     assert by_id["dns.summary"].result.summary == "2 failed: dns.a, dns.b"
     assert by_id["dns.summary"].blocked_by is None
+
+
+def test_the_rerun_after_fixes_gets_a_budget_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The budget counts from when the command began loading checks (`begun_at`); the re-check after the
+    user has answered the fixes' questions starts its own count, not the first run's."""
+    from perspt_doctor.engine import fixes, runner
+    from perspt_doctor.settings.resolve import Flags, load_settings
+
+    seen: list[runner.DoctorOptions] = []
+    monkeypatch.setattr(runner, "run_doctor", lambda settings, options: seen.append(options))
+    monkeypatch.setattr(fixes, "_reread", lambda settings: settings)
+    first = runner.DoctorOptions(timeout=10, begun_at=1.0)
+    fixes._rerun(load_settings(Flags(no_config=True), env={}, use_keyring=False), first, ["config.file"])
+    assert [(o.begun_at, o.only, o.timeout) for o in seen] == [(None, ("config.file",), 10)]
