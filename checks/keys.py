@@ -176,11 +176,9 @@ async def provider_key(ctx: CheckContext) -> Result:
     details = []
     if lookup.keyring_error:
         details.append(f"the keyring could not be read: {lookup.keyring_error}")
-    if not resolved.is_set and lookup.keyring_error and spec.key_required:
-        # as the client says it: the key may well be stored, and "no API key" would send the user to store it
-        return Result.fail(f"no API key for {spec.display_name} was given, and the stored keys could not be read: "
-                           f"{lookup.keyring_error}", hint=lookup.keyring_hint or "run `perspt doctor --only "
-                           "'keyring.*'`", facts=facts)
+    unreadable = lookup.unreadable_store()  # the client's own error when it finds no key to send
+    if unreadable is not None:
+        return Result.fail(str(unreadable), hint=unreadable.hint, facts=facts)
     if not resolved.is_set:
         return _missing(ctx, spec, facts, details)
     raw = str(resolved.value)

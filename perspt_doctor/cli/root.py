@@ -182,6 +182,8 @@ def _reject_undecodable(opts: dict[str, Any], words: list[str]) -> None:
     given = [(flag, opts[name]) for name, flag in TEXT_OPTIONS.items() if isinstance(opts[name], str)]
     given += [("-o", value) for pair in opts["request_options"] for value in pair]
     given += [("the question", word) for word in words]
+    if not given:
+        return
     from perspt_doctor.settings.key_text import undecodable_byte
 
     for where, text in given:

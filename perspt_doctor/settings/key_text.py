@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 
-_CONTROL_NAMES = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", "\x00": "a NUL byte"}
+CHARACTER_NAMES = {" ": "a space", "\n": "a line break", "\r": "a carriage return", "\t": "a tab",
+                   "\x00": "a NUL byte"}
+"""Words for the characters a copy or a file most often brings along (the proxy check names them too)."""
 _CONTROL_CATEGORIES = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
 _RETYPE_HINT = ("set the key again as one line (copy it afresh; `printf %s` rather than `echo`, and no line breaks "
                 "inside quotes)")
@@ -32,7 +34,6 @@ class KeyTextProblem:
     """`a line break at its end`, `a space at its start`, `a character that is not ASCII (U+2019) at
     character 7 of 40`: what the key contains, and where (never the key's own characters)."""
     hint: str
-    index: int
 
 
 def key_text_problem(key: str) -> KeyTextProblem | None:
@@ -41,15 +42,14 @@ def key_text_problem(key: str) -> KeyTextProblem | None:
         where = "at its end" if index == len(key) - 1 else f"at character {index + 1} of {len(key)}"
         byte = undecodable_byte(char)
         if byte is not None:
-            return KeyTextProblem(f"a byte that is not UTF-8 text (0x{byte:02X}) {where}", _ASCII_HINT, index)
+            return KeyTextProblem(f"a byte that is not UTF-8 text (0x{byte:02X}) {where}", _ASCII_HINT)
         if unicodedata.category(char) in _CONTROL_CATEGORIES:
-            what = _CONTROL_NAMES.get(char, f"a control character (U+{ord(char):04X})")
-            return KeyTextProblem(f"{what} {where}", _RETYPE_HINT, index)
+            what = CHARACTER_NAMES.get(char, f"a control character (U+{ord(char):04X})")
+            return KeyTextProblem(f"{what} {where}", _RETYPE_HINT)
         if not char.isascii() or not char.isprintable():
-            return KeyTextProblem(f"a character that is not ASCII (U+{ord(char):04X}) {where}", _ASCII_HINT, index)
+            return KeyTextProblem(f"a character that is not ASCII (U+{ord(char):04X}) {where}", _ASCII_HINT)
     if key[:1] == " " or key[-1:] == " ":
-        return KeyTextProblem(f"a space {'at its start' if key[:1] == ' ' else 'at its end'}", _BLANK_HINT,
-                              0 if key[:1] == " " else len(key) - 1)
+        return KeyTextProblem(f"a space {'at its start' if key[:1] == ' ' else 'at its end'}", _BLANK_HINT)
     return None
 
 

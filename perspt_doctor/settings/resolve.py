@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from perspt_doctor import catalog, paths, redact
+from perspt_doctor.errors import PersptError
 from perspt_doctor.settings.diagnostics import ConfigError, Diagnostic
 from perspt_doctor.settings.key_text import check_key_text, undecodable_byte
 from perspt_doctor.settings.loader import LoadedConfig, read_config, validate_loaded
@@ -49,6 +50,10 @@ class Flags:
     """Any other dotted setting given by a flag, e.g. {"temperature": 0.2}."""
 
 
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+"""The variables a proxy URL is read from, in both spellings."""
+
+
 @dataclass
 class KeyLookup:
     """How the key for one provider was found, including the ones that lost."""
@@ -62,6 +67,20 @@ class KeyLookup:
     """False when the keyring and the config file were not consulted because a flag or an environment
     variable already gave the key (what the client needs; the doctor asks for the complete picture)."""
     keyring_hint: str | None = None
+
+    def unreadable_store(self) -> PersptError | None:
+        """When a provider that needs a key has none given and the stored keys could not be read (a keyring
+        that does not answer): the error that says so, for the client to raise and `keys.*` to report.
+        The key may well be stored, and "no API key" would send the user to store it again."""
+        spec = catalog.PROVIDERS.get(self.provider)
+        if self.resolved.value or not self.keyring_error or spec is None or not spec.key_required:
+            return None
+        from perspt_doctor.settings.keystore import KeyringUnavailable
+
+        return KeyringUnavailable(f"no API key for {spec.display_name} was given, and the stored keys could not be "
+                                  f"read: {self.keyring_error}", hint=self.keyring_hint or
+                                  "run `perspt doctor --only 'keyring.*'`, or give the key in the provider's "
+                                  "variable for now")
 
 
 class Settings:
@@ -178,14 +197,9 @@ class Settings:
         resolved = lookup.resolved
         if resolved.value:
             check_key_text(resolved.value, resolved.origin)
-        elif lookup.keyring_error and getattr(catalog.PROVIDERS.get(provider), "key_required", False):
-            from perspt_doctor.settings.keystore import KeyringUnavailable
-
-            # The key may well be stored: "no API key" would send the user to store it again.
-            raise KeyringUnavailable(f"no API key for {provider} was given, and the stored keys could not be read: "
-                                     f"{lookup.keyring_error}", hint=lookup.keyring_hint or
-                                     "run `perspt doctor --only 'keyring.*'`, or give the key in the provider's "
-                                     "variable for now")
+        unreadable = lookup.unreadable_store()
+        if unreadable is not None:
+            raise unreadable
         return resolved
 
     def _lookup_key(self, pid: str, *, complete: bool = True) -> KeyLookup:
@@ -209,8 +223,6 @@ class Settings:
                 stored = self._keyring_lookup(pid)
             except Exception as exc:  # noqa: BLE001 - a broken keyring must not stop the client
                 stored = None
-                from perspt_doctor.errors import PersptError
-
                 said = str(exc) if isinstance(exc, PersptError) else f"{type(exc).__name__}: {exc}"
                 keyring_error = redact.redact(said)
                 keyring_hint = getattr(exc, "hint", None)
@@ -322,7 +334,7 @@ class Settings:
             values.append(proxy)
         elif isinstance(proxy, Mapping):
             values.extend(v for v in proxy.values() if isinstance(v, str))
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        for name in PROXY_VARIABLES:
             if self.env.get(name):
                 values.append(self.env[name])
         for value in values:
@@ -436,8 +448,7 @@ def env_diagnostics(env: Mapping[str, str]) -> list[Diagnostic]:
 
 _PATH_SETTINGS = frozenset({"debug.log_file", "network.ca_bundle"})
 """Settings that name a file: any bytes the file system allows are fine there."""
-_TEXT_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-                   "no_proxy", "OLLAMA_HOST")
+_TEXT_VARIABLES = (*PROXY_VARIABLES, "NO_PROXY", "no_proxy", "OLLAMA_HOST")
 
 
 def _undecodable(name: str, raw: str) -> list[Diagnostic]:

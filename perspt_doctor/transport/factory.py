@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from perspt_doctor.settings.key_text import CHARACTER_NAMES
 from perspt_doctor.transport.proxy import proxy_table, safe_proxy_url
 from perspt_doctor.transport.trust import TransportConfigError, check_trust_sources, ssl_context
 
@@ -69,9 +70,6 @@ def stream_waits(settings: Settings) -> StreamWaits:
     return StreamWaits(settings.number("timeout"), "timeout", settings.number("stream_timeout"), "stream_timeout")
 
 
-_BLANKS = {" ": "a space", "\t": "a tab", "\n": "a line break", "\r": "a carriage return"}
-
-
 def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
                  limits: Any = None, table: ProxyTable | None = None) -> dict[str, Any]:
     """httpx mounts for every proxy rule (`proxy_table`): a proxy transport, or None for "direct".
@@ -88,7 +86,7 @@ def proxy_mounts(settings: Settings, *, sync: bool = False, verify: Any = None,
             continue
         if rule.proxy_url != rule.proxy_url.strip():  # httpx's words for it: "Unknown scheme ... URL('%20http:..."
             start = rule.proxy_url[:1].isspace()
-            blank = _BLANKS.get(rule.proxy_url[0 if start else -1], "a blank")
+            blank = CHARACTER_NAMES.get(rule.proxy_url[0 if start else -1], "a blank")
             raise TransportConfigError(
                 f"the proxy in {rule.source} {'starts' if start else 'ends'} with {blank} "
                 f"({safe_proxy_url(rule.proxy_url)}), so it cannot be used",

@@ -67,7 +67,7 @@ def test_the_client_says_the_keyring_did_not_answer(locked_env: dict[str, str]) 
     done = _perspt("-q", "hi", env=locked_env)
     assert done.returncode == 1, done.stderr
     assert done.stderr.splitlines()[0] == (
-        "Error: no API key for openai was given, and the stored keys could not be read: the keyring did not "
+        "Error: no API key for OpenAI was given, and the stored keys could not be read: the keyring did not "
         f"answer within {KEYRING_TIMEOUT:g} s when perspt asked it for a key: it may be locked and waiting for its "
         "password")
     assert "Hint: unlock the keyring" in done.stderr and "Traceback" not in done.stderr
@@ -113,7 +113,7 @@ def test_keys_list_shows_every_provider_when_the_keyring_does_not_answer(locked_
     done = _perspt("keys", "list", env=locked_env)
     assert done.returncode == 0, done.stderr
     rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:]}
-    assert "unusable: no API key for openai was given, and the stored keys could not be read" in rows["openai"]
+    assert "unusable: no API key for OpenAI was given, and the stored keys could not be read" in rows["openai"]
     assert rows["ollama"].endswith("no key needed")
     assert _calls(locked_env) == ["get openai"]
 
@@ -131,6 +131,6 @@ def test_only_a_provider_that_needs_a_key_is_stopped_by_an_unreadable_keyring() 
     assert settings.key_for("ollama").value is None
     with pytest.raises(KeyringUnavailable) as caught:
         settings.key_for("anthropic")
-    assert str(caught.value).startswith("no API key for anthropic was given, and the stored keys could not be read: "
+    assert str(caught.value).startswith("no API key for Anthropic was given, and the stored keys could not be read: "
                                         "the keyring did not answer within 10 s")
     assert caught.value.hint == "unlock it"
